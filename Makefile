@@ -1,0 +1,58 @@
+# Two commands on a fresh machine: `make run` serves Belvedere on the demo, `make test` runs
+# every test. Both install what they need and are quick when nothing changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+NODE_STAMP := frontend/node_modules/.package-lock.json
+ASSETS := src/belvedere/web/static/build/app.js
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs
+
+.PHONY: run test check lint typecheck pytest bench build system-deps clean
+
+run: $(RUN_STAMP) $(ASSETS)
+	$(BIN)/belvedere serve
+
+test: $(TEST_STAMP) $(ASSETS) system-deps check pytest
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): $(RUN_STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(ASSETS): $(NODE_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && node build.mjs
+
+build: $(ASSETS)
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck
+
+pytest: $(TEST_STAMP) $(ASSETS) system-deps
+	$(BIN)/pytest
+
+bench: $(TEST_STAMP) $(ASSETS)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) frontend/node_modules src/belvedere/web/static/build

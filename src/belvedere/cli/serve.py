@@ -1,0 +1,51 @@
+"""``belvedere serve``: the web server (uvicorn, one process, asyncio)."""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+
+from belvedere import __version__
+from belvedere.cli.context import open_services
+from belvedere.runtime import refuse_monkey_patching
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: BELVEDERE_HOST).")
+@click.option("--port", type=int, help="Port to listen on (default: BELVEDERE_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve Belvedere (creates the admin account and the demo at first start)."""
+    refuse_monkey_patching()
+    services = open_services()
+    settings = services.settings
+    first = services.first_start()
+    host = host or settings.host
+    port = port or settings.port
+    url = settings.base_url or f"http://{host}:{port}"
+    click.echo(f"Belvedere {__version__} serving at {url} (data in {settings.data_dir})")
+    if first.admin_username and first.admin_password:
+        click.echo(
+            "First start: created the admin account "
+            f"{first.admin_username!r} with password {first.admin_password!r} "
+            "(shown once; change it after signing in)."
+        )
+    elif first.admin_username:
+        click.echo(f"First start: created the admin account {first.admin_username!r}.")
+    if first.demo_created:
+        click.echo("The demo warehouse is connection 'demo'.")
+
+    from belvedere.web.app import create_app
+
+    app = create_app(services)
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=settings.log_level,
+            proxy_headers=True,
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+    finally:
+        services.close()

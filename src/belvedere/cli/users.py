@@ -1,0 +1,54 @@
+"""``belvedere users``: local accounts."""
+
+from __future__ import annotations
+
+import click
+
+from belvedere.auth.roles import Role
+from belvedere.cli.context import open_services
+from belvedere.store.users import UserError
+
+
+@click.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.VIEWER.value,
+    show_default=True,
+)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when not given.",
+)
+@click.option("--display-name", default="", help="Name shown in the interface.")
+def add(username: str, role: str, password: str, display_name: str) -> None:
+    """Create a local account."""
+    services = open_services()
+    try:
+        services.users.create(username, Role(role), password, display_name)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        services.close()
+    click.echo(f"Created {role} {username!r}.")
+
+
+@users.command("list")
+def list_() -> None:
+    """List accounts."""
+    services = open_services()
+    try:
+        for user in services.users.list():
+            state = "" if user.is_active else "\t(inactive)"
+            click.echo(f"{user.username}\t{user.role}{state}")
+    finally:
+        services.close()

@@ -1,0 +1,1 @@
+"""Stored warehouse connections and the live backends built from them."""

@@ -1,0 +1,235 @@
+"""Add, change, test and remove connections; hand out one live backend per connection."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from pydantic import BaseModel, SecretStr, ValidationError
+from sqlalchemy import select
+
+from belvedere.security.secretbox import SecretBox
+from belvedere.store.db import Database
+from belvedere.store.models import Connection
+from belvedere.warehouses.base import Warehouse
+from belvedere.warehouses.registry import backend_class
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ConnectionNotFound(LookupError):
+    """No connection of that name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no connection named {name!r}")
+        self.name = name
+
+
+class ConnectionInvalid(ValueError):
+    """A connection's definition was refused; the message says why."""
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    """A connection as users may see it: options without secrets."""
+
+    name: str
+    kind: str
+    options: dict[str, Any]
+    secrets_set: tuple[str, ...]
+    timeout_seconds: float | None
+
+
+def secret_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Fields of an options model that hold secrets."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if info.annotation is SecretStr or SecretStr in get_args(info.annotation)
+    )
+
+
+def _validate(kind: str, options: dict[str, Any]) -> BaseModel:
+    try:
+        model = backend_class(kind).options_model
+        return model.model_validate(options)
+    except LookupError as exc:
+        raise ConnectionInvalid(str(exc)) from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConnectionInvalid(f"invalid {kind} options: {problems}") from None
+
+
+class ConnectionService:
+    """The one place that reads, writes and opens connections."""
+
+    def __init__(self, db: Database, box: SecretBox) -> None:
+        self._db = db
+        self._box = box
+        self._live: dict[str, Warehouse] = {}
+        self._lock = threading.Lock()
+
+    # -- reading -------------------------------------------------------------------------
+    def list(self) -> list[ConnectionView]:
+        """Every connection, by name."""
+        with self._db.session() as s:
+            return [self._view(c) for c in s.scalars(select(Connection).order_by(Connection.name))]
+
+    def get(self, name: str) -> ConnectionView:
+        """One connection, without its secrets."""
+        return self._view(self._row(name))
+
+    def exists(self, name: str) -> bool:
+        """Whether a connection of that name exists."""
+        with self._db.session() as s:
+            return s.scalar(select(Connection.id).where(Connection.name == name)) is not None
+
+    def _row(self, name: str) -> Connection:
+        with self._db.session() as s:
+            row = s.scalar(select(Connection).where(Connection.name == name))
+        if row is None:
+            raise ConnectionNotFound(name)
+        return row
+
+    def _view(self, row: Connection) -> ConnectionView:
+        secrets = self._box.open(row.sealed_secrets) if row.sealed_secrets else {}
+        return ConnectionView(
+            name=row.name,
+            kind=row.kind,
+            options=dict(row.options),
+            secrets_set=tuple(sorted(k for k, v in secrets.items() if v)),
+            timeout_seconds=row.timeout_seconds,
+        )
+
+    def options(self, name: str) -> BaseModel:
+        """A connection's validated options, secrets included (for the backend only)."""
+        row = self._row(name)
+        secrets = self._box.open(row.sealed_secrets) if row.sealed_secrets else {}
+        return _validate(row.kind, {**row.options, **secrets})
+
+    # -- writing -------------------------------------------------------------------------
+    def _split(self, kind: str, options: BaseModel) -> tuple[dict[str, Any], bytes | None]:
+        secret_names = secret_fields(type(options))
+        plain = options.model_dump(mode="json", exclude=set(secret_names))
+        secrets = {
+            n: v.get_secret_value()
+            for n in secret_names
+            if isinstance(v := getattr(options, n), SecretStr)
+        }
+        return plain, self._box.seal(secrets) if secrets else None
+
+    def add(
+        self, name: str, kind: str, options: dict[str, Any], timeout_seconds: float | None = None
+    ) -> ConnectionView:
+        """Create a connection after validating its options."""
+        if not NAME.match(name):
+            raise ConnectionInvalid(
+                "a connection name is 1 to 64 letters, digits, '_', '-' or '.', "
+                "starting with a letter or digit"
+            )
+        _check_timeout(timeout_seconds)
+        validated = _validate(kind, options)
+        plain, sealed = self._split(kind, validated)
+        with self._db.session() as s:
+            if s.scalar(select(Connection.id).where(Connection.name == name)) is not None:
+                raise ConnectionInvalid(f"a connection named {name!r} already exists")
+            row = Connection(
+                name=name,
+                kind=kind,
+                options=plain,
+                sealed_secrets=sealed,
+                timeout_seconds=timeout_seconds,
+            )
+            s.add(row)
+        return self._view(row)
+
+    def update(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        timeout_seconds: float | None = None,
+        *,
+        clear_timeout: bool = False,
+    ) -> ConnectionView:
+        """Merge changed options into the stored ones, or change the deadline.
+
+        A secret given as ``None`` (or left out) keeps its stored value; ``""`` clears it.
+        """
+        _check_timeout(timeout_seconds)
+        row = self._row(name)
+        if options is not None:
+            stored_secrets = self._box.open(row.sealed_secrets) if row.sealed_secrets else {}
+            secret_names = secret_fields(backend_class(row.kind).options_model)
+            merged = {**row.options, **stored_secrets}
+            for key, value in options.items():
+                if not (value is None and key in secret_names):  # None keeps a stored secret
+                    merged[key] = value
+            plain, sealed = self._split(row.kind, _validate(row.kind, merged))
+        with self._db.session() as s:
+            stored = s.get(Connection, row.id)
+            if stored is None:
+                raise ConnectionNotFound(name)
+            if options is not None:
+                stored.options, stored.sealed_secrets = plain, sealed
+            if timeout_seconds is not None or clear_timeout:
+                stored.timeout_seconds = timeout_seconds
+            row = stored
+        self._forget(name)
+        return self._view(row)
+
+    def remove(self, name: str) -> None:
+        """Delete a connection (its history stays)."""
+        with self._db.session() as s:
+            row = s.scalar(select(Connection).where(Connection.name == name))
+            if row is None:
+                raise ConnectionNotFound(name)
+            s.delete(row)
+        self._forget(name)
+
+    # -- live backends -------------------------------------------------------------------
+    def warehouse(self, name: str) -> Warehouse:
+        """The live backend of a connection, created on first use (blocking)."""
+        with self._lock:
+            live = self._live.get(name)
+        if live is not None:
+            return live
+        row = self._row(name)
+        built = build_warehouse(row.kind, self.options(name))
+        with self._lock:
+            live = self._live.setdefault(name, built)
+        if live is not built:
+            built.close()
+        return live
+
+    def _forget(self, name: str) -> None:
+        with self._lock:
+            live = self._live.pop(name, None)
+        if live is not None:
+            live.close()
+
+    def close(self) -> None:
+        """Close every live backend."""
+        with self._lock:
+            live, self._live = list(self._live.values()), {}
+        for warehouse in live:
+            warehouse.close()
+
+
+def build_warehouse(kind: str, options: BaseModel) -> Warehouse:
+    """A backend instance for validated options."""
+    cls = backend_class(kind)
+    return cls(options)  # type: ignore[call-arg]
+
+
+def validate_options(kind: str, options: dict[str, Any]) -> BaseModel:
+    """Options checked against the backend's model (for testing unsaved connections)."""
+    return _validate(kind, options)
+
+
+def _check_timeout(timeout_seconds: float | None) -> None:
+    if timeout_seconds is not None and not 0 < timeout_seconds <= 24 * 3600:
+        raise ConnectionInvalid("a connection's timeout is between 0 and 86400 seconds")

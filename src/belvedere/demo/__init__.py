@@ -1,0 +1,1 @@
+"""The embedded demo warehouse: an online shop, generated locally and deterministically."""

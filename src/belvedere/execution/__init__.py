@@ -1,0 +1,1 @@
+"""The one execution service every query goes through."""

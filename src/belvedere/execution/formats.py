@@ -1,0 +1,129 @@
+"""Stored results written out as JSON values, CSV, JSON or Parquet, batch by batch."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from belvedere.warehouses.base import TYPE_METADATA_KEY
+
+
+class ExportFormat(StrEnum):
+    """Formats a result can be downloaded in."""
+
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+    @property
+    def media_type(self) -> str:
+        return {
+            ExportFormat.CSV: "text/csv; charset=utf-8",
+            ExportFormat.JSON: "application/json",
+            ExportFormat.PARQUET: "application/vnd.apache.parquet",
+        }[self]
+
+
+def json_safe(value: Any) -> Any:
+    """A Python value from Arrow as a JSON value (decimals as strings, keep precision)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return str(value)
+
+
+def table_rows(table: pa.Table) -> list[list[Any]]:
+    """Rows of a table as lists of JSON values."""
+    columns = [[json_safe(v) for v in column.to_pylist()] for column in table.columns]
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def type_name(field: pa.Field) -> str:
+    """The warehouse's name of a column's type, else Arrow's."""
+    metadata = field.metadata or {}
+    raw = metadata.get(TYPE_METADATA_KEY)
+    return raw.decode() if raw else str(field.type)
+
+
+def _flat(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Nested columns (lists, structs, maps) as JSON text, which CSV can hold."""
+    if not any(pa.types.is_nested(f.type) for f in batch.schema):
+        return batch
+    arrays, fields = [], []
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        if pa.types.is_nested(field.type):
+            text = [None if v is None else json.dumps(json_safe(v)) for v in column.to_pylist()]
+            column, field = pa.array(text, pa.string()), pa.field(field.name, pa.string())
+        arrays.append(column)
+        fields.append(field)
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
+    """CSV with a header row, one chunk per batch."""
+    sink = io.BytesIO()
+    writer: pacsv.CSVWriter | None = None
+    for batch in batches:
+        flat = _flat(batch)
+        if writer is None:
+            writer = pacsv.CSVWriter(sink, flat.schema)
+        writer.write_batch(flat)
+        yield sink.getvalue()
+        sink.seek(0)
+        sink.truncate()
+    if writer is None:
+        yield (",".join(_csv_quote(f.name) for f in schema) + "\n").encode()
+    else:
+        writer.close()
+        if tail := sink.getvalue():
+            yield tail
+
+
+def _csv_quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def json_chunks(batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
+    """A JSON array of objects, one chunk per batch."""
+    separator = "\n"
+    yield b"["
+    for batch in batches:
+        names = batch.schema.names
+        rows = table_rows(pa.Table.from_batches([batch]))
+        if rows:
+            objects = (json.dumps(dict(zip(names, row, strict=True))) for row in rows)
+            yield (separator + ",\n".join(objects)).encode()
+            separator = ",\n"
+    yield b"\n]\n"
+
+
+def write_parquet(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> None:
+    """A Parquet file of the batches."""
+    with pq.ParquetWriter(str(path), schema.remove_metadata()) as writer:
+        for batch in batches:
+            writer.write_batch(batch)

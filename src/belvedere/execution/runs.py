@@ -1,0 +1,41 @@
+"""What a run is: its states, the surfaces that start it, who asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RunStatus(StrEnum):
+    """The state of a run. Terminal states never change."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class Surface(StrEnum):
+    """Where a run was started."""
+
+    SQLLAB = "sqllab"
+    API = "api"
+    CLI = "cli"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who runs a query: a user, or the command line acting as the machine's operator."""
+
+    user_id: int | None
+    name: str
+    role: str

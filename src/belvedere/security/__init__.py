@@ -1,0 +1,1 @@
+"""Secrets, passwords and keys."""

@@ -1,0 +1,142 @@
+"""The one table of settings, read from ``BELVEDERE_*`` environment variables.
+
+Every field is documented by its ``description``; the README's configuration table is generated
+from this class (``belvedere settings --markdown``) and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "BELVEDERE_"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "belvedere"
+
+
+class Settings(BaseSettings):
+    """Belvedere's settings. Field descriptions are user-facing documentation."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder for the metadata database, results store, demo warehouse and secret "
+        "key. Default: `$XDG_DATA_HOME/belvedere` (`~/.local/share/belvedere`).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `belvedere serve` listens on.")
+    port: int = Field(
+        default=8321, ge=1, le=65535, description="Port `belvedere serve` listens on."
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="Public URL of this server, printed at start. Default: `http://HOST:PORT`.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata store, e.g. "
+        "`postgresql+psycopg://user:pass@host/db`. Default: SQLite in the data directory.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs session cookies and encrypts stored secrets. Default: a random "
+        "key generated once into `DATA_DIR/secret_key`. Keep it stable across restarts.",
+    )
+    admin_username: str = Field(
+        default="admin", description="Name of the admin account created at first start."
+    )
+    admin_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the admin account created at first start. Default: a random "
+        "password, printed once.",
+    )
+    demo: bool = Field(
+        default=True,
+        description="Create the embedded DuckDB demo warehouse (connection `demo`) at first start.",
+    )
+    query_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Default deadline of a query; a connection may override it.",
+    )
+    max_result_rows: int = Field(
+        default=100_000,
+        ge=1,
+        description="Row cap of an interactive run; a result beyond it is cut and flagged "
+        "`truncated`.",
+    )
+    export_max_rows: int = Field(default=10_000_000, ge=1, description="Row cap of an export run.")
+    results_budget_mb: int = Field(
+        default=2048,
+        ge=1,
+        description="Size budget of the on-disk results store; the oldest results are evicted "
+        "beyond it.",
+    )
+    query_threads: int = Field(
+        default=32,
+        ge=1,
+        description="Threads that run blocking warehouse calls; runs beyond it wait `queued`.",
+    )
+    session_idle_minutes: int = Field(
+        default=12 * 60, ge=1, description="A session ends after this long without a request."
+    )
+    session_max_hours: int = Field(
+        default=7 * 24, ge=1, description="A session ends this long after sign-in, active or not."
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Mark cookies `Secure` (set it when Belvedere is served over HTTPS).",
+    )
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (HTTP 413 beyond)."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of the server and the CLI."
+    )
+
+    @property
+    def metadata_url(self) -> str:
+        """The metadata store's SQLAlchemy URL."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'belvedere.db'}"
+
+    @property
+    def public_url(self) -> str:
+        """Where users reach this server."""
+        return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def results_dir(self) -> Path:
+        """Folder of the on-disk results store."""
+        return self.data_dir / "results"
+
+    @property
+    def demo_path(self) -> Path:
+        """The demo warehouse's DuckDB file."""
+        return self.data_dir / "demo.duckdb"
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a settings field."""
+    return ENV_PREFIX + field.upper()
+
+
+def settings_markdown() -> str:
+    """The configuration table, as the README shows it."""
+    lines = ["| Variable | Type | Default | Description |", "|---|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        annotation = str(info.annotation).replace("typing.", "").replace("pathlib.", "")
+        annotation = annotation.replace("pydantic.types.", "").replace("<class '", "")
+        annotation = annotation.replace("'>", "")
+        if info.default_factory is not None or info.default is None:
+            default = "(see description)"
+        else:
+            default = f"`{info.default}`"
+        lines.append(f"| `{env_name(name)}` | {annotation} | {default} | {info.description} |")
+    return "\n".join(lines) + "\n"

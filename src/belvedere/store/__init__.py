@@ -1,0 +1,1 @@
+"""The metadata store: SQLAlchemy models, repositories and Alembic migrations."""

@@ -1,0 +1,89 @@
+"""Query runs: the history of every query, and the arbiter of each run's state.
+
+State changes are compare-and-set updates (``UPDATE ... WHERE status IN (...)``), so whoever
+moves a run first (the worker finishing, the deadline, the user cancelling) wins, and the
+others see that they lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from belvedere.execution.runs import RunStatus
+from belvedere.store.db import Database
+from belvedere.store.models import QueryRun
+
+
+class Runs:
+    """Repository of query runs."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, run: QueryRun) -> QueryRun:
+        """Record a new run."""
+        with self._db.session() as s:
+            s.add(run)
+        return run
+
+    def get(self, run_id: str) -> QueryRun | None:
+        """A run by id."""
+        with self._db.session() as s:
+            return s.get(QueryRun, run_id)
+
+    def transition(
+        self, run_id: str, source: Iterable[RunStatus], target: RunStatus, **fields: Any
+    ) -> bool:
+        """Move a run from one of ``source`` to ``target``; ``False`` if it was elsewhere."""
+        values = {"status": target.value, **fields}
+        with self._db.session() as s:
+            result = s.execute(
+                update(QueryRun)
+                .where(QueryRun.id == run_id, QueryRun.status.in_([st.value for st in source]))
+                .values(**values)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def history(
+        self,
+        *,
+        user_id: int | None,
+        limit: int = 50,
+        before: datetime | None = None,
+        connection: str | None = None,
+    ) -> list[QueryRun]:
+        """A user's runs, newest first; ``before`` pages backwards."""
+        query = select(QueryRun).where(QueryRun.user_id == user_id)
+        if before is not None:
+            query = query.where(QueryRun.submitted_at < before)
+        if connection is not None:
+            query = query.where(QueryRun.connection_name == connection)
+        query = query.order_by(QueryRun.submitted_at.desc()).limit(limit)
+        with self._db.session() as s:
+            return list(s.scalars(query))
+
+    def expire_overdue(self, now: datetime, message: str) -> int:
+        """Fail active runs whose deadline passed with nobody left to end them.
+
+        A run's own supervisor ends it at its deadline; one still active well past it belongs
+        to a process that stopped (a restart, a crash).
+        """
+        with self._db.session() as s:
+            result = s.execute(
+                update(QueryRun)
+                .where(
+                    QueryRun.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
+                    QueryRun.deadline_at < now,
+                )
+                .values(
+                    status=RunStatus.FAILED.value,
+                    error_code="interrupted",
+                    error_message=message,
+                    finished_at=now,
+                )
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,86 @@
+"""Server-side sign-in sessions: the cookie holds a random id, this table its life."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from belvedere.store.db import Database
+from belvedere.store.models import User, WebSession, utcnow
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """How long sessions live."""
+
+    idle: timedelta
+    absolute: timedelta
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Sessions:
+    """Repository of sessions. Only hashes of session ids are stored."""
+
+    def __init__(self, db: Database, policy: SessionPolicy) -> None:
+        self._db = db
+        self._policy = policy
+
+    def start(self, user_id: int) -> str:
+        """Create a session and return its (secret) id."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self._db.session() as s:
+            s.add(
+                WebSession(
+                    id_hash=_hash(token),
+                    user_id=user_id,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + self._policy.absolute,
+                )
+            )
+        return token
+
+    def resolve(self, token: str) -> User | None:
+        """The active user of a live session, refreshing its idle timer; else ``None``."""
+        now = utcnow()
+        with self._db.session() as s:
+            row = s.get(WebSession, _hash(token))
+            if row is None:
+                return None
+            if now >= row.expires_at or now - row.last_seen_at >= self._policy.idle:
+                s.delete(row)
+                return None
+            user = s.get(User, row.user_id)
+            if user is None or not user.is_active:
+                return None
+            if now - row.last_seen_at > timedelta(seconds=60):
+                row.last_seen_at = now
+            return user
+
+    def end(self, token: str) -> None:
+        """End a session (sign-out)."""
+        with self._db.session() as s:
+            s.execute(delete(WebSession).where(WebSession.id_hash == _hash(token)))
+
+    def end_all_for(self, user_id: int) -> None:
+        """End every session of a user (e.g. when deactivated)."""
+        with self._db.session() as s:
+            s.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+    def purge_expired(self) -> int:
+        """Delete sessions past their absolute expiry."""
+        with self._db.session() as s:
+            ids = list(
+                s.scalars(select(WebSession.id_hash).where(WebSession.expires_at < utcnow()))
+            )
+            if ids:
+                s.execute(delete(WebSession).where(WebSession.id_hash.in_(ids)))
+            return len(ids)

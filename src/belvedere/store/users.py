@@ -1,0 +1,92 @@
+"""User accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from belvedere.auth.roles import Role
+from belvedere.security.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from belvedere.store.db import Database
+from belvedere.store.models import User
+
+
+class UserError(ValueError):
+    """An account could not be created or changed; the message says why."""
+
+
+class Users:
+    """Repository of user accounts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def count(self) -> int:
+        """How many accounts exist."""
+        with self._db.session() as s:
+            return s.scalar(select(func.count()).select_from(User)) or 0
+
+    def create(
+        self, username: str, role: Role, password: str | None, display_name: str = ""
+    ) -> User:
+        """Create an account; a ``None`` password means sign-in by other means only."""
+        username = username.strip()
+        if not username or len(username) > 150 or any(c.isspace() for c in username):
+            raise UserError("a username is 1 to 150 characters without spaces")
+        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+            raise UserError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        with self._db.session() as s:
+            if s.scalar(select(User.id).where(User.username == username)) is not None:
+                raise UserError(f"user {username!r} already exists")
+            user = User(
+                username=username,
+                role=Role(role).value,
+                display_name=display_name or username,
+                password_hash=hash_password(password) if password is not None else None,
+                is_active=True,
+            )
+            s.add(user)
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        """An account by id."""
+        with self._db.session() as s:
+            return s.get(User, user_id)
+
+    def by_username(self, username: str) -> User | None:
+        """An account by name."""
+        with self._db.session() as s:
+            return s.scalar(select(User).where(User.username == username))
+
+    def list(self) -> list[User]:
+        """Every account, by name."""
+        with self._db.session() as s:
+            return list(s.scalars(select(User).order_by(User.username)))
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The active account these credentials sign in, or ``None``."""
+        user = self.by_username(username)
+        ok = verify_password(user.password_hash if user else None, password)
+        return user if ok and user is not None and user.is_active else None
+
+    def update(
+        self,
+        user_id: int,
+        *,
+        role: Role | None = None,
+        password: str | None = None,
+        is_active: bool | None = None,
+    ) -> User | None:
+        """Change an account's role, password or active flag."""
+        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+            raise UserError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        with self._db.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                return None
+            if role is not None:
+                user.role = Role(role).value
+            if password is not None:
+                user.password_hash = hash_password(password)
+            if is_active is not None:
+                user.is_active = is_active
+            return user

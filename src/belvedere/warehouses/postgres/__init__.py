@@ -1,0 +1,5 @@
+"""PostgreSQL."""
+
+from belvedere.warehouses.postgres.backend import PostgresOptions, PostgresWarehouse
+
+__all__ = ["PostgresOptions", "PostgresWarehouse"]

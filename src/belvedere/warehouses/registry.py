@@ -1,0 +1,28 @@
+"""Which backends exist; each is imported only when a connection of its kind is used."""
+
+from __future__ import annotations
+
+import importlib
+
+from belvedere.warehouses.base import Warehouse
+
+#: Connection kind -> "module:class" of its backend.
+BACKENDS: dict[str, str] = {
+    "duckdb": "belvedere.warehouses.duckdb.backend:DuckDBWarehouse",
+    "postgres": "belvedere.warehouses.postgres.backend:PostgresWarehouse",
+}
+
+
+class UnknownBackend(LookupError):
+    """No backend of that kind."""
+
+
+def backend_class(kind: str) -> type[Warehouse]:
+    """The backend class of a connection kind."""
+    try:
+        module_name, class_name = BACKENDS[kind].split(":")
+    except KeyError:
+        known = ", ".join(sorted(BACKENDS))
+        raise UnknownBackend(f"unknown connection kind {kind!r} (known: {known})") from None
+    cls: type[Warehouse] = getattr(importlib.import_module(module_name), class_name)
+    return cls

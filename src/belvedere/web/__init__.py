@@ -1,0 +1,1 @@
+"""The ASGI web application: JSON API, pages and static assets."""

@@ -1,0 +1,203 @@
+"""Runs: submit a query, wait for it, cancel it, page through and export its result."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, Response
+
+from belvedere.auth.roles import Permission
+from belvedere.execution.formats import (
+    ExportFormat,
+    csv_chunks,
+    json_chunks,
+    table_rows,
+    type_name,
+    write_parquet,
+)
+from belvedere.execution.requests import QueryRequest
+from belvedere.execution.runs import RunStatus, Surface
+from belvedere.store.models import QueryRun, User, utcnow
+from belvedere.warehouses.errors import USER_ERROR_KINDS, ErrorKind
+from belvedere.web.api.schemas import (
+    ErrorOut,
+    HistoryOut,
+    ResultColumn,
+    ResultsOut,
+    RunIn,
+    RunOut,
+)
+from belvedere.web.deps import ServicesDep, actor, require
+from belvedere.web.errors import ApiError
+
+router = APIRouter(tags=["runs"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+Analyst = Annotated[User, Depends(require(Permission.RUN_SQL))]
+MAX_PAGE = 1000
+
+
+def _status_code(run: QueryRun) -> int:
+    """HTTP status answering a submission: 202 still going, 4xx/5xx failed, else 200."""
+    status = RunStatus(run.status)
+    if not status.is_terminal:
+        return 202
+    if status is RunStatus.FAILED:
+        if run.error_code in {k.value for k in USER_ERROR_KINDS}:
+            return 400
+        if run.error_code == ErrorKind.UNAVAILABLE.value:
+            return 502
+        return 500
+    return 200
+
+
+@router.post(
+    "/runs",
+    response_model=RunOut,
+    responses={202: {"model": RunOut}, 400: {"model": ErrorOut}},
+)
+async def submit_run(body: RunIn, user: Analyst, services: ServicesDep) -> JSONResponse:
+    """Run a query. Waits up to `wait_ms` for it to end: 200 with the ended run, 202 while it
+    still runs (poll `GET /runs/{id}`), 400 when the query failed (with the error and its
+    position, and the run under `run`)."""
+    request = QueryRequest(
+        connection=body.connection,
+        sql=body.sql,
+        actor=actor(user),
+        surface=Surface(body.surface),
+        params=body.params,
+        timeout_seconds=body.timeout_seconds,
+        max_rows=body.max_rows,
+        export=body.export,
+    )
+    execution = services.execution
+    run = await execution.submit(request)
+    run = await execution.wait(run.id, actor(user), body.wait_ms / 1000)
+    out = RunOut.of(run, utcnow())
+    code = _status_code(run)
+    payload = out.model_dump(mode="json")
+    if code >= 400 and out.error is not None:
+        payload = {"error": out.error.model_dump(), "run": payload}
+    return JSONResponse(payload, status_code=code)
+
+
+@router.get("/runs/{run_id}", response_model=RunOut)
+async def get_run(
+    run_id: str,
+    user: Analyst,
+    services: ServicesDep,
+    wait_ms: Annotated[int, Query(ge=0, le=30_000)] = 0,
+) -> RunOut:
+    """A run; with `wait_ms`, answers as soon as it ends or when the wait is over."""
+    run = await services.execution.wait(run_id, actor(user), wait_ms / 1000)
+    return RunOut.of(run, utcnow())
+
+
+@router.post("/runs/{run_id}/cancel", response_model=RunOut)
+async def cancel_run(run_id: str, user: Analyst, services: ServicesDep) -> RunOut:
+    """Cancel a run: it ends `cancelled` at once and the warehouse is told to stop."""
+    run = await services.execution.cancel(run_id, actor(user))
+    return RunOut.of(run, utcnow())
+
+
+async def _succeeded(run_id: str, user: User, services: ServicesDep) -> QueryRun:
+    run = await services.execution.get(run_id, actor(user))
+    if run.status != RunStatus.SUCCEEDED:
+        raise ApiError(409, "no_result", f"The run has no result: it is {run.status}.")
+    return run
+
+
+@router.get(
+    "/runs/{run_id}/results", response_model=ResultsOut, responses={410: {"model": ErrorOut}}
+)
+async def run_results(
+    run_id: str,
+    user: Analyst,
+    services: ServicesDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> ResultsOut:
+    """A page of a succeeded run's rows, with column names and types."""
+    run = await _succeeded(run_id, user, services)
+    page = await services.execution.page(run, offset, limit)
+    rows = await run_in_threadpool(table_rows, page.rows)
+    return ResultsOut(
+        run_id=run.id,
+        columns=[
+            ResultColumn(name=f.name, type=type_name(f), arrow_type=str(f.type))
+            for f in page.schema
+        ],
+        rows=rows,
+        offset=offset,
+        total_rows=page.total_rows,
+        truncated=run.truncated,
+    )
+
+
+@router.get(
+    "/runs/{run_id}/export",
+    responses={
+        410: {"model": ErrorOut},
+        200: {
+            "content": {
+                "text/csv": {},
+                "application/json": {},
+                "application/vnd.apache.parquet": {},
+            }
+        },
+    },
+)
+async def export_run(
+    run_id: str,
+    user: Analyst,
+    services: ServicesDep,
+    format: Annotated[ExportFormat, Query()] = ExportFormat.CSV,
+) -> Response:
+    """Download a succeeded run's whole stored result."""
+    run = await _succeeded(run_id, user, services)
+    store = services.execution.results
+    schema = await run_in_threadpool(store.schema, run.id)
+    filename = f"{run.connection_name}-{run.id[:8]}.{format.value}"
+    headers = {"content-disposition": f'attachment; filename="{filename}"'}
+    if format is ExportFormat.PARQUET:
+        fd, name = tempfile.mkstemp(dir=store.directory, prefix=".export-", suffix=".tmp")
+        os.close(fd)
+        path = Path(name)
+        await run_in_threadpool(write_parquet, path, schema, store.batches(run.id))
+        return FileResponse(
+            path,
+            media_type=format.media_type,
+            headers=headers,
+            background=BackgroundTask(path.unlink, missing_ok=True),
+        )
+    chunks = (
+        csv_chunks(schema, store.batches(run.id))
+        if format is ExportFormat.CSV
+        else json_chunks(store.batches(run.id))
+    )
+    return StreamingResponse(chunks, media_type=format.media_type, headers=headers)
+
+
+@router.get("/history", response_model=HistoryOut)
+async def history(
+    user: Analyst,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: datetime | None = None,
+    connection: str | None = None,
+) -> HistoryOut:
+    """Your runs, newest first."""
+    runs = await services.execution.history(
+        actor(user), limit=limit, before=before, connection=connection
+    )
+    now = utcnow()
+    return HistoryOut(
+        runs=[RunOut.of(r, now) for r in runs],
+        next_before=runs[-1].submitted_at if len(runs) == limit else None,
+    )

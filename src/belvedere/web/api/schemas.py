@@ -1,0 +1,240 @@
+"""Request and response bodies of the JSON API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from belvedere.auth.roles import ROLE_PERMISSIONS, Role
+from belvedere.connections.service import ConnectionView
+from belvedere.store.models import QueryRun, User
+
+MAX_SQL_CHARS = 1_000_000
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `syntax_error`.")
+    message: str = Field(description="What went wrong, for people.")
+    line: int | None = Field(default=None, description="1-based line in the SQL, if known.")
+    column: int | None = Field(default=None, description="1-based column in the SQL, if known.")
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    is_active: bool
+    permissions: list[str]
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=Role(user.role),
+            is_active=user.is_active,
+            permissions=sorted(p.value for p in ROLE_PERMISSIONS[Role(user.role)]),
+        )
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    csrf_token: str = Field(description="Send it back in the `X-CSRF-Token` header.")
+
+
+class CsrfOut(BaseModel):
+    csrf_token: str
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1000)
+    role: Role = Role.VIEWER
+    display_name: str = Field(default="", max_length=200)
+
+
+class UserPatch(BaseModel):
+    role: Role | None = None
+    password: str | None = Field(default=None, max_length=1000)
+    is_active: bool | None = None
+
+
+class ConnectionOut(BaseModel):
+    name: str
+    kind: str
+    options: dict[str, Any] = Field(description="Options without secrets.")
+    secrets_set: list[str] = Field(description="Names of the secret options that hold a value.")
+    timeout_seconds: float | None = Field(description="Deadline override; null uses the default.")
+
+    @classmethod
+    def of(cls, view: ConnectionView) -> ConnectionOut:
+        return cls(
+            name=view.name,
+            kind=view.kind,
+            options=view.options,
+            secrets_set=list(view.secrets_set),
+            timeout_seconds=view.timeout_seconds,
+        )
+
+
+class ConnectionIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=30)
+    options: dict[str, Any] = Field(default_factory=dict)
+    timeout_seconds: float | None = Field(default=None, gt=0, le=86400)
+
+
+class ConnectionPatch(BaseModel):
+    options: dict[str, Any] | None = Field(
+        default=None, description="Options to change; a secret left out or null keeps its value."
+    )
+    timeout_seconds: float | None = Field(default=None, gt=0, le=86400)
+    clear_timeout: bool = False
+
+
+class ConnectionTestIn(BaseModel):
+    kind: str = Field(min_length=1, max_length=30)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConnectionKindOut(BaseModel):
+    kind: str
+    label: str
+    dialect: str
+    options_schema: dict[str, Any] = Field(description="JSON Schema of the options.")
+    secret_fields: list[str]
+
+
+class TestOut(BaseModel):
+    ok: bool
+    message: str
+    elapsed_ms: float
+
+
+class ColumnOut(BaseModel):
+    name: str
+    type: str
+    nullable: bool = True
+    description: str = ""
+
+
+class TableOut(BaseModel):
+    schema_: str = Field(alias="schema")
+    name: str
+    kind: str
+    description: str = ""
+    columns: list[ColumnOut]
+
+
+class CatalogOut(BaseModel):
+    connection: str
+    tables: list[TableOut]
+
+
+class RunIn(BaseModel):
+    connection: str = Field(min_length=1, max_length=100)
+    sql: str = Field(max_length=MAX_SQL_CHARS)
+    params: list[Any] | dict[str, Any] | None = Field(
+        default=None, description="Query parameters, positional or named."
+    )
+    timeout_seconds: float | None = Field(default=None, gt=0, le=86400)
+    max_rows: int | None = Field(default=None, ge=1)
+    export: bool = Field(
+        default=False, description="Run for a full export: the export row cap applies."
+    )
+    surface: str = Field(
+        default="api", pattern="^(api|sqllab)$", description="Where the run comes from."
+    )
+    wait_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=30_000,
+        description="How long to wait for the run to end before answering (202 if it has not).",
+    )
+
+
+class RunOut(BaseModel):
+    id: str
+    connection: str
+    surface: str
+    sql: str
+    status: str
+    error: ErrorDetail | None
+    submitted_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    deadline_at: datetime
+    elapsed_ms: float | None = Field(description="Run time, from start to end (or now).")
+    row_count: int | None
+    truncated: bool
+    max_rows: int
+    result_bytes: int | None
+
+    @classmethod
+    def of(cls, run: QueryRun, now: datetime) -> RunOut:
+        error = None
+        if run.error_code:
+            error = ErrorDetail(
+                code=run.error_code,
+                message=run.error_message or "",
+                line=run.error_line,
+                column=run.error_column,
+            )
+        elapsed = None
+        if run.started_at is not None:
+            elapsed = ((run.finished_at or now) - run.started_at).total_seconds() * 1000
+        return cls(
+            id=run.id,
+            connection=run.connection_name,
+            surface=run.surface,
+            sql=run.sql,
+            status=run.status,
+            error=error,
+            submitted_at=run.submitted_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            deadline_at=run.deadline_at,
+            elapsed_ms=elapsed,
+            row_count=run.row_count,
+            truncated=run.truncated,
+            max_rows=run.max_rows,
+            result_bytes=run.result_bytes,
+        )
+
+
+class ResultColumn(BaseModel):
+    name: str
+    type: str = Field(description="The warehouse's type name.")
+    arrow_type: str
+
+
+class ResultsOut(BaseModel):
+    run_id: str
+    columns: list[ResultColumn]
+    rows: list[list[Any]]
+    offset: int
+    total_rows: int
+    truncated: bool
+
+
+class HistoryOut(BaseModel):
+    runs: list[RunOut]
+    next_before: datetime | None = Field(description="Pass as `before` for the next page.")
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str

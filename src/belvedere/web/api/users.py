@@ -1,0 +1,45 @@
+"""User accounts (admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from belvedere.auth.roles import Permission
+from belvedere.store.models import User
+from belvedere.web.api.schemas import ErrorOut, UserIn, UserOut, UserPatch
+from belvedere.web.deps import ServicesDep, require
+from belvedere.web.errors import ApiError
+
+router = APIRouter(prefix="/users", tags=["users"], responses={403: {"model": ErrorOut}})
+Admin = Annotated[User, Depends(require(Permission.MANAGE_USERS))]
+
+
+@router.get("", response_model=list[UserOut])
+def list_users(_: Admin, services: ServicesDep) -> list[UserOut]:
+    """Every account."""
+    return [UserOut.of(u) for u in services.users.list()]
+
+
+@router.post("", response_model=UserOut, status_code=201, responses={400: {"model": ErrorOut}})
+def create_user(body: UserIn, _: Admin, services: ServicesDep) -> UserOut:
+    """Create a local account."""
+    return UserOut.of(
+        services.users.create(body.username, body.role, body.password, body.display_name)
+    )
+
+
+@router.patch("/{user_id}", response_model=UserOut, responses={404: {"model": ErrorOut}})
+def update_user(user_id: int, body: UserPatch, admin: Admin, services: ServicesDep) -> UserOut:
+    """Change a role, a password, or deactivate (which ends the user's sessions)."""
+    if user_id == admin.id and (body.is_active is False or body.role not in (None, admin.role)):
+        raise ApiError(400, "invalid_user", "You cannot demote or deactivate yourself.")
+    user = services.users.update(
+        user_id, role=body.role, password=body.password, is_active=body.is_active
+    )
+    if user is None:
+        raise ApiError(404, "user_not_found", f"No user with id {user_id}.")
+    if body.is_active is False or body.password is not None:
+        services.sessions.end_all_for(user_id)
+    return UserOut.of(user)

@@ -1,0 +1,64 @@
+"""The application factory: API, pages, static assets, middleware, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from belvedere import __version__
+from belvedere.auth.cookies import SessionCookies
+from belvedere.services import Services
+from belvedere.web.api import auth, connections, runs, users
+from belvedere.web.api.schemas import HealthOut
+from belvedere.web.deps import csrf_protect
+from belvedere.web.errors import install_error_handlers
+from belvedere.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from belvedere.web.pages import routes as pages
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(services: Services) -> FastAPI:
+    """A Belvedere web application over already-opened services."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await services.execution.close()
+
+    app = FastAPI(
+        title="Belvedere",
+        version=__version__,
+        description="Query warehouses under your own permissions. Sign in through "
+        "`POST /api/v1/auth/login`; send the `belvedere_csrf` cookie's value in the "
+        "`X-CSRF-Token` header with every change.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.cookies = SessionCookies(
+        services.secret_key, services.settings.session_max_hours * 3600
+    )
+    install_error_handlers(app)
+
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)])
+    for module in (auth, connections, runs, users):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/health", response_model=HealthOut, tags=["health"])
+    async def health() -> HealthOut:
+        """Liveness: answers without touching the database or a warehouse."""
+        return HealthOut(status="ok", version=__version__)
+
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_request_bytes)
+    return app

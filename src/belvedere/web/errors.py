@@ -1,0 +1,131 @@
+"""Errors as JSON a user can read: ``{"error": {"code", "message", ...}}``, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission
+from belvedere.connections.service import ConnectionInvalid, ConnectionNotFound
+from belvedere.execution.results import ResultMissing
+from belvedere.execution.service import InvalidRequest, RunNotFound
+from belvedere.security.secretbox import SecretBoxError
+from belvedere.store.users import UserError
+from belvedere.warehouses.errors import WarehouseError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error answered with a status, a stable code and a message."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+class NotSignedIn(ApiError):
+    """No valid session."""
+
+    def __init__(self) -> None:
+        super().__init__(401, "not_signed_in", "Sign in to continue (no session, or it expired).")
+
+
+class Forbidden(ApiError):
+    """Signed in, but the role lacks a permission."""
+
+    def __init__(self, permission: Permission) -> None:
+        super().__init__(
+            403,
+            "forbidden",
+            f"Your role may not {PERMISSION_DESCRIPTIONS[permission]}.",
+            permission=permission.value,
+        )
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The JSON body of an error."""
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def _json(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(error_body(code, message, **extra), status_code=status)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "Invalid request: " + "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every expected exception to a clear JSON error."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        if isinstance(exc, NotSignedIn) and _wants_html(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _json(exc.status, exc.code, exc.message, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        return _json(422, "invalid_request", _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+        return _json(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    simple: dict[type[Exception], tuple[int, str]] = {
+        ConnectionNotFound: (404, "connection_not_found"),
+        ConnectionInvalid: (400, "invalid_connection"),
+        RunNotFound: (404, "run_not_found"),
+        InvalidRequest: (400, "invalid_request"),
+        UserError: (400, "invalid_user"),
+    }
+    for exc_type, (status, code) in simple.items():
+        app.add_exception_handler(exc_type, _simple_handler(status, code))
+
+    @app.exception_handler(ResultMissing)
+    async def missing(request: Request, exc: ResultMissing) -> Response:
+        return _json(410, "result_expired", "This result is no longer stored; run the query again.")
+
+    @app.exception_handler(WarehouseError)
+    async def warehouse(request: Request, exc: WarehouseError) -> Response:
+        status = 502 if exc.kind.value == "warehouse_unavailable" else 400
+        return _json(status, exc.kind.value, exc.message, line=exc.line, column=exc.column)
+
+    @app.exception_handler(SecretBoxError)
+    async def secrets_unreadable(request: Request, exc: SecretBoxError) -> Response:
+        log.error("%s", exc)
+        return _json(503, "secrets_unreadable", str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _json(
+            500, "internal_error", "Belvedere hit an internal error; the server log has details."
+        )
+
+
+def _simple_handler(status: int, code: str) -> Any:
+    async def handler(request: Request, exc: Exception) -> Response:
+        return _json(status, code, str(exc))
+
+    return handler

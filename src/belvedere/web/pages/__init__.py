@@ -1,0 +1,1 @@
+"""Server-rendered page shells; the browser code in ``frontend/`` fills them in."""

@@ -1,0 +1,125 @@
+"""Pages: sign-in, SQL Lab, connections, API docs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from belvedere import __version__
+from belvedere.auth.cookies import CSRF_COOKIE, new_csrf_token
+from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission, can
+from belvedere.store.models import User
+from belvedere.web.api.auth import set_csrf_cookie
+from belvedere.web.deps import CurrentUser, optional_user
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+ASSETS = Path(__file__).parent.parent / "static" / "build"
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """A redirect target after sign-in: a local path only, never another site."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
+        return "/"
+    return target
+
+
+def asset_version() -> str:
+    """Changes whenever the front-end bundle is rebuilt (cache busting)."""
+    stamp = ASSETS / "app.js"
+    return str(int(stamp.stat().st_mtime)) if stamp.exists() else "0"
+
+
+def render(
+    request: Request, template: str, user: User | None, page: dict[str, Any], status: int = 200
+) -> Response:
+    """A page with its data for the browser code as JSON."""
+    data = {"page": page, "version": __version__}
+    if user is not None:
+        data["user"] = {
+            "username": user.username,
+            "role": user.role,
+            "permissions": [p.value for p in Permission if can(user.role, p)],
+        }
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "page": page,
+            "page_data": json.dumps(data),
+            "assets": asset_version(),
+            "can": lambda p: user is not None and can(user.role, Permission(p)),
+            "version": __version__,
+        },
+        status_code=status,
+    )
+    if not request.cookies.get(CSRF_COOKIE):
+        set_csrf_cookie(request, response, new_csrf_token())
+    return response
+
+
+def _forbidden(request: Request, user: User, permission: Permission) -> Response:
+    return render(
+        request,
+        "forbidden.html",
+        user,
+        {
+            "name": "forbidden",
+            "message": f"Your role may not {PERMISSION_DESCRIPTIONS[permission]}.",
+        },
+        status=403,
+    )
+
+
+@router.get("/")
+def home(user: CurrentUser) -> Response:
+    if can(user.role, Permission.RUN_SQL):
+        return RedirectResponse("/sqllab", status_code=303)
+    return RedirectResponse("/connections", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request,
+    user: Annotated[User | None, Depends(optional_user)],
+    next: str | None = None,
+) -> Response:
+    target = safe_next(next)
+    if user is not None:
+        return RedirectResponse(target, status_code=303)
+    return render(request, "login.html", None, {"name": "login", "next": target})
+
+
+@router.get("/sqllab", response_class=HTMLResponse)
+def sqllab(request: Request, user: CurrentUser) -> Response:
+    if not can(user.role, Permission.RUN_SQL):
+        return _forbidden(request, user, Permission.RUN_SQL)
+    return render(request, "sqllab.html", user, {"name": "sqllab"})
+
+
+@router.get("/connections", response_class=HTMLResponse)
+def connections_page(request: Request, user: CurrentUser) -> Response:
+    return render(
+        request,
+        "connections.html",
+        user,
+        {"name": "connections", "manage": can(user.role, Permission.MANAGE_CONNECTIONS)},
+    )
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> Response:
+    return render(request, "api_docs.html", user, {"name": "api_docs"})

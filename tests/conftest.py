@@ -1,0 +1,143 @@
+"""Shared fixtures: settings in a temporary data directory, the demo warehouse (generated once),
+services, an in-process HTTP client, and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from belvedere.auth.roles import Role
+from belvedere.demo.generate import generate_demo
+from belvedere.services import DEMO_CONNECTION, Services
+from belvedere.settings import Settings
+from belvedere.web.app import create_app
+from tests.support.postgres import PostgresServer, postgres_server
+
+os.environ["NO_GCE_CHECK"] = "true"
+for name in list(os.environ):
+    if name.startswith("BELVEDERE_"):
+        del os.environ[name]
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo warehouse, generated once per test session (read-only for tests)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    generate_demo(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on loopback for the whole session."""
+    override = os.environ.get("BELVEDERE_TEST_POSTGRES")  # host:port of a server to reuse
+    if override:
+        host, port = override.split(":")
+        yield PostgresServer(host, int(port))
+        return
+    with postgres_server(Path(tempfile.mkdtemp(prefix="belvedere-pg-"))) as server:
+        yield server
+
+
+@pytest.fixture
+def pg_database(postgres: PostgresServer) -> str:
+    """A fresh, empty database; returns its name."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    postgres.create_database(name)
+    return name
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A metadata store URL: SQLite in the data directory, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'meta.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.url(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings in a temporary data directory, with overrides."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "admin_password": PASSWORD,
+            "demo": False,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def services(make_settings: Callable[..., Settings], demo_path: Path) -> Iterator[Services]:
+    """Services with an admin account and the shared demo warehouse as connection ``demo``."""
+    svc = Services(make_settings())
+    svc.first_start()
+    svc.connections.add(DEMO_CONNECTION, "duckdb", {"path": str(demo_path), "read_only": True})
+    yield svc
+    svc.close()
+
+
+class Client(TestClient):
+    """An in-process HTTP client that signs in and sends the CSRF token like the browser."""
+
+    def login(self, username: str = "admin", password: str = PASSWORD) -> Client:
+        self.get("/api/v1/auth/csrf")
+        response = self.post("/api/v1/auth/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return self
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        token = self.cookies.get("belvedere_csrf")
+        if token and method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("x-csrf-token", token)
+            kwargs["headers"] = headers
+        return super().request(method, url, **kwargs)
+
+
+@pytest.fixture
+def app_client(services: Services) -> Iterator[Callable[[], Client]]:
+    """Makes clients of one app; each has its own cookies (one per user)."""
+    app = create_app(services)
+    clients: list[Client] = []
+
+    def make() -> Client:
+        client = Client(app)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(app_client: Callable[[], Client]) -> Client:
+    """A client signed in as the admin."""
+    return app_client().login()
+
+
+@pytest.fixture
+def make_user(services: Services) -> Callable[[str, Role], str]:
+    """Create a user with the test password; returns the username."""
+
+    def make(username: str, role: Role) -> str:
+        services.users.create(username, role, PASSWORD)
+        return username
+
+    return make

@@ -1,0 +1,1 @@
+"""Real local services the tests start themselves, and small test helpers."""
