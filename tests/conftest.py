@@ -96,7 +96,9 @@ class Client(TestClient):
 
     def login(self, username: str = "admin", password: str = PASSWORD) -> Client:
         self.get("/api/v1/auth/csrf")
-        response = self.post("/api/v1/auth/login", json={"username": username, "password": password})
+        response = self.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
         assert response.status_code == 200, response.text
         return self
 

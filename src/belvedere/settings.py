@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args, get_origin
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -127,16 +127,25 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
+def _type_name(annotation: object) -> str:
+    args = get_args(annotation)
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in args)
+    names = [a for a in args if a is not type(None)] if args else [annotation]
+    text = " or ".join(getattr(a, "__name__", str(a)) for a in names)
+    text = text.replace("SecretStr", "secret")
+    return f"{text} (optional)" if type(None) in args else text
+
+
 def settings_markdown() -> str:
     """The configuration table, as the README shows it."""
     lines = ["| Variable | Type | Default | Description |", "|---|---|---|---|"]
     for name, info in Settings.model_fields.items():
-        annotation = str(info.annotation).replace("typing.", "").replace("pathlib.", "")
-        annotation = annotation.replace("pydantic.types.", "").replace("<class '", "")
-        annotation = annotation.replace("'>", "")
-        if info.default_factory is not None or info.default is None:
+        value = info.default
+        if info.default_factory is not None or value is None:
             default = "(see description)"
         else:
-            default = f"`{info.default}`"
-        lines.append(f"| `{env_name(name)}` | {annotation} | {default} | {info.description} |")
+            default = f"`{str(value).lower() if isinstance(value, bool) else value}`"
+        kind = _type_name(info.annotation)
+        lines.append(f"| `{env_name(name)}` | {kind} | {default} | {info.description} |")
     return "\n".join(lines) + "\n"

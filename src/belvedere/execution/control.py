@@ -6,10 +6,16 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 
 from belvedere.warehouses.base import Cancellable, Query
 
 log = logging.getLogger(__name__)
+
+#: How long :meth:`RunControl.stop` keeps cancelling before it gives up on the worker.
+STOP_PATIENCE_SECONDS = 60.0
+#: Pause between cancel attempts (a cancel that lands before the query starts does nothing).
+RETRY_SECONDS = 0.1
 
 
 class RunControl:
@@ -17,6 +23,9 @@ class RunControl:
 
     def __init__(self) -> None:
         self.ended = asyncio.Event()
+        """Set on the event loop when the run has ended, whoever ended it."""
+        self.worker_done = threading.Event()
+        """Set by the worker thread when it has let go of the warehouse."""
         self._stop = threading.Event()
         self._query: Query | None = None
         self._lock = threading.Lock()
@@ -27,24 +36,29 @@ class RunControl:
         return self._stop.is_set()
 
     def attach(self, query: Query) -> None:
-        """Called by the worker once its query exists; a pending stop cancels it at once."""
+        """Called by the worker once its query exists."""
         with self._lock:
             self._query = query
-        if self._stop.is_set():
-            self._cancel(query)
 
     def stop(self) -> None:
-        """Ask the worker and the warehouse to stop (blocking: may talk to the warehouse)."""
-        self._stop.set()
-        with self._lock:
-            query = self._query
-        if query is not None:
-            self._cancel(query)
+        """Stop the worker: cancel its query in the warehouse until the worker lets go.
 
-    @staticmethod
-    def _cancel(query: Query) -> None:
-        if isinstance(query, Cancellable):
-            with contextlib.suppress(Exception):
-                query.cancel()
-        else:
-            log.info("warehouse query cannot be cancelled; its worker ends when it returns")
+        Blocking (it talks to the warehouse); run it off the event loop. A cancel can land
+        in the instant before the query starts and do nothing, so it is repeated.
+        """
+        self._stop.set()
+        give_up = time.monotonic() + STOP_PATIENCE_SECONDS
+        while not self.worker_done.is_set():
+            with self._lock:
+                query = self._query
+            if query is not None:
+                if not isinstance(query, Cancellable):
+                    log.info("this warehouse cannot cancel; the worker ends when it returns")
+                    return
+                with contextlib.suppress(Exception):
+                    query.cancel()
+            if self.worker_done.wait(RETRY_SECONDS):
+                return
+            if time.monotonic() > give_up:
+                log.warning("a cancelled query is still running after %ss", STOP_PATIENCE_SECONDS)
+                return

@@ -63,6 +63,7 @@ class ExecutionService:
         self.limits = limits
         self._query_pool = ThreadPoolExecutor(query_threads, thread_name_prefix="belvedere-query")
         self._io_pool = ThreadPoolExecutor(io_threads, thread_name_prefix="belvedere-io")
+        self._cancel_pool = ThreadPoolExecutor(4, thread_name_prefix="belvedere-cancel")
         self._active: dict[str, RunControl] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -139,11 +140,17 @@ class ExecutionService:
             self._active.pop(run.id, None)
 
     def _stop_in_background(self, control: RunControl) -> None:
-        # Cancelling may talk to the warehouse; nobody waits for it.
-        self._io_pool.submit(control.stop)
+        # Cancelling talks to the warehouse and may retry; nobody waits for it.
+        self._cancel_pool.submit(control.stop)
 
     def _execute(self, run: QueryRun, request: QueryRequest, control: RunControl) -> None:
         """The worker: runs on the query pool and ends the run unless someone else did."""
+        try:
+            self._execute_once(run, request, control)
+        finally:
+            control.worker_done.set()
+
+    def _execute_once(self, run: QueryRun, request: QueryRequest, control: RunControl) -> None:
         if not self._runs.transition(
             run.id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=utcnow()
         ):
@@ -179,6 +186,8 @@ class ExecutionService:
         control.attach(query)
         try:
             try:
+                if control.stop_requested:
+                    raise WarehouseError(ErrorKind.CANCELLED, "stopped before it started")
                 reader = query.run()
                 writer = self.results.writer(run.id, reader.schema)
             except Exception as exc:
@@ -299,9 +308,10 @@ class ExecutionService:
         """Rows of a succeeded run's result (raises ``ResultMissing`` if evicted)."""
         return await self.io(self.results.page, run.id, offset, limit)
 
-    async def close(self) -> None:
-        """Stop every active run and release the pools."""
-        for run_id, control in list(self._active.items()):
+    async def close(self, grace_seconds: float = 5.0) -> None:
+        """Cancel every active run, give workers a moment to let go, release the pools."""
+        controls = list(self._active.items())
+        for run_id, control in controls:
             await self.io(
                 self._runs.transition,
                 run_id,
@@ -313,5 +323,12 @@ class ExecutionService:
             )
             control.ended.set()
             self._stop_in_background(control)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + grace_seconds
+        for _, control in controls:
+            left = until - loop.time()
+            if left > 0:
+                await self.io(control.worker_done.wait, left)
         self._query_pool.shutdown(wait=False, cancel_futures=True)
+        self._cancel_pool.shutdown(wait=False)
         self._io_pool.shutdown(wait=True)

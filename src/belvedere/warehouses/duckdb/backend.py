@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +28,7 @@ from belvedere.warehouses.errors import (
 )
 
 BATCH_ROWS = 65_536
+log = logging.getLogger(__name__)
 
 
 class DuckDBOptions(BaseModel):
@@ -173,9 +175,12 @@ class DuckDBWarehouse(Warehouse):
 
     def close(self) -> None:
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            db, self._db = self._db, None
+        if db is not None:
+            try:
+                db.close()
+            except duckdb.Error as exc:  # a query still running; the process is ending anyway
+                log.warning("closing DuckDB %s: %s", self.options.path, exc)
 
 
 def _table_kind(table_type: str) -> str:

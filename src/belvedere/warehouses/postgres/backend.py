@@ -1,4 +1,4 @@
-"""The PostgreSQL backend: a small connection pool, one pooled connection per query."""
+"""The PostgreSQL backend: one connection per running query, idle ones reused."""
 
 from __future__ import annotations
 
@@ -12,16 +12,15 @@ import psycopg
 import pyarrow as pa
 from psycopg import Column as PgColumn
 from psycopg import Connection
-from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field, SecretStr
 
 from belvedere.warehouses.base import ColumnInfo, Params, Query, TableInfo, Warehouse
 from belvedere.warehouses.errors import ErrorKind, WarehouseError, line_and_column
 from belvedere.warehouses.postgres.quirks import QUIRKS, SQLSTATE_KINDS
+from belvedere.warehouses.postgres.sessions import IdleConnections
 from belvedere.warehouses.postgres.types import arrow_field, to_batch
 
 BATCH_ROWS = 10_000
-POOL_SIZE = 8
 
 
 class PostgresOptions(BaseModel):
@@ -39,7 +38,7 @@ class PostgresOptions(BaseModel):
 
 
 class PostgresQuery(Query):
-    """A query on a pooled connection; cancellable with the server's cancel request."""
+    """A query on its own connection; cancellable with the server's cancel request."""
 
     def __init__(self, warehouse: PostgresWarehouse, sql: str, params: Params) -> None:
         self._warehouse = warehouse
@@ -51,7 +50,7 @@ class PostgresQuery(Query):
         self._lock = threading.Lock()
 
     def run(self) -> pa.RecordBatchReader:
-        connection = self._warehouse.pool().getconn()
+        connection = self._warehouse.sessions().get()
         with self._lock:
             self._connection = connection
         if self._cancelled.is_set():
@@ -62,8 +61,14 @@ class PostgresQuery(Query):
             return _reader(connection, cursor.description, lambda: [cursor.fetchall()])
         # A server-side cursor streams a large result without holding it in memory.
         self._transaction.enter_context(connection.transaction())
-        server_cursor = connection.cursor(name=f"belvedere_{id(self):x}")
-        server_cursor.execute(self._sql, self._params)
+        name = f"belvedere_{id(self):x}"
+        server_cursor = connection.cursor(name=name)
+        try:
+            server_cursor.execute(self._sql, self._params)
+        except psycopg.Error as exc:
+            # Positions count from the start of psycopg's "DECLARE ... FOR " prefix.
+            prefix = len(f'DECLARE "{name}" CURSOR FOR ')
+            raise self._warehouse.translate_error(exc, self._sql, prefix) from exc
         return _reader(
             connection,
             server_cursor.description,
@@ -83,7 +88,7 @@ class PostgresQuery(Query):
         with contextlib.suppress(psycopg.Error):
             self._transaction.close()
         if connection is not None:
-            self._warehouse.pool().putconn(connection)
+            self._warehouse.sessions().put(connection)
 
 
 #: First keywords of statements that return rows and may run inside a server-side cursor.
@@ -120,16 +125,16 @@ class PostgresWarehouse(Warehouse):
 
     def __init__(self, options: PostgresOptions) -> None:
         self.options = options
-        self._pool: ConnectionPool[Connection[Any]] | None = None
+        self._sessions: IdleConnections | None = None
         self._lock = threading.Lock()
 
-    def pool(self) -> ConnectionPool[Connection[Any]]:
-        """The connection pool, opened on first use."""
+    def sessions(self) -> IdleConnections:
+        """Connections to the server, made on demand."""
         with self._lock:
-            if self._pool is None:
+            if self._sessions is None:
                 o = self.options
-                self._pool = ConnectionPool(
-                    kwargs={
+                self._sessions = IdleConnections(
+                    {
                         "host": o.host,
                         "port": o.port,
                         "dbname": o.database,
@@ -137,23 +142,17 @@ class PostgresWarehouse(Warehouse):
                         "password": o.password.get_secret_value() if o.password else None,
                         "sslmode": o.sslmode,
                         "connect_timeout": o.connect_timeout,
-                        "autocommit": True,
                         "application_name": "belvedere",
-                    },
-                    min_size=0,
-                    max_size=POOL_SIZE,
-                    timeout=o.connect_timeout,
-                    open=True,
-                    name=f"belvedere-{o.host}-{o.database}",
+                    }
                 )
-            return self._pool
+            return self._sessions
 
     def query(self, sql: str, params: Params = None) -> PostgresQuery:
         return PostgresQuery(self, sql, params)
 
     def _rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         try:
-            with self.pool().connection() as connection:
+            with self.sessions().connection() as connection:
                 return connection.execute(sql, params).fetchall()
         except (psycopg.Error, TimeoutError) as exc:
             raise self.translate_error(exc, sql) from exc
@@ -213,7 +212,9 @@ class PostgresWarehouse(Warehouse):
             for (schema, name), (kind, cols) in tables.items()
         ]
 
-    def translate_error(self, exc: Exception, sql: str | None = None) -> Exception:
+    def translate_error(
+        self, exc: Exception, sql: str | None = None, position_offset: int = 0
+    ) -> Exception:
         if isinstance(exc, WarehouseError):
             return exc
         if isinstance(exc, TimeoutError | psycopg.OperationalError) and not getattr(
@@ -232,14 +233,15 @@ class PostgresWarehouse(Warehouse):
             message += f" (hint: {diag.message_hint})"
         line = column = None
         if diag.statement_position and sql is not None:
-            line, column = line_and_column(sql, int(diag.statement_position) - 1)
+            offset = int(diag.statement_position) - 1 - position_offset
+            line, column = line_and_column(sql, offset)
         return WarehouseError(kind, message, line=line, column=column)
 
     def close(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+            sessions, self._sessions = self._sessions, None
+        if sessions is not None:
+            sessions.close()
 
 
 def _kind(relkind: str) -> str:

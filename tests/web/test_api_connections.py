@@ -1,0 +1,70 @@
+"""Connections through the API: secrets go in, never come out."""
+
+from __future__ import annotations
+
+from belvedere.services import Services
+from tests.conftest import Client
+from tests.support.postgres import PostgresServer
+
+
+def test_kinds_describe_their_options(client: Client) -> None:
+    kinds = {k["kind"]: k for k in client.get("/api/v1/connection-kinds").json()}
+    assert set(kinds) == {"duckdb", "postgres"}
+    assert kinds["postgres"]["secret_fields"] == ["password"]
+    assert "database" in kinds["postgres"]["options_schema"]["properties"]
+
+
+def test_add_test_edit_remove_postgres(
+    client: Client, services: Services, postgres: PostgresServer, pg_database: str
+) -> None:
+    options = {
+        "host": postgres.host,
+        "port": postgres.port,
+        "database": pg_database,
+        "user": "postgres",
+        "password": "not-needed-but-secret",
+    }
+    unsaved = client.post("/api/v1/connections/test", json={"kind": "postgres", "options": options})
+    assert unsaved.json()["ok"] is True
+
+    created = client.post(
+        "/api/v1/connections", json={"name": "pg", "kind": "postgres", "options": options}
+    )
+    assert created.status_code == 201
+    assert "not-needed-but-secret" not in created.text
+    assert created.json()["secrets_set"] == ["password"]
+    listed = client.get("/api/v1/connections")
+    assert "not-needed-but-secret" not in listed.text
+
+    assert client.post("/api/v1/connections/pg/test").json()["ok"] is True
+    run = client.post(
+        "/api/v1/runs", json={"connection": "pg", "sql": "SELECT current_database() AS db"}
+    )
+    assert run.status_code == 200
+    rows = client.get(f"/api/v1/runs/{run.json()['id']}/results").json()["rows"]
+    assert rows == [[pg_database]]
+
+    changed = client.patch(
+        "/api/v1/connections/pg", json={"options": {"port": 1}, "timeout_seconds": 9}
+    )
+    assert changed.json()["options"]["port"] == 1
+    assert changed.json()["timeout_seconds"] == 9
+    assert changed.json()["secrets_set"] == ["password"]
+    failing = client.post("/api/v1/connections/pg/test").json()
+    assert failing["ok"] is False
+    assert "cannot reach" in failing["message"].lower() or "connect" in failing["message"].lower()
+
+    assert client.delete("/api/v1/connections/pg").status_code == 204
+    assert client.get("/api/v1/connections/pg").status_code == 404
+    assert "not-needed-but-secret" not in (
+        services.settings.data_dir / "belvedere.db"
+    ).read_bytes().decode("latin-1")
+
+
+def test_catalog_lists_tables_and_columns(client: Client) -> None:
+    catalog = client.get("/api/v1/connections/demo/catalog").json()
+    tables = {t["name"]: t for t in catalog["tables"]}
+    assert {"customers", "orders", "order_lines", "products", "sales"} <= set(tables)
+    assert tables["sales"]["kind"] == "view"
+    columns = {c["name"]: c["type"] for c in tables["orders"]["columns"]}
+    assert columns["ordered_at"] == "TIMESTAMP"
