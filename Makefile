@@ -28,6 +28,7 @@ $(TEST_STAMP): $(RUN_STAMP) pyproject.toml
 	touch $@
 
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	bash scripts/install-system-deps.sh --run
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

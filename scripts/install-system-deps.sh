@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need, from Debian's repositories, when missing:
-# PostgreSQL (the tests start their own server on loopback) and Chromium (browser tests).
+# Installs system packages from Debian's repositories when they are missing:
+#   --run   Node.js and npm (they build the front-end bundle);
+#   (none)  the same, plus what the tests use: PostgreSQL (the tests start their own server on
+#           loopback) and Chromium (browser tests).
 # Quick and silent when everything is already there.
 set -euo pipefail
 
 missing=()
-compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
-[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v npm >/dev/null || missing+=(nodejs npm)
+if [ "${1:-}" != "--run" ]; then
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
