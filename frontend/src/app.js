@@ -1,5 +1,14 @@
-// Entry point: picks the page's module from the page data the server embeds.
+// Entry point: reads the page data the server embeds and starts that page's module.
 import "./styles.css";
+import * as connections from "./connections.js";
+import * as docs from "./docs.js";
+import * as login from "./login.js";
+import * as nav from "./nav.js";
+import * as sqllab from "./sqllab.js";
+
+const PAGES = { login, sqllab, connections, api_docs: docs };
 
 const data = JSON.parse(document.getElementById("page-data")?.textContent || "{}");
-console.log("belvedere", data.page?.name);
+const page = data.page || {};
+nav.init();
+PAGES[page.name]?.init(page, data.user || null);

@@ -29,7 +29,7 @@ def env(tmp_path: Path, demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> dic
     return {"BELVEDERE_DATA_DIR": str(data)}
 
 
-def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:  # noqa: A002
+def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 

@@ -131,6 +131,10 @@ def test_connection_secrets_are_encrypted_at_rest(db: Database) -> None:
     assert "password" not in view.options
     assert connections.options("pg").password.get_secret_value() == "hunter2-secret"  # type: ignore[attr-defined]
 
+    # An edited form tests with the stored secret when it leaves the secret blank.
+    merged = connections.with_stored_secrets("pg", {"host": "db3.internal", "password": None})
+    assert merged == {"host": "db3.internal", "password": "hunter2-secret"}
+
     # Changing another option keeps the stored secret; "" clears it.
     connections.update("pg", {"host": "db2.internal"})
     assert connections.get("pg").secrets_set == ("password",)

@@ -11,6 +11,7 @@ def test_kinds_describe_their_options(client: Client) -> None:
     kinds = {k["kind"]: k for k in client.get("/api/v1/connection-kinds").json()}
     assert set(kinds) == {"duckdb", "postgres"}
     assert kinds["postgres"]["secret_fields"] == ["password"]
+    assert client.get("/api/v1/connections/demo").json()["dialect"] == "duckdb"
     assert "database" in kinds["postgres"]["options_schema"]["properties"]
 
 
@@ -50,6 +51,12 @@ def test_add_test_edit_remove_postgres(
     assert changed.json()["options"]["port"] == 1
     assert changed.json()["timeout_seconds"] == 9
     assert changed.json()["secrets_set"] == ["password"]
+    # Testing the edited form before saving: the stored password fills the blank one.
+    edited = {**options, "password": None}
+    retest = client.post(
+        "/api/v1/connections/test", json={"kind": "postgres", "options": edited, "name": "pg"}
+    )
+    assert retest.json()["ok"] is True
     failing = client.post("/api/v1/connections/pg/test").json()
     assert failing["ok"] is False
     assert "cannot reach" in failing["message"].lower() or "connect" in failing["message"].lower()

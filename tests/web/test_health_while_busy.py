@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
-
 from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 from belvedere.services import Services
 from belvedere.settings import Settings

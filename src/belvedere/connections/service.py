@@ -111,6 +111,13 @@ class ConnectionService:
         secrets = self._box.open(row.sealed_secrets) if row.sealed_secrets else {}
         return _validate(row.kind, {**row.options, **secrets})
 
+    def with_stored_secrets(self, name: str, options: dict[str, Any]) -> dict[str, Any]:
+        """Options with the secrets left out (or null) taken from a stored connection."""
+        row = self._row(name)
+        stored = self._box.open(row.sealed_secrets) if row.sealed_secrets else {}
+        given = {k: v for k, v in options.items() if v is not None}
+        return {**stored, **given}
+
     # -- writing -------------------------------------------------------------------------
     def _split(self, kind: str, options: BaseModel) -> tuple[dict[str, Any], bytes | None]:
         secret_names = secret_fields(type(options))

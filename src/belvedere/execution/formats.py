@@ -36,10 +36,37 @@ class ExportFormat(StrEnum):
         }[self]
 
 
+#: Integers beyond this lose precision as JavaScript numbers; they are sent as strings.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def interval_text(months: int, days: int, nanoseconds: int) -> str:
+    """An interval as people write it: ``1 year 2 months 3 days 04:05:06.5``."""
+    years, months = divmod(months, 12)
+    parts = [
+        f"{n} {unit}{'s' if abs(n) != 1 else ''}"
+        for n, unit in ((years, "year"), (months, "month"), (days, "day"))
+        if n
+    ]
+    if nanoseconds or not parts:
+        sign = "-" if nanoseconds < 0 else ""
+        seconds, nanos = divmod(abs(nanoseconds), 1_000_000_000)
+        hours, rest = divmod(seconds, 3600)
+        clock = f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+        if nanos:
+            clock += f".{nanos:09d}".rstrip("0")
+        parts.append(clock)
+    return " ".join(parts)
+
+
 def json_safe(value: Any) -> Any:
     """A Python value from Arrow as a JSON value (decimals as strings, keep precision)."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, int):
+        return value if abs(value) <= MAX_SAFE_INTEGER else str(value)
+    if isinstance(value, pa.MonthDayNano):
+        return interval_text(value.months, value.days, value.nanoseconds)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, Decimal):

@@ -72,9 +72,12 @@ def add_connection(body: ConnectionIn, _: Admin, services: ServicesDep) -> Conne
 
 
 @router.post("/connections/test", response_model=TestOut, responses={400: {"model": ErrorOut}})
-async def test_unsaved(body: ConnectionTestIn, admin: Admin) -> TestOut:
+async def test_unsaved(body: ConnectionTestIn, admin: Admin, services: ServicesDep) -> TestOut:
     """Try options before saving them."""
-    options = validate_options(body.kind, body.options)
+    given = body.options
+    if body.name is not None:
+        given = await run_in_threadpool(services.connections.with_stored_secrets, body.name, given)
+    options = validate_options(body.kind, given)
     warehouse = build_warehouse(body.kind, options)
     try:
         outcome = await check_connection(warehouse)

@@ -32,6 +32,7 @@ from belvedere.web.api.schemas import (
     HistoryOut,
     ResultColumn,
     ResultsOut,
+    RunErrorOut,
     RunIn,
     RunOut,
 )
@@ -60,7 +61,11 @@ def _status_code(run: QueryRun) -> int:
 @router.post(
     "/runs",
     response_model=RunOut,
-    responses={202: {"model": RunOut}, 400: {"model": ErrorOut}},
+    responses={
+        202: {"model": RunOut, "description": "Still running: poll `GET /runs/{id}`."},
+        400: {"model": RunErrorOut, "description": "The query failed (bad SQL, not found...)."},
+        502: {"model": RunErrorOut, "description": "The warehouse could not be reached."},
+    },
 )
 async def submit_run(body: RunIn, user: Analyst, services: ServicesDep) -> JSONResponse:
     """Run a query. Waits up to `wait_ms` for it to end: 200 with the ended run, 202 while it

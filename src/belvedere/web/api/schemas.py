@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from belvedere.auth.roles import ROLE_PERMISSIONS, Role
 from belvedere.connections.service import ConnectionView
 from belvedere.store.models import QueryRun, User
+from belvedere.warehouses.registry import backend_class
 
 MAX_SQL_CHARS = 1_000_000
 
@@ -75,6 +76,7 @@ class UserPatch(BaseModel):
 class ConnectionOut(BaseModel):
     name: str
     kind: str
+    dialect: str = Field(description="SQL dialect of the warehouse (SQLGlot's name).")
     options: dict[str, Any] = Field(description="Options without secrets.")
     secrets_set: list[str] = Field(description="Names of the secret options that hold a value.")
     timeout_seconds: float | None = Field(description="Deadline override; null uses the default.")
@@ -84,6 +86,7 @@ class ConnectionOut(BaseModel):
         return cls(
             name=view.name,
             kind=view.kind,
+            dialect=backend_class(view.kind).quirks.dialect,
             options=view.options,
             secrets_set=list(view.secrets_set),
             timeout_seconds=view.timeout_seconds,
@@ -108,6 +111,11 @@ class ConnectionPatch(BaseModel):
 class ConnectionTestIn(BaseModel):
     kind: str = Field(min_length=1, max_length=30)
     options: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(
+        default=None,
+        description="A saved connection being edited: its stored secrets fill the ones left "
+        "out (null or missing), so the edited form can be tested before saving.",
+    )
 
 
 class ConnectionKindOut(BaseModel):
@@ -213,6 +221,11 @@ class RunOut(BaseModel):
             max_rows=run.max_rows,
             result_bytes=run.result_bytes,
         )
+
+
+class RunErrorOut(BaseModel):
+    error: ErrorDetail
+    run: RunOut
 
 
 class ResultColumn(BaseModel):

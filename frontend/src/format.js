@@ -1,0 +1,52 @@
+// Numbers, durations and times as people read them.
+
+const integer = new Intl.NumberFormat();
+
+/** 12345 → "12,345" (in the browser's locale). */
+export const count = (n) => integer.format(n);
+
+/** "1 row", "12,345 rows". */
+export const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+
+/** Milliseconds as "850 ms", "3.2 s", "2 min 05 s", "1 h 02 min". */
+export function duration(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return "";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+/** A timestamp as a short local time: today "14:03:21", else "Mar 3, 14:03". */
+export function when(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const today = new Date();
+  if (date.toDateString() === today.toDateString()) {
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+  return date.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+/** The full local date and time, for tooltips. */
+export const fullTime = (iso) => new Date(iso).toLocaleString();
+
+/** SQL on one line, cut to `max` characters. */
+export function snippet(sql, max = 160) {
+  const flat = sql.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The label of a run status. */
+export const STATUS_LABELS = {
+  queued: "Queued",
+  running: "Running",
+  succeeded: "Succeeded",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  timed_out: "Timed out",
+};
+
+export const TERMINAL = new Set(["succeeded", "failed", "cancelled", "timed_out"]);

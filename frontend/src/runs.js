@@ -1,0 +1,79 @@
+// Runs through the API: submit, follow until the run ends, cancel. No DOM here.
+import { errorOf, post, send, url } from "./api.js";
+import { TERMINAL } from "./format.js";
+
+const SUBMIT_WAIT_MS = 500;
+const POLL_WAIT_MS = 1000;
+const RETRY_DELAY_MS = 1000;
+const MAX_RETRIES = 30;
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The run and error of a submission's answer: 200/202 carry the run, a failed run answers
+ * 4xx/5xx with {error, run}, other failures (unknown connection, bad request) with {error}.
+ */
+function outcome(answer) {
+  if (answer.ok) return { run: answer.data, error: answer.data?.error || null };
+  if (answer.data?.run) return { run: answer.data.run, error: answer.data.error };
+  return { run: null, error: errorOf(answer) };
+}
+
+/** Submit a query; resolves to {run, error} as soon as the server answers (maybe still running). */
+export async function submit(body) {
+  try {
+    return outcome(
+      await send("POST", "/api/v1/runs", { surface: "sqllab", wait_ms: SUBMIT_WAIT_MS, ...body }),
+    );
+  } catch (error) {
+    return { run: null, error };
+  }
+}
+
+/**
+ * Follow a run until it ends, calling onProgress(run) with each answer. Stops early (resolving
+ * to the last run seen) once isStale() is true. Network hiccups and 5xx answers are retried.
+ */
+export async function follow(run, { onProgress = () => {}, isStale = () => false } = {}) {
+  let retries = 0;
+  while (!TERMINAL.has(run.status) && !isStale()) {
+    let answer;
+    try {
+      answer = await send(
+        "GET",
+        url(`/api/v1/runs/${encodeURIComponent(run.id)}`, { wait_ms: POLL_WAIT_MS }),
+      );
+    } catch (error) {
+      answer = { status: 0, ok: false, data: { error: { code: error.code, message: error.message } } };
+    }
+    if (isStale()) break;
+    if (answer.ok) {
+      retries = 0;
+      run = answer.data;
+      onProgress(run);
+    } else if ((answer.status === 0 || answer.status >= 500) && retries < MAX_RETRIES) {
+      retries += 1;
+      await pause(RETRY_DELAY_MS);
+    } else {
+      return { run, error: errorOf(answer) };
+    }
+  }
+  return { run, error: run.error || null };
+}
+
+/** Submit and follow to the end: resolves to {run, error}. */
+export async function execute(body, options = {}) {
+  const first = await submit(body);
+  if (!first.run || TERMINAL.has(first.run.status)) return first;
+  options.onProgress?.(first.run);
+  return follow(first.run, options);
+}
+
+/** Ask the server to cancel a run; resolves to the run (cancelled unless it had ended). */
+export async function cancel(runId) {
+  return post(`/api/v1/runs/${encodeURIComponent(runId)}/cancel`);
+}
+
+/** Where a run's stored result downloads in a format (csv, json, parquet). */
+export const exportUrl = (runId, format) =>
+  url(`/api/v1/runs/${encodeURIComponent(runId)}/export`, { format });

@@ -1,0 +1,123 @@
+"""The connections page: admins add, test, edit and remove; others only look."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Server
+from tests.e2e.sqllab import LONG_QUERY, run_sql, type_sql
+
+pytestmark = pytest.mark.e2e
+
+
+def add_duckdb(page: Page, name: str, path: str, timeout: str = "") -> None:
+    """Fill the add form for a DuckDB connection and save it."""
+    page.goto("/connections")
+    page.get_by_role("button", name="Add connection").click()
+    form = page.locator("#connection-form")
+    form.get_by_label("Name").fill(name)
+    expect(form.get_by_label("Kind")).to_have_value("duckdb")
+    form.get_by_label("Path").fill(path)
+    form.get_by_label("Query timeout (seconds)").fill(timeout)
+    form.get_by_test_id("form-save").click()
+    expect(page.locator(f"tr[data-connection='{name}']")).to_be_visible()
+
+
+def test_admin_adds_tests_edits_and_removes_a_connection(admin_page: Page, server: Server) -> None:
+    page = admin_page
+    page.goto("/connections")
+    page.get_by_role("button", name="Add connection").click()
+    form = page.locator("#connection-form")
+    form.get_by_label("Name").fill("copy")
+    form.get_by_label("Path").fill(str(server.demo_path))
+    expect(form.get_by_label("Read Only")).to_be_checked()  # the schema's default
+    form.get_by_test_id("form-test").click()
+    expect(form.get_by_test_id("test-result")).to_contain_text("✓ Connected")
+    form.get_by_label("Query timeout (seconds)").fill("30")
+    form.get_by_test_id("form-save").click()
+
+    row = page.locator("tr[data-connection='copy']")
+    expect(page.get_by_role("status").filter(has_text="Added copy.")).to_be_visible()
+    expect(row).to_contain_text("30 s")
+    row.get_by_role("button", name="Test").click()
+    expect(row.get_by_test_id("test-result")).to_contain_text("✓ Connected")
+
+    row.get_by_role("button", name="Edit").click()
+    expect(form.get_by_label("Name")).to_be_disabled()
+    expect(form.get_by_label("Query timeout (seconds)")).to_have_value("30")
+    form.get_by_label("Query timeout (seconds)").fill("")
+    form.get_by_test_id("form-save").click()
+    expect(row).to_contain_text("default")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Remove").click()
+    expect(row).to_have_count(0)
+    expect(page.locator("tr[data-connection='demo']")).to_be_visible()
+
+
+def test_form_errors_are_shown_next_to_the_form(admin_page: Page) -> None:
+    page = admin_page
+    page.goto("/connections")
+    page.get_by_role("button", name="Add connection").click()
+    form = page.locator("#connection-form")
+    form.get_by_label("Name").fill("demo")
+    form.get_by_label("Path").fill("/nonexistent/nowhere.duckdb")
+    form.get_by_test_id("form-test").click()
+    expect(form.get_by_test_id("test-result")).to_contain_text("✗ Failed")
+
+    form.get_by_test_id("form-save").click()
+    expect(form.get_by_test_id("form-error")).to_contain_text("already exists")
+
+
+def test_secrets_are_password_fields_and_stay_stored(admin_page: Page) -> None:
+    page = admin_page
+    page.goto("/connections")
+    page.get_by_role("button", name="Add connection").click()
+    form = page.locator("#connection-form")
+    form.get_by_label("Kind").select_option("postgres")
+    form.get_by_label("Name").fill("pg_secret")
+    form.get_by_label("Database").fill("analytics")
+    form.get_by_label("User").fill("reader")
+    expect(form.get_by_label("Password")).to_have_attribute("type", "password")
+    form.get_by_label("Password").fill("s3cret")
+    form.get_by_test_id("form-save").click()
+
+    row = page.locator("tr[data-connection='pg_secret']")
+    expect(row).to_contain_text("password stored")
+    expect(row).not_to_contain_text("s3cret")
+    row.get_by_role("button", name="Edit").click()
+    password = form.get_by_label("Password")
+    expect(password).to_have_value("")
+    expect(password).to_have_attribute("placeholder", "stored — leave blank to keep")
+    form.get_by_label("Port").fill("6543")
+    form.get_by_test_id("form-save").click()
+    expect(row).to_contain_text("port 6543")
+    expect(row).to_contain_text("password stored")
+
+
+def test_a_connection_timeout_ends_long_queries(admin_page: Page, server: Server) -> None:
+    page = admin_page
+    add_duckdb(page, "quick", str(server.demo_path), timeout="1")
+    page.goto("/sqllab")
+    page.locator("#connection").select_option("quick")
+    expect(page.get_by_test_id("schema-tree")).to_contain_text("orders")
+    type_sql(page, LONG_QUERY)
+    page.locator("#run").click()
+    expect(page.locator("#run-status")).to_have_attribute("data-status", "timed_out")
+    expect(page.get_by_test_id("run-message")).to_contain_text("did not finish within its 1 s")
+    expect(page.locator("#run")).to_be_enabled()
+    run_sql(page, "SELECT 1 AS still_works")
+
+
+def test_viewers_see_a_read_only_list(page_as: Callable[[str, str], Page]) -> None:
+    page = page_as("viewer1", "viewer")
+    page.goto("/connections")
+    expect(page.locator("tr[data-connection='demo']")).to_be_visible()
+    expect(page.get_by_role("button", name="Add connection")).to_be_hidden()
+    expect(page.get_by_role("button", name="Edit")).to_have_count(0)
+    expect(page.locator(".topbar nav")).not_to_contain_text("SQL Lab")
+    page.goto("/sqllab")
+    expect(page.locator(".notice .message")).to_contain_text("may not run SQL")

@@ -1,0 +1,39 @@
+"""Signing in and out through the pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ADMIN_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_wrong_password_shows_the_error_and_stays(page: Page) -> None:
+    page.goto("/login")
+    sign_in(page, "admin", "not-the-password")
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page.get_by_role("button", name="Sign in")).to_be_enabled()
+
+
+def test_sign_in_goes_to_the_page_asked_for_and_sign_out_ends_the_session(page: Page) -> None:
+    page.goto("/connections")
+    expect(page).to_have_url(re.compile(r"/login\?next=/connections$"))
+    sign_in(page, "admin", ADMIN_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/connections$"))
+    expect(page.locator(".topbar .username")).to_have_text("admin")
+
+    page.locator("#sign-out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto("/sqllab")
+    expect(page).to_have_url(re.compile(r"/login\?next=/sqllab$"))
