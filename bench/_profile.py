@@ -1,0 +1,66 @@
+"""``python -m bench._profile OUT.prof serve``: the ``belvedere`` command under cProfile.
+
+cProfile sees one thread only, so every thread (event loop, pools) gets its own profiler; at
+exit their statistics are merged into ``OUT.prof`` (read it with ``python -m pstats``). The
+clock is each thread's CPU time, or wall time with ``BENCH_PROFILE_CLOCK=wall``. SIGUSR1 forgets
+what was recorded so far, so that start-up and warm-up stay out of the figures.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+from typing import Any
+
+from belvedere.cli.main import cli
+
+_profiles: list[cProfile.Profile] = []
+_lock = threading.Lock()
+_CLOCK = time.perf_counter if os.environ.get("BENCH_PROFILE_CLOCK") == "wall" else time.thread_time
+
+
+def _new_profile() -> cProfile.Profile:
+    profile = cProfile.Profile(_CLOCK)
+    with _lock:
+        _profiles.append(profile)
+    return profile
+
+
+def _on_thread_start(_frame: FrameType, _event: str, _arg: Any) -> None:
+    """A new thread's first event: swap this hook for the thread's own profiler."""
+    sys.setprofile(None)
+    _new_profile().enable()
+
+
+def _forget(_signum: int, _frame: FrameType | None) -> None:
+    with _lock:
+        for profile in _profiles:
+            profile.clear()
+
+
+def run(out: str, argv: list[str]) -> None:
+    """Run the ``belvedere`` command line with ``argv``, profiled; write the stats to ``out``."""
+    signal.signal(signal.SIGUSR1, _forget)
+    threading.setprofile(_on_thread_start)
+    main_profile = _new_profile()
+    main_profile.enable()
+    try:
+        cli.main(argv, prog_name="belvedere", standalone_mode=False)
+    finally:
+        main_profile.disable()
+        with _lock:
+            profiles = list(_profiles)
+        stats = pstats.Stats(profiles[0])
+        for profile in profiles[1:]:
+            stats.add(profile)
+        stats.dump_stats(out)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,114 @@
+"""``health_under_load``: ``GET /health`` latency while long DuckDB queries keep the server busy.
+
+Baseline: the same requests to the idle server. Then ``QUERIES`` long runs are submitted
+(``wait_ms=0``) and, once all are ``running``, the requests are repeated at a steady pace; the
+runs must still be running at the end, so the load lasted throughout. Finally the runs are
+cancelled and the server's CPU use afterwards shows whether the warehouse really stopped.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from bench.support import (
+    Report,
+    cpu_seconds,
+    expect,
+    median,
+    ms,
+    percentile,
+    profile_from_here,
+    serve,
+    signed_in_client,
+    submit,
+)
+
+NAME = "health_under_load"
+QUERIES = 16
+# About 3.5 s alone on one 2-core machine; sixteen at once keep the server busy for a minute.
+SQL = "SELECT sum(a.range * b.range) FROM range(30000) a, range(30000) b"
+REQUESTS = 200
+PACE_SECONDS = 0.02
+TARGET_SECONDS = 0.100
+START_TIMEOUT_SECONDS = 30.0
+SETTLE_SECONDS = 2.0
+
+
+def _latencies(client: httpx.Client) -> list[float]:
+    """``REQUESTS`` sequential ``GET /health``, one every ``PACE_SECONDS`` at most."""
+    latencies: list[float] = []
+    for _ in range(REQUESTS):
+        start = time.perf_counter()
+        response = client.get("/health")
+        elapsed = time.perf_counter() - start
+        expect(response.status_code == 200, f"/health answered {response.status_code}")
+        latencies.append(elapsed)
+        time.sleep(max(PACE_SECONDS - elapsed, 0))
+    return latencies
+
+
+def _statuses(client: httpx.Client, run_ids: list[str]) -> list[str]:
+    statuses = []
+    for run_id in run_ids:
+        response = client.get(f"/api/v1/runs/{run_id}")
+        response.raise_for_status()
+        statuses.append(str(response.json()["status"]))
+    return statuses
+
+
+def _wait_all_running(client: httpx.Client, run_ids: list[str]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while (statuses := _statuses(client, run_ids)).count("running") < len(run_ids):
+        expect(time.monotonic() < deadline, f"the runs did not all start: {statuses}")
+        expect(all(s in ("queued", "running") for s in statuses), f"a run ended early: {statuses}")
+        time.sleep(0.1)
+
+
+def run() -> Report:
+    with serve(NAME) as server, signed_in_client(server) as client:
+        _latencies(client)  # warm-up
+        profile_from_here(server)
+        idle = _latencies(client)
+        run_ids = [str(submit(client, SQL, wait_ms=0)["id"]) for _ in range(QUERIES)]
+        try:
+            _wait_all_running(client, run_ids)
+            cpu_before, wall_before = cpu_seconds(server.pid), time.perf_counter()
+            loaded = _latencies(client)
+            busy = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - wall_before)
+            after = _statuses(client, run_ids)
+        finally:
+            cancelled = []
+            for run_id in run_ids:
+                response = client.post(f"/api/v1/runs/{run_id}/cancel")
+                cancelled.append(response.json().get("status") if response.is_success else None)
+        time.sleep(SETTLE_SECONDS / 2)
+        cpu_start = cpu_seconds(server.pid)
+        time.sleep(SETTLE_SECONDS)
+        settled = (cpu_seconds(server.pid) - cpu_start) / SETTLE_SECONDS
+    still = after.count("running")
+    report = Report(
+        NAME,
+        f"GET /health latency, idle vs while {QUERIES} long DuckDB queries run "
+        f"({REQUESTS} requests, one per {ms(PACE_SECONDS)} at most)",
+    )
+    report.add("baseline", f"idle server: {_spread(idle)}")
+    report.add("belvedere", f"under load: {_spread(loaded)}")
+    ratio = percentile(loaded, 99) / percentile(idle, 99)
+    report.add("ratio", f"p99 under load / p99 idle = {ratio:.1f}")
+    report.add("load", f"server CPU {busy:.0%} of one core; {still}/{QUERIES} runs still running")
+    report.add(
+        "cancel",
+        f"{cancelled.count('cancelled')}/{QUERIES} runs cancelled; server CPU "
+        f"{settled:.0%} of one core {SETTLE_SECONDS / 2:g} s later",
+    )
+    report.target(
+        f"max under load < {ms(TARGET_SECONDS)}, load held throughout",
+        max(loaded) < TARGET_SECONDS and still == QUERIES,
+    )
+    return report
+
+
+def _spread(values: list[float]) -> str:
+    return f"median {ms(median(values))}, p99 {ms(percentile(values, 99))}, max {ms(max(values))}"

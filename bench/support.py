@@ -1,0 +1,296 @@
+"""What every benchmark shares: a real server process, a signed-in client, statistics, reports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HOST = "127.0.0.1"
+ADMIN = "admin"
+PASSWORD = "bench-password-not-secret"
+CSRF_COOKIE = "belvedere_csrf"
+CSRF_HEADER = "x-csrf-token"
+DEMO = "demo"
+PROFILE_ENV = "BENCH_PROFILE"
+START_TIMEOUT_SECONDS = 120.0
+START_ATTEMPTS = 3
+PORT_TAKEN = "address already in use"
+STOP_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running ``belvedere serve`` process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def demo_path(self) -> Path:
+        """The demo warehouse file the server generated at first start."""
+        return self.data_dir / "demo.duckdb"
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The end of the server's output, for error messages."""
+        text = self.log_path.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(label: str) -> Iterator[Server]:
+    """Start ``belvedere serve`` in a temporary data directory; stop it on exit.
+
+    With ``BENCH_PROFILE=DIR`` in the environment the server runs under cProfile (every thread)
+    and writes ``DIR/LABEL-PORT.prof`` when it stops.
+    """
+    with tempfile.TemporaryDirectory(prefix="belvedere-bench-") as tmp:
+        for attempt in range(1, START_ATTEMPTS + 1):
+            server = _start(label, Path(tmp))
+            try:
+                _wait_until_healthy(server)
+                break
+            except ServerExited:
+                # Another process may have taken the free port before the server bound it.
+                if attempt == START_ATTEMPTS or PORT_TAKEN not in server.log_tail():
+                    raise
+            except BaseException:
+                stop(server)
+                raise
+        try:
+            yield server
+        finally:
+            stop(server)
+
+
+def _start(label: str, tmp: Path) -> Server:
+    data_dir = tmp / "data"
+    log_path = tmp / "server.log"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BELVEDERE_")}
+    env.update(
+        BELVEDERE_DATA_DIR=str(data_dir),
+        BELVEDERE_HOST=HOST,
+        BELVEDERE_PORT=str(port),
+        BELVEDERE_ADMIN_PASSWORD=PASSWORD,
+    )
+    argv = [sys.executable, "-m", "belvedere", "serve"]
+    if profile_dir := os.environ.get(PROFILE_ENV):
+        out = Path(profile_dir).resolve() / f"{label}-{port}.prof"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "bench._profile", str(out), "serve"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return Server(f"http://{HOST}:{port}", process, data_dir, log_path)
+
+
+class ServerExited(RuntimeError):
+    """The server process ended while starting."""
+
+
+def _wait_until_healthy(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise ServerExited(f"belvedere serve exited at start:\n{server.log_tail()}")
+        try:
+            if httpx.get(f"{server.url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"belvedere serve did not answer /health in time:\n{server.log_tail()}")
+
+
+def profile_from_here(server: Server) -> None:
+    """Under ``BENCH_PROFILE``, make the server forget its profile so far (start-up, warm-up)."""
+    if os.environ.get(PROFILE_ENV):
+        server.process.send_signal(signal.SIGUSR1)
+        time.sleep(0.2)
+
+
+def stop(server: Server) -> None:
+    """Stop the server gracefully (SIGINT, as Ctrl-C would), killing it if it hangs."""
+    if server.process.poll() is not None:
+        return
+    server.process.send_signal(signal.SIGINT)
+    try:
+        server.process.wait(STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@contextmanager
+def signed_in_client(server: Server, timeout: float = 60.0) -> Iterator[httpx.Client]:
+    """An HTTP client signed in as the admin that sends the CSRF header like the browser."""
+    with httpx.Client(base_url=server.url, timeout=timeout) as client:
+        client.get("/api/v1/auth/csrf").raise_for_status()
+        response = client.post(
+            "/api/v1/auth/login",
+            json={"username": ADMIN, "password": PASSWORD},
+            headers={CSRF_HEADER: client.cookies[CSRF_COOKIE]},
+        )
+        response.raise_for_status()
+        client.headers[CSRF_HEADER] = client.cookies[CSRF_COOKIE]
+        yield client
+
+
+def submit(
+    client: httpx.Client, sql: str, *, wait_ms: int = 30_000, **fields: Any
+) -> dict[str, Any]:
+    """POST a run and return it; raises unless the server answered 200 or 202."""
+    body = {"connection": DEMO, "sql": sql, "wait_ms": wait_ms, **fields}
+    response = client.post("/api/v1/runs", json=body)
+    if response.status_code not in (200, 202):
+        raise RuntimeError(f"run refused ({response.status_code}): {response.text}")
+    run: dict[str, Any] = response.json()
+    return run
+
+
+# -- process memory ------------------------------------------------------------------------
+def _status_kib(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise LookupError(f"{key} not in /proc/{pid}/status")
+
+
+class RssSampler:
+    """Samples a process's anonymous and file-backed RSS in a thread; keeps the peaks (bytes).
+
+    ``VmHWM`` counts both; file-backed pages (e.g. a memory-mapped result) are page cache the
+    kernel may reclaim, anonymous ones are the process's own memory.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.01) -> None:
+        self._pid = pid
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self.anon = self.file = 0
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            with suppress(OSError, LookupError):
+                self.anon = max(self.anon, _status_kib(self._pid, "RssAnon") * 1024)
+                self.file = max(self.file, _status_kib(self._pid, "RssFile") * 1024)
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def peak_rss(pid: int) -> int:
+    """Peak resident set size of a process in bytes (``VmHWM``)."""
+    return _status_kib(pid, "VmHWM") * 1024
+
+
+def rss(pid: int) -> int:
+    """Current resident set size of a process in bytes (``VmRSS``)."""
+    return _status_kib(pid, "VmRSS") * 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, all threads together."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Reset a process's ``VmHWM`` to its current RSS; ``False`` where the kernel refuses."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+# -- statistics and reports ----------------------------------------------------------------
+def percentile(values: Sequence[float], pct: float) -> float:
+    """The ``pct``-th percentile, interpolated between the closest ranks."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:.0f} MiB"
+
+
+@dataclass
+class Report:
+    """One benchmark's figures, printed as labelled lines ending with the verdict."""
+
+    name: str
+    measured: str
+    lines: list[tuple[str, str]] = field(default_factory=list)
+    verdicts: list[tuple[str, bool]] = field(default_factory=list)
+
+    def add(self, label: str, value: str) -> None:
+        self.lines.append((label, value))
+
+    def target(self, description: str, met: bool) -> None:
+        self.verdicts.append((description, met))
+
+    @property
+    def met(self) -> bool:
+        return all(met for _, met in self.verdicts)
+
+    def render(self) -> str:
+        rows = [*self.lines]
+        rows += [("target", f"{d}: {'MET' if m else 'MISSED'}") for d, m in self.verdicts]
+        width = max(len(label) for label, _ in rows)
+        body = "\n".join(f"  {label:<{width}}  {value}" for label, value in rows)
+        return f"== {self.name}: {self.measured}\n{body}"
+
+
+def expect(condition: bool, message: str) -> None:
+    """Stop the benchmark when a result is wrong (unlike ``assert``, survives ``-O``)."""
+    if not condition:
+        raise RuntimeError(message)
