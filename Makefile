@@ -9,7 +9,7 @@ NODE_STAMP := frontend/node_modules/.package-lock.json
 ASSETS := src/belvedere/web/static/build/app.js
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs
 
-.PHONY: run test check lint typecheck pytest bench build system-deps clean
+.PHONY: run test check lint typecheck pytest bench build system-deps readme clean
 
 run: $(RUN_STAMP) $(ASSETS)
 	$(BIN)/belvedere serve
@@ -54,6 +54,9 @@ pytest: $(TEST_STAMP) $(ASSETS) system-deps
 
 bench: $(TEST_STAMP) $(ASSETS)
 	$(BIN)/python -m bench
+
+readme: $(RUN_STAMP)
+	$(BIN)/python scripts/sync-readme-settings.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules src/belvedere/web/static/build

@@ -143,3 +143,10 @@ def make_user(services: Services) -> Callable[[str, Role], str]:
         return username
 
     return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running on the
+    main thread from its first use to the end of the session, which other tests' own event
+    loops cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

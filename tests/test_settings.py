@@ -14,7 +14,7 @@ README = Path(__file__).parent.parent / "README.md"
 
 def test_readme_lists_every_setting_as_the_code_defines_it() -> None:
     assert settings_markdown() in README.read_text(), (
-        "README's configuration table is out of date: paste `belvedere settings` into it"
+        "README's configuration table is out of date: run `make readme`"
     )
 
 

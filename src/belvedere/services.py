@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -66,7 +67,8 @@ class Services:
                 max_result_rows=settings.max_result_rows,
                 export_max_rows=settings.export_max_rows,
             ),
-            query_threads=settings.query_threads,
+            remote_threads=settings.query_threads,
+            embedded_threads=settings.embedded_query_threads or os.cpu_count() or 2,
         )
 
     def first_start(self) -> FirstStart:

@@ -80,9 +80,16 @@ class Settings(BaseSettings):
         "beyond it.",
     )
     query_threads: int = Field(
-        default=32,
+        default=256,
         ge=1,
-        description="Threads that run blocking warehouse calls; runs beyond it wait `queued`.",
+        description="Threads that wait on remote warehouses (PostgreSQL, BigQuery); runs beyond "
+        "it wait `queued`. Waiting threads are cheap: size it for concurrent queries.",
+    )
+    embedded_query_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="Threads that run embedded engines (DuckDB), which use the CPU of this "
+        "machine; runs beyond it wait `queued`. Default: the number of CPUs.",
     )
     session_idle_minutes: int = Field(
         default=12 * 60, ge=1, description="A session ends after this long without a request."

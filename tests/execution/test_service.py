@@ -110,7 +110,7 @@ async def test_error_is_recorded_with_position(services: Services) -> None:
 async def test_deadline_times_out_and_frees_the_warehouse(
     make_services: Callable[..., Services],
 ) -> None:
-    services = make_services(query_threads=1)
+    services = make_services(embedded_query_threads=1)
     run = await run_to_end(services, FOREVER, timeout_seconds=0.5)
     assert run.status == RunStatus.TIMED_OUT
     assert "0.5 s deadline" in (run.error_message or "")
@@ -121,7 +121,7 @@ async def test_deadline_times_out_and_frees_the_warehouse(
 
 
 async def test_cancel_stops_a_running_query(make_services: Callable[..., Services]) -> None:
-    services = make_services(query_threads=1)
+    services = make_services(embedded_query_threads=1)
     execution = services.execution
     run = await execution.submit(request(FOREVER))
     while (await execution.get(run.id, ALICE)).status != RunStatus.RUNNING:
@@ -138,7 +138,7 @@ async def test_cancel_stops_a_running_query(make_services: Callable[..., Service
 async def test_queued_runs_wait_for_a_thread_and_can_be_cancelled_or_time_out(
     make_services: Callable[..., Services],
 ) -> None:
-    services = make_services(query_threads=1)
+    services = make_services(embedded_query_threads=1)
     execution = services.execution
     blocker = await execution.submit(request(FOREVER))
     queued = await execution.submit(request("SELECT 1"))

@@ -25,6 +25,8 @@ def test_quick_query_answers_with_the_ended_run(client: Client) -> None:
     run = response.json()
     assert (run["status"], run["row_count"], run["truncated"]) == ("succeeded", 8, False)
     assert run["elapsed_ms"] >= 0
+    assert run["result"]["total_rows"] == 8  # the first page comes with the answer
+    assert len(run["result"]["rows"]) == 8
     page = client.get(f"/api/v1/runs/{run['id']}/results").json()
     assert [c["name"] for c in page["columns"]] == ["category", "n"]
     assert [c["type"] for c in page["columns"]] == ["VARCHAR", "BIGINT"]
@@ -61,6 +63,18 @@ def test_deadline_from_the_connection(client: Client) -> None:
         "/api/v1/runs", json={"connection": "demo", "sql": FOREVER, "wait_ms": 10000}
     )
     assert response.json()["status"] == "timed_out"
+
+
+def test_first_page_in_the_answer_is_bounded(client: Client) -> None:
+    sql = "SELECT * FROM order_lines LIMIT 500"
+    run = client.post(
+        "/api/v1/runs", json={"connection": "demo", "sql": sql, "page_size": 20}
+    ).json()
+    assert (len(run["result"]["rows"]), run["result"]["total_rows"]) == (20, 500)
+    bare = client.post(
+        "/api/v1/runs", json={"connection": "demo", "sql": sql, "page_size": 0}
+    ).json()
+    assert bare["result"] is None
 
 
 def test_paging_through_a_large_result(client: Client) -> None:

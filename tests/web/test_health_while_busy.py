@@ -20,7 +20,7 @@ def test_health_and_api_answer_while_every_query_thread_is_busy(
     make_settings: Callable[..., Settings], demo_path: Path
 ) -> None:
     threads = 2
-    services = Services(make_settings(query_threads=threads))
+    services = Services(make_settings(embedded_query_threads=threads))
     services.first_start()
     services.connections.add("demo", "duckdb", {"path": str(demo_path), "read_only": True})
     with live_server(create_app(services)) as url:

@@ -47,8 +47,10 @@ def environment_checks(settings: Settings) -> list[Check]:
         Check(
             "ok",
             "server model",
-            f"uvicorn on asyncio; warehouse calls on "
-            f"{settings.query_threads} threads, never on the event loop",
+            "uvicorn on asyncio; warehouse calls on bounded thread pools "
+            f"({settings.query_threads} remote, "
+            f"{settings.embedded_query_threads or os.cpu_count()} embedded), never on the "
+            "event loop",
         ),
     ]
     patched = monkey_patching()
@@ -126,7 +128,7 @@ def connection_checks() -> list[Check]:
         for view in services.connections.list():
             try:
                 warehouse = services.connections.warehouse(view.name)
-                outcome = asyncio.run(check_connection(warehouse))
+                outcome = asyncio.run(check_connection(services.execution, warehouse))
             except Exception as exc:
                 checks.append(Check("fail", f"connection {view.name}", str(exc)))
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -15,6 +16,9 @@ from belvedere.store.db import Database
 from belvedere.store.models import Connection
 from belvedere.warehouses.base import Warehouse
 from belvedere.warehouses.registry import backend_class
+
+#: How long a connection's definition is reused without reading it again (per process).
+VIEW_CACHE_SECONDS = 5.0
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -71,6 +75,7 @@ class ConnectionService:
         self._db = db
         self._box = box
         self._live: dict[str, Warehouse] = {}
+        self._views: dict[str, tuple[float, ConnectionView]] = {}
         self._lock = threading.Lock()
 
     # -- reading -------------------------------------------------------------------------
@@ -79,9 +84,22 @@ class ConnectionService:
         with self._db.session() as s:
             return [self._view(c) for c in s.scalars(select(Connection).order_by(Connection.name))]
 
+    def peek(self, name: str) -> ConnectionView | None:
+        """A connection read in the last few seconds, without I/O; else ``None``."""
+        with self._lock:
+            entry = self._views.get(name)
+        if entry is not None and time.monotonic() - entry[0] < VIEW_CACHE_SECONDS:
+            return entry[1]
+        return None
+
     def get(self, name: str) -> ConnectionView:
-        """One connection, without its secrets."""
-        return self._view(self._row(name))
+        """One connection, without its secrets (remembered briefly: every run asks)."""
+        if (view := self.peek(name)) is not None:
+            return view
+        view = self._view(self._row(name))
+        with self._lock:
+            self._views[name] = (time.monotonic(), view)
+        return view
 
     def exists(self, name: str) -> bool:
         """Whether a connection of that name exists."""
@@ -215,6 +233,7 @@ class ConnectionService:
     def _forget(self, name: str) -> None:
         with self._lock:
             live = self._live.pop(name, None)
+            self._views.pop(name, None)
         if live is not None:
             live.close()
 

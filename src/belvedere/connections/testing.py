@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from belvedere.concurrency import run_in_pool
+from belvedere.execution.service import ExecutionService
 from belvedere.warehouses.base import Warehouse
 from belvedere.warehouses.errors import WarehouseError
 
 TEST_TIMEOUT_SECONDS = 15.0
-
-# Tests may hang on a dead host; they get their own small pool so they never starve queries.
-_pool = ThreadPoolExecutor(4, thread_name_prefix="belvedere-conntest")
 
 
 @dataclass(frozen=True)
@@ -26,7 +22,8 @@ class TestOutcome:
     elapsed_ms: float
 
 
-def _try(warehouse: Warehouse) -> TestOutcome:
+def check_blocking(warehouse: Warehouse) -> TestOutcome:
+    """Test a connection on the calling thread (for the CLI)."""
     started = time.perf_counter()
     try:
         warehouse.test()
@@ -39,16 +36,15 @@ def _try(warehouse: Warehouse) -> TestOutcome:
     return TestOutcome(ok, message, (time.perf_counter() - started) * 1000)
 
 
-def check_blocking(warehouse: Warehouse) -> TestOutcome:
-    """Test a connection on the calling thread (for the CLI)."""
-    return _try(warehouse)
-
-
 async def check_connection(
-    warehouse: Warehouse, timeout: float = TEST_TIMEOUT_SECONDS
+    execution: ExecutionService,
+    warehouse: Warehouse,
+    timeout: float = TEST_TIMEOUT_SECONDS,
 ) -> TestOutcome:
-    """Test a connection, giving up after ``timeout`` seconds."""
+    """Test a connection on its backend's pool, giving up after ``timeout`` seconds."""
     try:
-        return await asyncio.wait_for(run_in_pool(_pool, _try, warehouse), timeout)
+        return await asyncio.wait_for(
+            execution.on_pool_of(warehouse.kind, lambda: check_blocking(warehouse)), timeout
+        )
     except TimeoutError:
         return TestOutcome(False, f"No answer within {timeout:g} s.", timeout * 1000)

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 
+from belvedere.store.models import QueryRun
 from belvedere.warehouses.base import Cancellable, Query
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,11 @@ RETRY_SECONDS = 0.1
 class RunControl:
     """Links a run's supervisor (event loop) with its worker thread and warehouse query."""
 
-    def __init__(self) -> None:
+    def __init__(self, run: QueryRun) -> None:
+        self.run = run
+        """The run as submitted."""
+        self.final: QueryRun | None = None
+        """The run as it ended, once it has (saves re-reading it)."""
         self.ended = asyncio.Event()
         """Set on the event loop when the run has ended, whoever ended it."""
         self.worker_done = threading.Event()
@@ -34,6 +39,10 @@ class RunControl:
     def stop_requested(self) -> bool:
         """Whether the run must stop (deadline or cancel)."""
         return self._stop.is_set()
+
+    def finish(self, final: QueryRun) -> None:
+        """Record how the run ended (from whichever thread ended it)."""
+        self.final = final
 
     def attach(self, query: Query) -> None:
         """Called by the worker once its query exists."""

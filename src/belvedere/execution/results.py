@@ -119,9 +119,10 @@ class ResultsStore:
             path.unlink()
 
     @contextlib.contextmanager
-    def _open(self, run_id: str) -> Iterator[ipc.RecordBatchFileReader]:
+    def _open(self, run_id: str, mapped: bool = True) -> Iterator[ipc.RecordBatchFileReader]:
+        path = str(self.path(run_id))
         try:
-            source = pa.memory_map(str(self.path(run_id)), "r")
+            source = pa.memory_map(path, "r") if mapped else pa.OSFile(path, "rb")
         except FileNotFoundError as exc:
             raise ResultMissing(run_id) from exc
         with source:
@@ -148,7 +149,11 @@ class ResultsStore:
             return ResultPage(reader.schema, rows, offset, total)
 
     def batches(self, run_id: str) -> Iterator[pa.RecordBatch]:
-        """Every batch of a stored result, in order, memory-mapped."""
-        with self._open(run_id) as reader:
+        """Every batch of a stored result, in order, read one at a time.
+
+        Read rather than memory-mapped: a whole export would otherwise map the whole file into
+        the server's memory.
+        """
+        with self._open(run_id, mapped=False) as reader:
             for i in range(reader.num_record_batches):
                 yield reader.get_batch(i)

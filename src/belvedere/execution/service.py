@@ -1,8 +1,10 @@
 """The execution service: every query, from every surface, runs through here.
 
 Each run gets a history record, a deadline, a cancel path that reaches the warehouse, a row
-cap, and an Arrow result in the results store. Blocking work runs on two bounded pools: one
-for warehouse calls, one for the metadata store and result files. The event loop only waits.
+cap, and an Arrow result in the results store. Blocking work runs on bounded pools: warehouse
+calls on the embedded pool (engines in this process, CPU-bound, at lower priority) or the
+remote pool (warehouses over the network, mostly waiting); metadata and result files on the
+I/O pool. The event loop only waits.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +26,10 @@ from belvedere.execution.requests import Limits, QueryRequest
 from belvedere.execution.results import ResultPage, ResultsStore
 from belvedere.execution.runs import ACTIVE, Actor, RunStatus
 from belvedere.store.models import QueryRun, utcnow
-from belvedere.store.runs import Runs
+from belvedere.store.runs import Runs, snapshot
+from belvedere.warehouses.base import Warehouse
 from belvedere.warehouses.errors import ErrorKind, WarehouseError
+from belvedere.warehouses.registry import backend_class
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -34,6 +39,9 @@ T = TypeVar("T")
 POLL_SECONDS = 0.25
 #: How long past its deadline a run may stay active before it is presumed abandoned.
 ABANDON_GRACE = timedelta(seconds=60)
+INTERNAL_ERROR = "Belvedere failed to run the query; the server log has details."
+#: Niceness of embedded-engine threads, so the event loop wins the CPU when it needs it.
+EMBEDDED_NICENESS = 10
 
 
 class RunNotFound(LookupError):
@@ -42,6 +50,12 @@ class RunNotFound(LookupError):
 
 class InvalidRequest(ValueError):
     """A request the service refuses before running anything; the message says why."""
+
+
+def _lower_priority() -> None:
+    # Linux applies niceness per thread; threads the engine starts from here inherit it.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, 0, EMBEDDED_NICENESS)
 
 
 class ExecutionService:
@@ -54,14 +68,20 @@ class ExecutionService:
         results: ResultsStore,
         limits: Limits,
         *,
-        query_threads: int,
+        remote_threads: int,
+        embedded_threads: int,
         io_threads: int = 8,
     ) -> None:
         self._runs = runs
         self._connections = connections
         self.results = results
         self.limits = limits
-        self._query_pool = ThreadPoolExecutor(query_threads, thread_name_prefix="belvedere-query")
+        self._remote_pool = ThreadPoolExecutor(
+            remote_threads, thread_name_prefix="belvedere-remote"
+        )
+        self._embedded_pool = ThreadPoolExecutor(
+            embedded_threads, thread_name_prefix="belvedere-embedded", initializer=_lower_priority
+        )
         self._io_pool = ThreadPoolExecutor(io_threads, thread_name_prefix="belvedere-io")
         self._cancel_pool = ThreadPoolExecutor(4, thread_name_prefix="belvedere-cancel")
         self._active: dict[str, RunControl] = {}
@@ -71,18 +91,33 @@ class ExecutionService:
         """Run a blocking metadata or file call on the I/O pool."""
         return await run_in_pool(self._io_pool, func, *args, **kwargs)
 
+    def _pool(self, kind: str) -> ThreadPoolExecutor:
+        return self._embedded_pool if backend_class(kind).embedded else self._remote_pool
+
+    async def on_warehouse(self, connection: str, func: Callable[[Warehouse], T]) -> T:
+        """Call a blocking function of a connection's backend on the backend's pool."""
+        view = await self.io(self._connections.get, connection)
+        return await run_in_pool(
+            self._pool(view.kind), lambda: func(self._connections.warehouse(connection))
+        )
+
+    async def on_pool_of(self, kind: str, func: Callable[[], T]) -> T:
+        """Call a blocking function on the pool of a kind of backend (unsaved connections)."""
+        return await run_in_pool(self._pool(kind), func)
+
     # -- submitting ----------------------------------------------------------------------
     async def submit(self, request: QueryRequest) -> QueryRun:
         """Record a run and start it; returns at once with the run ``queued``."""
         sql = request.sql.strip()
         if not sql:
-            raise InvalidRequest("the query is empty")
-        connection = await self.io(self._connections.get, request.connection)
+            raise InvalidRequest("The query is empty.")
+        connection = self._connections.peek(request.connection)
+        if connection is None:
+            connection = await self.io(self._connections.get, request.connection)
         timeout = (
             request.timeout_seconds or connection.timeout_seconds or self.limits.timeout_seconds
         )
         cap = self.limits.export_max_rows if request.export else self.limits.max_result_rows
-        max_rows = min(request.max_rows or cap, cap)
         now = utcnow()
         run = QueryRun(
             id=uuid.uuid4().hex,
@@ -92,46 +127,42 @@ class ExecutionService:
             surface=request.surface.value,
             sql=request.sql,
             status=RunStatus.QUEUED.value,
-            max_rows=max_rows,
+            max_rows=min(request.max_rows or cap, cap),
             truncated=False,
             submitted_at=now,
             deadline_at=now + timedelta(seconds=timeout),
         )
         await self.io(self._runs.add, run)
-        control = RunControl()
+        control = RunControl(run)
         self._active[run.id] = control
-        task = asyncio.create_task(self._supervise(run, request, control, timeout))
+        pool = self._pool(connection.kind)
+        task = asyncio.create_task(self._supervise(run, request, control, timeout, pool))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return run
 
     async def _supervise(
-        self, run: QueryRun, request: QueryRequest, control: RunControl, timeout: float
+        self,
+        run: QueryRun,
+        request: QueryRequest,
+        control: RunControl,
+        timeout: float,
+        pool: ThreadPoolExecutor,
     ) -> None:
         loop = asyncio.get_running_loop()
-        work: asyncio.Future[Any] = loop.run_in_executor(
-            self._query_pool, self._execute, run, request, control
-        )
+        work: asyncio.Future[Any] = loop.run_in_executor(pool, self._execute, run, request, control)
         ended: asyncio.Future[Any] = asyncio.ensure_future(control.ended.wait())
         try:
             done, _ = await asyncio.wait(
                 {work, ended}, timeout=timeout, return_when="FIRST_COMPLETED"
             )
             if not done:
-                message = (
-                    f"The query did not finish within its {timeout:g} s deadline and was stopped."
-                )
-                ended_now = await self.io(
-                    self._runs.transition,
-                    run.id,
-                    ACTIVE,
+                await self._end(
+                    control,
                     RunStatus.TIMED_OUT,
-                    error_code="timeout",
-                    error_message=message,
-                    finished_at=utcnow(),
+                    "timeout",
+                    f"The query did not finish within its {timeout:g} s deadline and was stopped.",
                 )
-                if ended_now:
-                    self._stop_in_background(control)
         except Exception:
             log.exception("supervising run %s failed", run.id)
         finally:
@@ -139,44 +170,47 @@ class ExecutionService:
             control.ended.set()
             self._active.pop(run.id, None)
 
-    def _stop_in_background(self, control: RunControl) -> None:
-        # Cancelling talks to the warehouse and may retry; nobody waits for it.
-        self._cancel_pool.submit(control.stop)
+    async def _end(self, control: RunControl, status: RunStatus, code: str, message: str) -> bool:
+        """End an active run from the event loop (deadline, cancel) and stop its worker."""
+        fields = {"error_code": code, "error_message": message, "finished_at": utcnow()}
+        ended = await self.io(self._runs.transition, control.run.id, ACTIVE, status, **fields)
+        if ended:
+            control.finish(snapshot(control.run, status=status.value, **fields))
+            control.ended.set()
+            self._cancel_pool.submit(control.stop)  # talks to the warehouse; nobody waits
+        return ended
 
     def _execute(self, run: QueryRun, request: QueryRequest, control: RunControl) -> None:
-        """The worker: runs on the query pool and ends the run unless someone else did."""
+        """The worker: runs on a query pool and ends the run unless someone else did."""
         try:
             self._execute_once(run, request, control)
         finally:
             control.worker_done.set()
 
     def _execute_once(self, run: QueryRun, request: QueryRequest, control: RunControl) -> None:
+        started = utcnow()
         if not self._runs.transition(
-            run.id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=utcnow()
+            run.id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=started
         ):
             return
+        status = RunStatus.FAILED
+        fields: dict[str, Any]
         try:
             rows, truncated, size = self._fetch(run, request, control)
         except WarehouseError as exc:
-            self._fail(run.id, exc.kind.value, exc.message, exc.line, exc.column)
+            fields = {"error_code": exc.kind.value, "error_message": exc.message}
+            fields.update(error_line=exc.line, error_column=exc.column)
         except Exception:
             log.exception("run %s failed unexpectedly", run.id)
-            self._fail(
-                run.id,
-                "internal_error",
-                "Belvedere failed to run the query; the server log has details.",
-            )
+            fields = {"error_code": "internal_error", "error_message": INTERNAL_ERROR}
         else:
-            if not self._runs.transition(
-                run.id,
-                [RunStatus.RUNNING],
-                RunStatus.SUCCEEDED,
-                row_count=rows,
-                truncated=truncated,
-                result_bytes=size,
-                finished_at=utcnow(),
-            ):
-                self.results.delete(run.id)
+            status = RunStatus.SUCCEEDED
+            fields = {"row_count": rows, "truncated": truncated, "result_bytes": size}
+        fields["finished_at"] = utcnow()
+        if self._runs.transition(run.id, [RunStatus.RUNNING], status, **fields):
+            control.finish(snapshot(run, status=status.value, started_at=started, **fields))
+        elif status is RunStatus.SUCCEEDED:
+            self.results.delete(run.id)  # ended meanwhile (deadline, cancel): drop the result
 
     def _fetch(
         self, run: QueryRun, request: QueryRequest, control: RunControl
@@ -211,34 +245,11 @@ class ExecutionService:
         finally:
             query.close()
 
-    def _fail(
-        self,
-        run_id: str,
-        code: str,
-        message: str,
-        line: int | None = None,
-        column: int | None = None,
-    ) -> None:
-        self._runs.transition(
-            run_id,
-            [RunStatus.RUNNING],
-            RunStatus.FAILED,
-            error_code=code,
-            error_message=message,
-            error_line=line,
-            error_column=column,
-            finished_at=utcnow(),
-        )
-
     # -- observing and steering ----------------------------------------------------------
     async def get(self, run_id: str, actor: Actor) -> QueryRun:
         """A run the actor owns."""
         run = await self.io(self._runs.get, run_id)
-        if (
-            run is None
-            or run.user_id != actor.user_id
-            or (actor.user_id is None and run.actor != actor.name)
-        ):
+        if run is None or not _owns(actor, run):
             raise RunNotFound(run_id)
         if RunStatus(run.status) in ACTIVE and run.id not in self._active:
             run = await self._expire_if_abandoned(run)
@@ -258,19 +269,18 @@ class ExecutionService:
 
     async def wait(self, run_id: str, actor: Actor, timeout: float) -> QueryRun:
         """A run once it has ended, or as it is after ``timeout`` seconds."""
+        control = self._active.get(run_id)
+        if control is not None and _owns(actor, control.run):
+            # Ran here: wait for it without touching the database, unless it outlives the wait.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(control.ended.wait(), max(timeout, 0))
+            if control.final is not None:
+                return control.final
         run = await self.get(run_id, actor)
         loop = asyncio.get_running_loop()
         until = loop.time() + max(timeout, 0)
-        while RunStatus(run.status) in ACTIVE:
-            left = until - loop.time()
-            if left <= 0:
-                break
-            control = self._active.get(run_id)
-            if control is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(control.ended.wait(), left)
-            else:
-                await asyncio.sleep(min(POLL_SECONDS, left))
+        while RunStatus(run.status) in ACTIVE and (left := until - loop.time()) > 0:
+            await asyncio.sleep(min(POLL_SECONDS, left))  # another process runs it
             run = await self.get(run_id, actor)
         return run
 
@@ -278,19 +288,19 @@ class ExecutionService:
         """Cancel a queued or running run (a no-op on an ended one)."""
         run = await self.get(run_id, actor)
         if RunStatus(run.status) in ACTIVE:
-            cancelled = await self.io(
-                self._runs.transition,
-                run_id,
-                ACTIVE,
-                RunStatus.CANCELLED,
-                error_code="cancelled",
-                error_message="Cancelled by the user.",
-                finished_at=utcnow(),
-            )
             control = self._active.get(run_id)
-            if cancelled and control is not None:
-                control.ended.set()
-                self._stop_in_background(control)
+            if control is not None:
+                await self._end(control, RunStatus.CANCELLED, "cancelled", "Cancelled by the user.")
+            else:  # running in another process: its supervisor sees the state change
+                await self.io(
+                    self._runs.transition,
+                    run_id,
+                    ACTIVE,
+                    RunStatus.CANCELLED,
+                    error_code="cancelled",
+                    error_message="Cancelled by the user.",
+                    finished_at=utcnow(),
+                )
             run = await self.get(run_id, actor)
         return run
 
@@ -310,25 +320,22 @@ class ExecutionService:
 
     async def close(self, grace_seconds: float = 5.0) -> None:
         """Cancel every active run, give workers a moment to let go, release the pools."""
-        controls = list(self._active.items())
-        for run_id, control in controls:
-            await self.io(
-                self._runs.transition,
-                run_id,
-                ACTIVE,
-                RunStatus.CANCELLED,
-                error_code="server_stopped",
-                error_message="The server stopped.",
-                finished_at=utcnow(),
-            )
-            control.ended.set()
-            self._stop_in_background(control)
+        controls = list(self._active.values())
+        for control in controls:
+            await self._end(control, RunStatus.CANCELLED, "server_stopped", "The server stopped.")
         loop = asyncio.get_running_loop()
         until = loop.time() + grace_seconds
-        for _, control in controls:
+        for control in controls:
             left = until - loop.time()
             if left > 0:
                 await self.io(control.worker_done.wait, left)
-        self._query_pool.shutdown(wait=False, cancel_futures=True)
+        for pool in (self._remote_pool, self._embedded_pool):
+            pool.shutdown(wait=False, cancel_futures=True)
         self._cancel_pool.shutdown(wait=False)
         self._io_pool.shutdown(wait=True)
+
+
+def _owns(actor: Actor, run: QueryRun) -> bool:
+    if actor.user_id is None:
+        return run.user_id is None and run.actor == actor.name
+    return run.user_id == actor.user_id

@@ -11,11 +11,21 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, inspect, select, update
 
 from belvedere.execution.runs import RunStatus
 from belvedere.store.db import Database
 from belvedere.store.models import QueryRun
+
+_TABLE = QueryRun.metadata.tables["query_runs"]
+_COLUMNS = [c.key for c in inspect(QueryRun).column_attrs]
+
+
+def snapshot(run: QueryRun, **changes: Any) -> QueryRun:
+    """A detached copy of a run with some fields changed (no database involved)."""
+    values = {name: getattr(run, name) for name in _COLUMNS}
+    values.update(changes)
+    return QueryRun(**values)
 
 
 class Runs:
@@ -26,8 +36,8 @@ class Runs:
 
     def add(self, run: QueryRun) -> QueryRun:
         """Record a new run."""
-        with self._db.session() as s:
-            s.add(run)
+        with self._db.engine.begin() as connection:
+            connection.execute(insert(_TABLE).values({n: getattr(run, n) for n in _COLUMNS}))
         return run
 
     def get(self, run_id: str) -> QueryRun | None:
@@ -40,13 +50,13 @@ class Runs:
     ) -> bool:
         """Move a run from one of ``source`` to ``target``; ``False`` if it was elsewhere."""
         values = {"status": target.value, **fields}
-        with self._db.session() as s:
-            result = s.execute(
-                update(QueryRun)
-                .where(QueryRun.id == run_id, QueryRun.status.in_([st.value for st in source]))
+        with self._db.engine.begin() as connection:
+            result = connection.execute(
+                update(_TABLE)
+                .where(_TABLE.c.id == run_id, _TABLE.c.status.in_([st.value for st in source]))
                 .values(**values)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(result.rowcount)
 
     def history(
         self,

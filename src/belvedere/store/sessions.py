@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +23,11 @@ class SessionPolicy:
     absolute: timedelta
 
 
+#: How long a resolved session is trusted without asking the database again (per process).
+CACHE_SECONDS = 2.0
+CACHE_SIZE = 10_000
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -31,6 +38,31 @@ class Sessions:
     def __init__(self, db: Database, policy: SessionPolicy) -> None:
         self._db = db
         self._policy = policy
+        self._recent: dict[str, tuple[float, User]] = {}
+        self._lock = threading.Lock()
+
+    def peek(self, token: str) -> User | None:
+        """The user of a session resolved in the last moments, without I/O; else ``None``."""
+        with self._lock:
+            entry = self._recent.get(_hash(token))
+        if entry is None or time.monotonic() - entry[0] > CACHE_SECONDS:
+            return None
+        return entry[1]
+
+    def _remember(self, id_hash: str, user: User) -> None:
+        with self._lock:
+            if len(self._recent) >= CACHE_SIZE:
+                self._recent.clear()
+            self._recent[id_hash] = (time.monotonic(), user)
+
+    def _forget(self, id_hashes: list[str] | None = None, user_id: int | None = None) -> None:
+        with self._lock:
+            for id_hash in id_hashes or []:
+                self._recent.pop(id_hash, None)
+            if user_id is not None:
+                for id_hash, (_, user) in list(self._recent.items()):
+                    if user.id == user_id:
+                        del self._recent[id_hash]
 
     def start(self, user_id: int) -> str:
         """Create a session and return its (secret) id."""
@@ -63,15 +95,18 @@ class Sessions:
                 return None
             if now - row.last_seen_at > timedelta(seconds=60):
                 row.last_seen_at = now
-            return user
+        self._remember(row.id_hash, user)
+        return user
 
     def end(self, token: str) -> None:
         """End a session (sign-out)."""
+        self._forget([_hash(token)])
         with self._db.session() as s:
             s.execute(delete(WebSession).where(WebSession.id_hash == _hash(token)))
 
     def end_all_for(self, user_id: int) -> None:
         """End every session of a user (e.g. when deactivated)."""
+        self._forget(user_id=user_id)
         with self._db.session() as s:
             s.execute(delete(WebSession).where(WebSession.user_id == user_id))
 

@@ -101,6 +101,8 @@ class Warehouse(ABC):
     options_model: ClassVar[type[BaseModel]]
     """Pydantic model of the connection's options; ``SecretStr`` fields are stored encrypted."""
     quirks: ClassVar[Quirks]
+    embedded: ClassVar[bool] = False
+    """Runs inside this process (CPU-bound) rather than on a server Belvedere waits for."""
 
     @abstractmethod
     def query(self, sql: str, params: Params = None) -> Query:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from belvedere.auth.cookies import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csrf_matches
 from belvedere.auth.roles import Permission, can
@@ -18,7 +19,7 @@ from belvedere.web.errors import ApiError, Forbidden, NotSignedIn
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The application's services."""
     services: Services = request.app.state.services
     return services
@@ -35,13 +36,16 @@ def session_id(request: Request) -> str | None:
     return request.app.state.cookies.unsign(value)  # type: ignore[no-any-return]
 
 
-def optional_user(request: Request, services: ServicesDep) -> User | None:
-    """The signed-in user, or ``None`` (blocking: FastAPI runs it on its thread pool)."""
+async def optional_user(request: Request) -> User | None:
+    """The signed-in user, or ``None``."""
+    services: Services = request.app.state.services
     sid = session_id(request)
-    return services.sessions.resolve(sid) if sid else None
+    if not sid:
+        return None
+    return services.sessions.peek(sid) or await run_in_threadpool(services.sessions.resolve, sid)
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     """The signed-in user; 401 otherwise."""
     if user is None:
         raise NotSignedIn
@@ -51,10 +55,10 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require(permission: Permission) -> Callable[[User], User]:
+def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
     """A dependency that admits users whose role holds ``permission``; 403 otherwise."""
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if not can(user.role, permission):
             raise Forbidden(permission)
         return user

@@ -86,6 +86,7 @@ class DuckDBWarehouse(Warehouse):
     label: ClassVar[str] = "DuckDB"
     options_model: ClassVar[type[BaseModel]] = DuckDBOptions
     quirks = QUIRKS
+    embedded: ClassVar[bool] = True
 
     def __init__(self, options: DuckDBOptions) -> None:
         self.options = options

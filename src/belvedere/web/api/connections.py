@@ -11,7 +11,7 @@ from belvedere.auth.roles import Permission
 from belvedere.connections.service import build_warehouse, secret_fields, validate_options
 from belvedere.connections.testing import check_connection
 from belvedere.store.models import User
-from belvedere.warehouses.base import BulkCatalog
+from belvedere.warehouses.base import BulkCatalog, TableInfo, Warehouse
 from belvedere.warehouses.registry import BACKENDS, backend_class
 from belvedere.web.api.schemas import (
     CatalogOut,
@@ -80,7 +80,7 @@ async def test_unsaved(body: ConnectionTestIn, admin: Admin, services: ServicesD
     options = validate_options(body.kind, given)
     warehouse = build_warehouse(body.kind, options)
     try:
-        outcome = await check_connection(warehouse)
+        outcome = await check_connection(services.execution, warehouse)
     finally:
         await run_in_threadpool(warehouse.close)
     return TestOut(ok=outcome.ok, message=outcome.message, elapsed_ms=outcome.elapsed_ms)
@@ -119,22 +119,24 @@ def remove_connection(name: str, _: Admin, services: ServicesDep) -> Response:
 async def test_saved(name: str, admin: Admin, services: ServicesDep) -> TestOut:
     """Try a saved connection."""
     warehouse = await run_in_threadpool(services.connections.warehouse, name)
-    outcome = await check_connection(warehouse)
+    outcome = await check_connection(services.execution, warehouse)
     return TestOut(ok=outcome.ok, message=outcome.message, elapsed_ms=outcome.elapsed_ms)
 
 
-@router.get("/connections/{name}/catalog", response_model=CatalogOut, responses=NOT_FOUND)
-def catalog(name: str, _: Analyst, services: ServicesDep) -> CatalogOut:
-    """Tables, views and columns, for the schema sidebar and autocomplete."""
-    warehouse = services.connections.warehouse(name)
+def _load_catalog(warehouse: Warehouse) -> list[TableInfo]:
     if isinstance(warehouse, BulkCatalog):
-        tables = warehouse.load_catalog()
-    else:
-        tables = [
-            warehouse.describe(schema, t.name)
-            for schema in warehouse.list_schemas()
-            for t in warehouse.list_tables(schema)
-        ]
+        return warehouse.load_catalog()
+    return [
+        warehouse.describe(schema, t.name)
+        for schema in warehouse.list_schemas()
+        for t in warehouse.list_tables(schema)
+    ]
+
+
+@router.get("/connections/{name}/catalog", response_model=CatalogOut, responses=NOT_FOUND)
+async def catalog(name: str, _: Analyst, services: ServicesDep) -> CatalogOut:
+    """Tables, views and columns, for the schema sidebar and autocomplete."""
+    tables = await services.execution.on_warehouse(name, _load_catalog)
     return CatalogOut(
         connection=name,
         tables=[

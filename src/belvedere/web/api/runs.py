@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from datetime import datetime
@@ -24,7 +25,9 @@ from belvedere.execution.formats import (
     write_parquet,
 )
 from belvedere.execution.requests import QueryRequest
+from belvedere.execution.results import ResultMissing
 from belvedere.execution.runs import RunStatus, Surface
+from belvedere.services import Services
 from belvedere.store.models import QueryRun, User, utcnow
 from belvedere.warehouses.errors import USER_ERROR_KINDS, ErrorKind
 from belvedere.web.api.schemas import (
@@ -85,6 +88,9 @@ async def submit_run(body: RunIn, user: Analyst, services: ServicesDep) -> JSONR
     run = await execution.submit(request)
     run = await execution.wait(run.id, actor(user), body.wait_ms / 1000)
     out = RunOut.of(run, utcnow())
+    if run.status == RunStatus.SUCCEEDED and body.page_size:
+        with contextlib.suppress(ResultMissing):
+            out.result = await _results(services, run, 0, body.page_size)
     code = _status_code(run)
     payload = out.model_dump(mode="json")
     if code >= 400 and out.error is not None:
@@ -118,6 +124,25 @@ async def _succeeded(run_id: str, user: User, services: ServicesDep) -> QueryRun
     return run
 
 
+def _read_results(services: Services, run: QueryRun, offset: int, limit: int) -> ResultsOut:
+    page = services.execution.results.page(run.id, offset, limit)
+    return ResultsOut(
+        run_id=run.id,
+        columns=[
+            ResultColumn(name=f.name, type=type_name(f), arrow_type=str(f.type))
+            for f in page.schema
+        ],
+        rows=table_rows(page.rows),
+        offset=offset,
+        total_rows=page.total_rows,
+        truncated=run.truncated,
+    )
+
+
+async def _results(services: Services, run: QueryRun, offset: int, limit: int) -> ResultsOut:
+    return await services.execution.io(_read_results, services, run, offset, limit)
+
+
 @router.get(
     "/runs/{run_id}/results", response_model=ResultsOut, responses={410: {"model": ErrorOut}}
 )
@@ -130,19 +155,7 @@ async def run_results(
 ) -> ResultsOut:
     """A page of a succeeded run's rows, with column names and types."""
     run = await _succeeded(run_id, user, services)
-    page = await services.execution.page(run, offset, limit)
-    rows = await run_in_threadpool(table_rows, page.rows)
-    return ResultsOut(
-        run_id=run.id,
-        columns=[
-            ResultColumn(name=f.name, type=type_name(f), arrow_type=str(f.type))
-            for f in page.schema
-        ],
-        rows=rows,
-        offset=offset,
-        total_rows=page.total_rows,
-        truncated=run.truncated,
-    )
+    return await _results(services, run, offset, limit)
 
 
 @router.get(

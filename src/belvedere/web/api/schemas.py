@@ -152,6 +152,21 @@ class CatalogOut(BaseModel):
     tables: list[TableOut]
 
 
+class ResultColumn(BaseModel):
+    name: str
+    type: str = Field(description="The warehouse's type name.")
+    arrow_type: str
+
+
+class ResultsOut(BaseModel):
+    run_id: str
+    columns: list[ResultColumn]
+    rows: list[list[Any]]
+    offset: int
+    total_rows: int
+    truncated: bool
+
+
 class RunIn(BaseModel):
     connection: str = Field(min_length=1, max_length=100)
     sql: str = Field(max_length=MAX_SQL_CHARS)
@@ -172,6 +187,13 @@ class RunIn(BaseModel):
         le=30_000,
         description="How long to wait for the run to end before answering (202 if it has not).",
     )
+    page_size: int = Field(
+        default=100,
+        ge=0,
+        le=1000,
+        description="Rows of the result to include when the run succeeds within the wait "
+        "(`result`), saving a request; 0 for none.",
+    )
 
 
 class RunOut(BaseModel):
@@ -190,6 +212,9 @@ class RunOut(BaseModel):
     truncated: bool
     max_rows: int
     result_bytes: int | None
+    result: ResultsOut | None = Field(
+        default=None, description="The first rows, when asked for and the run succeeded."
+    )
 
     @classmethod
     def of(cls, run: QueryRun, now: datetime) -> RunOut:
@@ -226,21 +251,6 @@ class RunOut(BaseModel):
 class RunErrorOut(BaseModel):
     error: ErrorDetail
     run: RunOut
-
-
-class ResultColumn(BaseModel):
-    name: str
-    type: str = Field(description="The warehouse's type name.")
-    arrow_type: str
-
-
-class ResultsOut(BaseModel):
-    run_id: str
-    columns: list[ResultColumn]
-    rows: list[list[Any]]
-    offset: int
-    total_rows: int
-    truncated: bool
 
 
 class HistoryOut(BaseModel):
