@@ -96,8 +96,15 @@ export const post = (path, body = {}, options) => request("POST", path, body, op
 export const patch = (path, body = {}, options) => request("PATCH", path, body, options);
 export const del = (path, options) => request("DELETE", path, undefined, options);
 
+let signingOut = false;
+
+/** Signing out on purpose: requests that fail for want of a session no longer redirect. */
+export function signOutStarted() {
+  signingOut = true;
+}
+
 /** The session ended (expired, or signed out elsewhere): back to the sign-in page, then here. */
 function signInAgain() {
-  if (location.pathname === "/login") return;
+  if (signingOut || location.pathname === "/login") return;
   location.assign(url("/login", { next: location.pathname + location.search }));
 }

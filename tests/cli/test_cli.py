@@ -185,3 +185,18 @@ def test_settings_prints_the_table() -> None:
     code, out, _ = invoke("settings")
     assert code == 0
     assert "| `BELVEDERE_PORT` | int | `8321` |" in out
+
+
+def test_users_set_password(env: dict[str, str]) -> None:
+    invoke("users", "add", "dan", "--password", "dan-password")
+    code, out, _ = invoke("users", "set-password", "dan", "--password", "dan-password-2")
+    assert (code, out) == (0, "Password of 'dan' changed.\n")
+    services = Services(Settings())
+    try:
+        assert services.users.authenticate("dan", "dan-password-2") is not None
+        assert services.users.authenticate("dan", "dan-password") is None
+    finally:
+        services.close()
+    code, _, err = invoke("users", "set-password", "nobody", "--password", "whatever-1")
+    assert code == 1
+    assert "no user named 'nobody'" in err

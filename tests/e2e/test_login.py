@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -37,3 +38,27 @@ def test_sign_in_goes_to_the_page_asked_for_and_sign_out_ends_the_session(page: 
     expect(page).to_have_url(re.compile(r"/login$"))
     page.goto("/sqllab")
     expect(page).to_have_url(re.compile(r"/login\?next=/sqllab$"))
+
+
+def test_change_password_from_the_user_menu(page_as: Callable[[str, str], Page]) -> None:
+    page = page_as("pat", "editor")
+    page.goto("/connections")
+    page.locator("#change-password").click()
+    dialog = page.locator("#password-dialog")
+    dialog.get_by_label("Current password").fill("wrong-password")
+    dialog.get_by_label("New password (8 characters or more)").fill("pat-new-password")
+    dialog.get_by_label("New password again").fill("pat-new-password")
+    dialog.get_by_role("button", name="Change password").click()
+    expect(dialog.get_by_role("alert")).to_have_text("The current password is wrong.")
+
+    dialog.get_by_label("Current password").fill("pat-password")
+    dialog.get_by_role("button", name="Change password").click()
+    expect(dialog.get_by_role("heading")).to_have_text("Password changed")
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_have_count(0)
+
+    page.locator("#sign-out").click()
+    sign_in(page, "pat", "pat-password")
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    sign_in(page, "pat", "pat-new-password")
+    expect(page).to_have_url(re.compile(r"/sqllab$"))

@@ -69,3 +69,28 @@ def test_admin_manages_users(client: Client, app_client: Callable[[], Client]) -
     assert nora.get("/api/v1/auth/me").json()["user"]["role"] == "editor"
     duplicate = client.post("/api/v1/users", json={"username": "nora", "password": "nora-password"})
     assert duplicate.status_code == 400
+
+
+def test_change_own_password(
+    app_client: Callable[[], Client], make_user: Callable[[str, Role], str]
+) -> None:
+    username = make_user("paula", Role.EDITOR)
+    client = app_client().login(username)
+    other_device = app_client().login(username)
+    wrong = client.post(
+        "/api/v1/auth/password",
+        json={"current_password": "nope-nope", "new_password": "another-one"},
+    )
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (400, "wrong_password")
+    short = client.post(
+        "/api/v1/auth/password", json={"current_password": PASSWORD, "new_password": "short"}
+    )
+    assert short.status_code == 400
+    assert "at least 8" in short.json()["error"]["message"]
+    changed = client.post(
+        "/api/v1/auth/password", json={"current_password": PASSWORD, "new_password": "another-one"}
+    )
+    assert changed.status_code == 204
+    assert client.get("/api/v1/auth/me").status_code == 200  # this session goes on
+    assert other_device.get("/api/v1/auth/me").status_code == 401  # the others end
+    app_client().login(username, "another-one")

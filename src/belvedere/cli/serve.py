@@ -27,7 +27,7 @@ def serve(host: str | None, port: int | None) -> None:
         click.echo(
             "First start: created the admin account "
             f"{first.admin_username!r} with password {first.admin_password!r} "
-            "(shown once; change it after signing in)."
+            "(shown once; change it with `belvedere users set-password` or in the user menu)."
         )
     elif first.admin_username:
         click.echo(f"First start: created the admin account {first.admin_username!r}.")

@@ -52,3 +52,29 @@ def list_() -> None:
             click.echo(f"{user.username}\t{user.role}{state}")
     finally:
         services.close()
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when not given.",
+)
+def set_password(username: str, password: str) -> None:
+    """Set a user's password (their sessions end)."""
+    services = open_services()
+    try:
+        user = services.users.by_username(username)
+        if user is None:
+            raise click.ClickException(f"no user named {username!r}")
+        try:
+            services.users.update(user.id, password=password)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+        services.sessions.end_all_for(user.id)
+    finally:
+        services.close()
+    click.echo(f"Password of {username!r} changed.")

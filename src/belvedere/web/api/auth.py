@@ -8,8 +8,16 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from belvedere.auth.cookies import CSRF_COOKIE, SESSION_COOKIE, new_csrf_token
+from belvedere.services import Services
 from belvedere.store.models import User
-from belvedere.web.api.schemas import CsrfOut, ErrorOut, LoginIn, MeOut, UserOut
+from belvedere.web.api.schemas import (
+    CsrfOut,
+    ErrorOut,
+    LoginIn,
+    MeOut,
+    PasswordChangeIn,
+    UserOut,
+)
 from belvedere.web.deps import CurrentUser, ServicesDep, optional_user, session_id
 from belvedere.web.errors import ApiError
 
@@ -24,6 +32,22 @@ def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
         httponly=False,
         samesite="strict",
         secure=request.app.state.services.settings.cookie_secure,
+        path="/",
+    )
+
+
+async def _start_session(
+    request: Request, response: Response, services: Services, user_id: int
+) -> None:
+    """Start a server-side session and hand its signed id to the browser."""
+    sid = await run_in_threadpool(services.sessions.start, user_id)
+    response.set_cookie(
+        SESSION_COOKIE,
+        request.app.state.cookies.sign(sid),
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.cookie_secure,
+        max_age=services.settings.session_max_hours * 3600,
         path="/",
     )
 
@@ -49,17 +73,7 @@ async def login(
     old = session_id(request)
     if old:
         await run_in_threadpool(services.sessions.end, old)
-    sid = await run_in_threadpool(services.sessions.start, user.id)
-    settings = services.settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        request.app.state.cookies.sign(sid),
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        max_age=settings.session_max_hours * 3600,
-        path="/",
-    )
+    await _start_session(request, response, services, user.id)
     token = new_csrf_token()
     set_csrf_cookie(request, response, token)
     return MeOut(user=UserOut.of(user), csrf_token=token)
@@ -78,6 +92,25 @@ async def logout(
         await run_in_threadpool(services.sessions.end, sid)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post(
+    "/password", status_code=204, responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}}
+)
+async def change_password(
+    body: PasswordChangeIn, request: Request, user: CurrentUser, services: ServicesDep
+) -> Response:
+    """Change your own password; your other sessions end."""
+    if (
+        await run_in_threadpool(services.users.authenticate, user.username, body.current_password)
+        is None
+    ):
+        raise ApiError(400, "wrong_password", "The current password is wrong.")
+    await run_in_threadpool(services.users.update, user.id, password=body.new_password)
+    await run_in_threadpool(services.sessions.end_all_for, user.id)
+    response = Response(status_code=204)
+    await _start_session(request, response, services, user.id)
     return response
 
 
