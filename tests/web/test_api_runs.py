@@ -55,6 +55,7 @@ def test_deadline_from_the_request(client: Client) -> None:
     assert response.status_code == 200
     assert response.json()["status"] == "timed_out"
     assert "deadline" in response.json()["error"]["message"]
+    assert response.json()["elapsed_ms"] >= 300
 
 
 def test_deadline_from_the_connection(client: Client) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 import time
+from datetime import datetime
 
 from belvedere.store.models import QueryRun
 from belvedere.warehouses.base import Cancellable, Query
@@ -27,6 +28,8 @@ class RunControl:
         """The run as submitted."""
         self.final: QueryRun | None = None
         """The run as it ended, once it has (saves re-reading it)."""
+        self.started_at: datetime | None = None
+        """When the worker started it, if it has."""
         self.ended = asyncio.Event()
         """Set on the event loop when the run has ended, whoever ended it."""
         self.worker_done = threading.Event()

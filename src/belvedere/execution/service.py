@@ -175,7 +175,8 @@ class ExecutionService:
         fields = {"error_code": code, "error_message": message, "finished_at": utcnow()}
         ended = await self.io(self._runs.transition, control.run.id, ACTIVE, status, **fields)
         if ended:
-            control.finish(snapshot(control.run, status=status.value, **fields))
+            started = {"started_at": control.started_at} if control.started_at else {}
+            control.finish(snapshot(control.run, status=status.value, **started, **fields))
             control.ended.set()
             self._cancel_pool.submit(control.stop)  # talks to the warehouse; nobody waits
         return ended
@@ -193,6 +194,7 @@ class ExecutionService:
             run.id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=started
         ):
             return
+        control.started_at = started
         status = RunStatus.FAILED
         fields: dict[str, Any]
         try:
