@@ -6,15 +6,16 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 NODE_STAMP := frontend/node_modules/.package-lock.json
+BQEMU_STAMP := .venv-bqemulator/.installed
 ASSETS := src/belvedere/web/static/build/app.js
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs
 
-.PHONY: run test check lint typecheck pytest bench build system-deps readme clean
+.PHONY: run test check lint typecheck pytest bench build system-deps bqemulator readme clean
 
 run: $(RUN_STAMP) $(ASSETS)
 	$(BIN)/belvedere serve
 
-test: $(TEST_STAMP) $(ASSETS) system-deps check pytest
+test: $(TEST_STAMP) $(ASSETS) system-deps bqemulator check pytest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,12 @@ build: $(ASSETS)
 system-deps:
 	bash scripts/install-system-deps.sh
 
+# The BigQuery emulator the tests start, in its own venv (its pins stay out of Belvedere's).
+bqemulator: $(BQEMU_STAMP)
+
+$(BQEMU_STAMP): tests/support/bqemulator-requirements.txt scripts/install-bqemulator.sh
+	PYTHON=$(PYTHON) bash scripts/install-bqemulator.sh
+
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -49,7 +56,7 @@ typecheck: $(TEST_STAMP)
 
 check: lint typecheck
 
-pytest: $(TEST_STAMP) $(ASSETS) system-deps
+pytest: $(TEST_STAMP) $(ASSETS) system-deps bqemulator
 	$(BIN)/pytest
 
 bench: $(TEST_STAMP) $(ASSETS)
@@ -59,4 +66,4 @@ readme: $(RUN_STAMP)
 	$(BIN)/python scripts/sync-readme-settings.py
 
 clean:
-	rm -rf $(VENV) frontend/node_modules src/belvedere/web/static/build
+	rm -rf $(VENV) .venv-bqemulator frontend/node_modules src/belvedere/web/static/build

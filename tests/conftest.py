@@ -18,11 +18,13 @@ from belvedere.demo.generate import generate_demo
 from belvedere.services import DEMO_CONNECTION, Services
 from belvedere.settings import Settings
 from belvedere.web.app import create_app
+from tests.support.bqemulator import Emulator, restart, running_emulator
+from tests.support.bqseed import Seeded, expected, is_seeded, seed
 from tests.support.postgres import PostgresServer, postgres_server
 
 os.environ["NO_GCE_CHECK"] = "true"
-for name in list(os.environ):
-    if name.startswith("BELVEDERE_"):
+for name in list(os.environ):  # the tests' own BELVEDERE_TEST_* overrides stay
+    if name.startswith("BELVEDERE_") and not name.startswith("BELVEDERE_TEST_"):
         del os.environ[name]
 
 PASSWORD = "correct-horse-battery"
@@ -46,6 +48,43 @@ def postgres() -> Iterator[PostgresServer]:
         return
     with postgres_server(Path(tempfile.mkdtemp(prefix="belvedere-pg-"))) as server:
         yield server
+
+
+# -- the BigQuery emulator (tests/bigquery, and the browser tests on BigQuery) ------------------
+
+
+@pytest.fixture(scope="session")
+def _bq_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    with running_emulator(tmp_path_factory.mktemp("bqemulator")) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def bq_seed(_bq_process: Emulator) -> Seeded:
+    """What the emulator holds (see tests/support/bqseed.py); ``seconds``: how long seeding took."""
+    if _bq_process.pid is None and is_seeded(_bq_process):  # given, and seeded before
+        return expected(_bq_process.project)
+    return seed(_bq_process)
+
+
+@pytest.fixture(scope="session")
+def bq_emulator(_bq_process: Emulator, bq_seed: Seeded) -> Emulator:
+    """The emulator, started and seeded once per session. Talk to it through the proxies
+    (``bq_options``, ``bq_through_proxies``) unless a test means to bypass them."""
+    return _bq_process
+
+
+@pytest.fixture(scope="session")
+def bq_restart(bq_emulator: Emulator) -> Callable[[], Seeded]:
+    """Call it to replace the emulator with a fresh, seeded one on the same ports (the proxies
+    and clients keep working): it keeps every query result in memory until it exits, so heavy
+    modules call this first, e.g. from a module-scoped autouse fixture. ~7 s."""
+
+    def fresh() -> Seeded:
+        restart(bq_emulator)
+        return seed(bq_emulator)
+
+    return fresh
 
 
 @pytest.fixture

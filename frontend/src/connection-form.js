@@ -1,6 +1,77 @@
 // A connection's form, generated from its kind's JSON Schema: each option a field, secrets as
-// password inputs, plus the name, the kind and the per-connection deadline.
-import { h } from "./dom.js";
+// password inputs (a JSON key file can be picked instead of pasted), sizes in bytes with their
+// human reading, plus the name, the kind and the per-connection deadline.
+import { h, replace } from "./dom.js";
+import { bytes } from "./format.js";
+
+/** Labels of enum values people meet (others show as they are). */
+const ENUM_LABELS = {
+  application_default: "Application Default Credentials of the server",
+  service_account_key: "Service-account key",
+  none: "None (emulators only)",
+};
+
+/** A secret that is a JSON document (a service-account key): pasted, or read from its file. */
+function keyFileField(input, help) {
+  const status = h("small", { class: "help key-status", role: "status", "data-testid": "key-status" });
+  const check = (text, source) => {
+    if (!text.trim()) return replace(status);
+    let key;
+    try {
+      key = JSON.parse(text);
+    } catch {
+      return replace(status, h("span", { class: "error-message" }, `${source} is not JSON.`));
+    }
+    if (key?.type !== "service_account") {
+      return replace(
+        status,
+        h(
+          "span",
+          { class: "error-message" },
+          `${source} is not a service-account key (its "type" is not "service_account").`,
+        ),
+      );
+    }
+    replace(status, `✓ ${source}: the key of ${key.client_email || "a service account"}.`);
+  };
+  const file = h("input", {
+    type: "file",
+    accept: ".json,application/json",
+    class: "visually-hidden",
+    tabindex: "-1",
+    "aria-hidden": "true",
+    "data-testid": `${input.name}-file`,
+  });
+  file.addEventListener("change", () => {
+    const chosen = file.files?.[0];
+    if (!chosen) return;
+    const reader = new FileReader();
+    reader.onload = () => {
+      input.value = String(reader.result);
+      check(String(reader.result), chosen.name);
+      file.value = ""; // the same file may be chosen again
+    };
+    reader.onerror = () =>
+      replace(status, h("span", { class: "error-message" }, `Could not read ${chosen.name}.`));
+    reader.readAsText(chosen);
+  });
+  input.addEventListener("input", () => check(input.value, "The pasted text"));
+  if (!input.placeholder) input.placeholder = "Paste the key's JSON, or choose its file";
+  const choose = h("button", { type: "button", onclick: () => file.click() }, "Choose key file…");
+  return [h("div", { class: "input-with-button" }, input, choose, file), help, status];
+}
+
+/** Under a size in bytes, its human reading as you type ("= 10.0 GB"). */
+function bytesHelper(input) {
+  const reading = h("small", { class: "help bytes-reading", "data-testid": `${input.name}-reading` });
+  const update = () => {
+    const n = Number.parseInt(input.value, 10);
+    replace(reading, Number.isFinite(n) && n > 0 ? `= ${bytes(n)}` : "");
+  };
+  input.addEventListener("input", update);
+  update();
+  return reading;
+}
 
 /** The schema of a property without its `null` alternative, and whether null was allowed. */
 function unwrap(schema) {
@@ -35,7 +106,9 @@ function fieldFor(name, raw, { required, secret, stored, value }) {
     input = h(
       "select",
       { id, name },
-      schema.enum.map((v) => h("option", { value: v, selected: v === (value ?? schema.default) }, String(v))),
+      schema.enum.map((v) =>
+        h("option", { value: v, selected: v === (value ?? schema.default) }, ENUM_LABELS[v] || String(v)),
+      ),
     );
   } else if (schema.type === "integer" || schema.type === "number") {
     input = h("input", {
@@ -60,6 +133,10 @@ function fieldFor(name, raw, { required, secret, stored, value }) {
   }
   input.required = required && !(secret && stored);
   const kind = schema.type === "integer" ? "integer" : schema.type === "number" ? "number" : "string";
+  const isKeyFile = (secret || schema.writeOnly) && /\bJSON\b/.test(schema.description || "");
+  let body = [input, help];
+  if (isKeyFile) body = keyFileField(input, help);
+  else if (kind === "integer" && /bytes/.test(name)) body = [input, bytesHelper(input), help];
   return {
     name,
     kind,
@@ -67,12 +144,35 @@ function fieldFor(name, raw, { required, secret, stored, value }) {
     input,
     node: h(
       "div",
-      { class: "field" },
+      { class: "field", dataset: { option: name } },
       h("label", { for: id }, label, required && h("span", { class: "required", title: "required" }, " *")),
-      input,
-      help,
+      body,
     ),
   };
+}
+
+/**
+ * A field named like a value of a choice (`service_account_key` under `auth`) matters only when
+ * that value is chosen: it stays visible, dimmed otherwise.
+ */
+function linkChoices(fields) {
+  for (const choice of fields.filter((f) => f.input.tagName === "SELECT")) {
+    const values = [...choice.input.options].map((o) => o.value);
+    const dependents = fields.filter((f) => f !== choice && values.includes(f.name));
+    if (!dependents.length) continue;
+    const update = () => {
+      for (const field of dependents) {
+        const active = choice.input.value === field.name;
+        field.node.classList.toggle("inactive", !active);
+        field.node.title = active
+          ? ""
+          : `Used when ${choice.name} is “${ENUM_LABELS[field.name] || field.name}”.`;
+      }
+    };
+    choice.input.addEventListener("change", update);
+    update();
+  }
+  return fields;
 }
 
 /** The option fields of a kind (with existing values when editing). */
@@ -80,13 +180,15 @@ export function optionFields(kind, existing = null) {
   const schema = kind.options_schema || {};
   const required = new Set(schema.required || []);
   const secrets = new Set(kind.secret_fields || []);
-  return Object.entries(schema.properties || {}).map(([name, property]) =>
-    fieldFor(name, property, {
-      required: required.has(name),
-      secret: secrets.has(name),
-      stored: Boolean(existing?.secrets_set?.includes(name)),
-      value: existing?.options?.[name],
-    }),
+  return linkChoices(
+    Object.entries(schema.properties || {}).map(([name, property]) =>
+      fieldFor(name, property, {
+        required: required.has(name),
+        secret: secrets.has(name),
+        stored: Boolean(existing?.secrets_set?.includes(name)),
+        value: existing?.options?.[name],
+      }),
+    ),
   );
 }
 

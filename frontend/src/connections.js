@@ -2,12 +2,20 @@
 import { del, get, patch, post } from "./api.js";
 import { byId, h, replace } from "./dom.js";
 import { optionFields, optionValues } from "./connection-form.js";
-import { duration } from "./format.js";
+import { bytes, duration } from "./format.js";
 
 function optionSummary(connection) {
-  const parts = Object.entries(connection.options).map(([key, value]) =>
-    h("span", { class: "chip" }, h("span", { class: "key" }, key), " ", String(value)),
-  );
+  const set = Object.entries(connection.options).filter(([, value]) => value !== null && value !== "");
+  const parts = set.map(([key, value]) => {
+    const size = /bytes/.test(key) && typeof value === "number";
+    return h(
+      "span",
+      { class: "chip", title: size ? `${value.toLocaleString()} bytes` : null },
+      h("span", { class: "key" }, key),
+      " ",
+      size ? bytes(value) : String(value),
+    );
+  });
   const secrets = connection.secrets_set.map((name) =>
     h("span", { class: "chip secret" }, h("span", { class: "key" }, name), " stored"),
   );

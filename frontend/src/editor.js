@@ -7,8 +7,8 @@ import { setDiagnostics } from "@codemirror/lint";
 import { Compartment, EditorSelection, EditorState, Prec } from "@codemirror/state";
 import { EditorView, keymap, placeholder } from "@codemirror/view";
 import { tags as t } from "@lezer/highlight";
-import { columnCompletion } from "./columns.js";
-import { defaultSchemaFor, dialectFor } from "./dialects.js";
+import { catalogCompletion } from "./columns.js";
+import { defaultSchemaFor, dialectFor, projectFor } from "./dialects.js";
 
 const highlight = HighlightStyle.define([
   { tag: t.keyword, color: "var(--syntax-keyword)", fontWeight: "600" },
@@ -35,14 +35,21 @@ const theme = EditorView.theme({
   ".cm-completionDetail": { color: "var(--muted)", fontStyle: "normal", marginLeft: "1em" },
 });
 
-/** Completion namespace for @codemirror/lang-sql from a catalog's tables. */
+/**
+ * Completion namespace for @codemirror/lang-sql from a catalog's tables (their columns come
+ * later, from columns.js, as they are fetched).
+ */
 export function completionSchema(tables) {
   const schemas = {};
   for (const table of tables) {
     schemas[table.schema] ??= {};
     schemas[table.schema][table.name] = {
-      self: { label: table.name, type: table.kind === "view" ? "interface" : "class", detail: table.kind },
-      children: table.columns.map((c) => ({ label: c.name, type: "property", detail: c.type.toLowerCase() })),
+      self: {
+        label: table.name,
+        type: table.kind.includes("view") ? "interface" : "class",
+        detail: table.kind,
+      },
+      children: [],
     };
   }
   return schemas;
@@ -61,13 +68,27 @@ export function offsetOf(text, line, column) {
   return Math.min(offset + Math.max((column || 1) - 1, 0), lineEnd);
 }
 
+/** The position of a 1-based line/column of `sqlText`, which starts at `base` in the doc. */
+function positionIn(state, base, sqlText, line, column) {
+  return Math.min(base + offsetOf(sqlText, line, column), state.doc.length);
+}
+
+/** A diagnostic over the word at `at` (or one character). */
+function diagnosticAt(state, at, severity, message) {
+  const word = state.wordAt(at);
+  const to = word ? word.to : Math.min(at + 1, state.doc.lineAt(at).to);
+  return { from: at, to, severity, message };
+}
+
 /**
- * Create the editor in `parent`. Callbacks: onChange(text), onSelection(hasSelection), onRun().
+ * Create the editor in `parent`. Callbacks: onChange(text), onSelection(hasSelection), onRun(),
+ * onRunnable() when the text or the selection changed (what Run would run may have changed).
  * Returns an object with what SQL Lab needs from it.
  */
-export function createEditor(parent, { doc = "", onChange, onSelection, onRun }) {
+export function createEditor(parent, { doc = "", onChange, onSelection, onRun, onRunnable }) {
   const language = new Compartment();
   let hadSelection = false;
+  let hinted = false; // the marks shown are a typing-time hint, not a run's error
   const view = new EditorView({
     parent,
     doc,
@@ -81,6 +102,7 @@ export function createEditor(parent, { doc = "", onChange, onSelection, onRun })
       EditorView.contentAttributes.of({ "aria-label": "SQL editor", "data-testid": "sql-editor" }),
       EditorView.updateListener.of((update) => {
         if (update.docChanged) onChange?.(update.state.doc.toString());
+        if (update.docChanged || update.selectionSet) onRunnable?.();
         const selected = !update.state.selection.main.empty;
         if (selected !== hadSelection) {
           hadSelection = selected;
@@ -95,22 +117,39 @@ export function createEditor(parent, { doc = "", onChange, onSelection, onRun })
     focus: () => view.focus(),
     text: () => view.state.doc.toString(),
 
-    /** Highlighting and completion for a connection kind and its catalog. */
-    configure(kind, tables = []) {
-      const config = { dialect: dialectFor(kind), schema: completionSchema(tables), upperCaseKeywords: true };
-      const schema = defaultSchemaFor(kind);
+    /**
+     * Highlighting and completion for a connection ({dialect, options}) and, once loaded, its
+     * catalog (a Catalog of catalog.js).
+     */
+    configure(connection, catalog = null) {
+      const dialect = connection?.dialect;
+      const config = {
+        dialect: dialectFor(dialect),
+        schema: completionSchema(catalog?.tables || []),
+        upperCaseKeywords: true,
+      };
+      const schema = defaultSchemaFor(connection);
       if (schema) config.defaultSchema = schema;
-      const data = [{ autocomplete: columnCompletion(tables) }]; // one source, not one per call
-      const columns = EditorState.languageData.of(() => data);
-      view.dispatch({ effects: language.reconfigure([sql(config), columns]) });
+      const extensions = [sql(config)];
+      if (catalog) {
+        const source = catalogCompletion(catalog, dialect, schema, projectFor(connection));
+        const data = [{ autocomplete: source }]; // one source, not one per call
+        extensions.push(EditorState.languageData.of(() => data));
+      }
+      view.dispatch({ effects: language.reconfigure(extensions) });
     },
 
-    /** The SQL to run: the selection if there is one, else everything; with its offset. */
-    runnable() {
-      closeCompletion(view);
+    /** What Run would run: the selection if there is one, else everything; with its offset. */
+    peekRunnable() {
       const { from, to, empty } = view.state.selection.main;
       if (!empty) return { sql: view.state.sliceDoc(from, to), from, selection: true };
       return { sql: view.state.doc.toString(), from: 0, selection: false };
+    },
+
+    /** The SQL to run (see peekRunnable), closing the completion popup. */
+    runnable() {
+      closeCompletion(view);
+      return this.peekRunnable();
     },
 
     /** Replace the whole text (e.g. from history); undo brings the old text back. */
@@ -119,6 +158,7 @@ export function createEditor(parent, { doc = "", onChange, onSelection, onRun })
         changes: { from: 0, to: view.state.doc.length, insert: text },
         selection: { anchor: text.length },
       });
+      hinted = false;
       view.dispatch(setDiagnostics(view.state, []));
     },
 
@@ -127,24 +167,38 @@ export function createEditor(parent, { doc = "", onChange, onSelection, onRun })
       const { from, to } = view.state.selection.main;
       const before = view.state.sliceDoc(Math.max(0, from - 1), from);
       const after = view.state.sliceDoc(to, to + 1);
-      const spaced = `${/[\w")]/.test(before) ? " " : ""}${text}${/[\w"(]/.test(after) ? " " : ""}`;
+      const spaced = `${/[\w")`]/.test(before) ? " " : ""}${text}${/[\w"(`]/.test(after) ? " " : ""}`;
       view.dispatch(view.state.replaceSelection(spaced), { scrollIntoView: true });
       view.focus();
     },
 
     /** Mark an error at a line/column of the SQL that started at `base`, and move there. */
     markError(base, sqlText, line, column, message) {
-      const at = Math.min(base + offsetOf(sqlText, line, column), view.state.doc.length);
-      const word = view.state.wordAt(at);
-      const to = word ? word.to : Math.min(at + 1, view.state.doc.lineAt(at).to);
-      view.dispatch(setDiagnostics(view.state, [{ from: at, to, severity: "error", message }]), {
+      const at = positionIn(view.state, base, sqlText, line, column);
+      hinted = false;
+      view.dispatch(setDiagnostics(view.state, [diagnosticAt(view.state, at, "error", message)]), {
         selection: EditorSelection.cursor(at),
         scrollIntoView: true,
       });
       view.focus();
     },
 
+    /** Underline a problem found while typing (the estimate's dry run); the cursor stays. */
+    hint(base, sqlText, line, column, message) {
+      const at = positionIn(view.state, base, sqlText, line, column);
+      hinted = true;
+      view.dispatch(setDiagnostics(view.state, [diagnosticAt(view.state, at, "warning", message)]));
+    },
+
+    /** Remove the mark `hint` made (not a run's error). */
+    clearHint() {
+      if (!hinted) return;
+      hinted = false;
+      view.dispatch(setDiagnostics(view.state, []));
+    },
+
     clearErrors() {
+      hinted = false;
       view.dispatch(setDiagnostics(view.state, []));
     },
   };

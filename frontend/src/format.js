@@ -8,6 +8,29 @@ export const count = (n) => integer.format(n);
 /** "1 row", "12,345 rows". */
 export const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 
+const BYTE_UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
+
+/** Bytes as BigQuery's console (and the server) write them, powers of 1024: "1.2 GB", "512 B". */
+export function bytes(n) {
+  if (n === null || n === undefined || Number.isNaN(Number(n))) return "";
+  let value = Number(n);
+  for (const unit of BYTE_UNITS) {
+    if (value < 1024 || unit === "PB")
+      return unit === "B" ? `${Math.trunc(value)} B` : `${value.toFixed(1)} ${unit}`;
+    value /= 1024;
+  }
+  return "";
+}
+
+const short = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
+
+/** A large count, short: 950, 12.3K, 4.5M (exact counts go in tooltips). */
+export const compact = (n) => (n === null || n === undefined ? "" : short.format(n));
+
+/** A time as "14:03" (for "loaded at"). */
+export const clock = (iso) =>
+  new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+
 /** Milliseconds as "850 ms", "3.2 s", "2 min 05 s", "1 h 02 min". */
 export function duration(ms) {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return "";

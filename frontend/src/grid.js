@@ -2,8 +2,7 @@
 import { get } from "./api.js";
 import { h, replace } from "./dom.js";
 import { count } from "./format.js";
-
-export const PAGE_SIZE = 100;
+import { PAGE_SIZE } from "./runs.js";
 const NUMERIC = /^(u?int\d+|halffloat|float|double|decimal\d*)\b/;
 const MAX_TITLE = 2000;
 
@@ -75,6 +74,18 @@ export function createGrid(container, pager) {
   let offset = 0;
   let loading = null;
 
+  function show(page) {
+    total = page.total_rows;
+    offset = page.offset;
+    if (page.columns.length === 0) {
+      replace(container, h("p", { class: "empty" }, "The statement ran and returned no columns."));
+    } else {
+      replace(container, table(page));
+      container.scrollTop = 0;
+    }
+    renderPager();
+  }
+
   async function load(at) {
     const id = runId;
     const controller = new AbortController();
@@ -87,16 +98,7 @@ export function createGrid(container, pager) {
         { offset: at, limit: PAGE_SIZE },
         { signal: controller.signal },
       );
-      if (id !== runId) return;
-      total = page.total_rows;
-      offset = page.offset;
-      if (page.columns.length === 0) {
-        replace(container, h("p", { class: "empty" }, "The statement ran and returned no columns."));
-      } else {
-        replace(container, table(page));
-        container.scrollTop = 0;
-      }
-      renderPager();
+      if (id === runId) show(page);
     } finally {
       if (loading === controller) {
         loading = null;
@@ -144,11 +146,14 @@ export function createGrid(container, pager) {
   }
 
   return {
-    async open(id) {
+    /** Show a run's first page: `first` when the submission brought it, else fetched. */
+    async open(id, first = null) {
+      loading?.abort();
       runId = id;
       offset = 0;
       total = 0;
-      await load(0);
+      if (first && first.run_id === id && first.offset === 0) show(first);
+      else await load(0);
     },
     clear() {
       runId = null;

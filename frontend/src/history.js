@@ -1,7 +1,7 @@
 // The history panel: your runs, newest first, with more on demand; picking one calls onPick(run).
 import { get } from "./api.js";
 import { h, replace } from "./dom.js";
-import { STATUS_LABELS, count, duration, fullTime, snippet, when } from "./format.js";
+import { STATUS_LABELS, bytes, count, duration, fullTime, snippet, when } from "./format.js";
 
 const PAGE = 50;
 
@@ -40,6 +40,10 @@ function entry(run, onPick) {
         h("span", { class: "connection" }, run.connection),
         h("span", { class: "duration" }, duration(run.elapsed_ms)),
         h("span", { class: "rows" }, rows),
+        run.bytes_processed != null &&
+          h("span", { class: "bytes" }, `${bytes(run.bytes_processed)} processed`),
+        run.table &&
+          h("span", { class: "chip", title: "The table was read directly, without a query" }, "table read"),
       ),
       h("code", { class: "sql" }, snippet(run.sql)),
     ),

@@ -2,6 +2,10 @@
 import { errorOf, post, send, url } from "./api.js";
 import { TERMINAL } from "./format.js";
 
+/** Rows per page of a result (the grid's page; the first one comes with a quick run). */
+export const PAGE_SIZE = 100;
+/** Rows a table preview reads. */
+export const PREVIEW_ROWS = 100;
 const SUBMIT_WAIT_MS = 500;
 const POLL_WAIT_MS = 1000;
 const RETRY_DELAY_MS = 1000;
@@ -19,11 +23,20 @@ function outcome(answer) {
   return { run: null, error: errorOf(answer) };
 }
 
-/** Submit a query; resolves to {run, error} as soon as the server answers (maybe still running). */
+/**
+ * Submit a query ({connection, sql}) or a direct table read ({connection, table: {schema, name},
+ * max_rows or export}); resolves to {run, error} as soon as the server answers (maybe still
+ * running). A run that ended within the wait carries its first page of rows as `run.result`.
+ */
 export async function submit(body) {
   try {
     return outcome(
-      await send("POST", "/api/v1/runs", { surface: "sqllab", wait_ms: SUBMIT_WAIT_MS, ...body }),
+      await send("POST", "/api/v1/runs", {
+        surface: "sqllab",
+        wait_ms: SUBMIT_WAIT_MS,
+        page_size: PAGE_SIZE,
+        ...body,
+      }),
     );
   } catch (error) {
     return { run: null, error };

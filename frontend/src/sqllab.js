@@ -1,18 +1,24 @@
-// SQL Lab: connection picker, schema sidebar, editor, run/cancel, results and history.
+// SQL Lab: connection picker, schema browser, editor with its cost estimate, run/cancel, table
+// previews and exports, results and history.
 import { get } from "./api.js";
+import { Catalog } from "./catalog.js";
+import { prefetchColumns } from "./columns.js";
+import { defaultSchemaFor, projectFor, tableName } from "./dialects.js";
 import { byId, h, replace } from "./dom.js";
 import { createEditor } from "./editor.js";
+import { createEstimate } from "./estimate.js";
 import { STATUS_LABELS, TERMINAL, duration } from "./format.js";
 import { createGrid } from "./grid.js";
 import { createHistory } from "./history.js";
 import { createOutcomeView } from "./outcome.js";
-import { cancel, follow, submit } from "./runs.js";
+import { PREVIEW_ROWS, cancel, follow, submit } from "./runs.js";
 import { createSchemaBrowser } from "./schema.js";
 import { splitter } from "./splitter.js";
 import { load, save } from "./storage.js";
 
 const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
 const SAVE_DELAY_MS = 250;
+const PREFETCH_DELAY_MS = 400;
 
 export function init() {
   const ui = {
@@ -24,6 +30,7 @@ export function init() {
     results: byId("results"),
     notice: byId("result-notice"),
     summary: byId("result-summary"),
+    cost: byId("run-cost"),
     downloads: byId("downloads"),
     resultsTab: byId("tab-results"),
     historyTab: byId("tab-history"),
@@ -31,8 +38,12 @@ export function init() {
     historyPanel: byId("history-panel"),
   };
   let connections = [];
-  let active = null; // the run being followed: {id, cancelRequested, timer, started, base, sql}
+  // The run being followed: {id, cancelRequested, timer, started, base, sql} for SQL, or
+  // {table, export, format} for a direct read of a table.
+  let active = null;
   let saveTimer = null;
+  let prefetchTimer = null;
+  const catalogs = new Map(); // connection name -> Catalog, kept while the page lives
 
   // Editor, with its text kept across reloads.
   const editor = createEditor(byId("editor"), {
@@ -40,18 +51,44 @@ export function init() {
     onChange: (text) => {
       clearTimeout(saveTimer);
       saveTimer = setTimeout(() => save("sqllab.sql", text), SAVE_DELAY_MS);
+      clearTimeout(prefetchTimer);
+      prefetchTimer = setTimeout(prefetch, PREFETCH_DELAY_MS);
     },
     onSelection: (selected) => {
       ui.run.textContent = selected ? "Run selection" : "Run";
     },
+    onRunnable: () => estimate.schedule(),
     onRun: () => runQuery(),
   });
   addEventListener("pagehide", () => save("sqllab.sql", editor.text()));
+  const estimate = createEstimate(byId("estimate"), { editor });
 
-  const schema = createSchemaBrowser(byId("schema-tree"), byId("schema-filter"), {
-    onInsert: (text) => editor.insert(text),
+  const schema = createSchemaBrowser(
+    {
+      tree: byId("schema-tree"),
+      filter: byId("schema-filter"),
+      info: byId("catalog-info"),
+      refresh: byId("schema-refresh"),
+    },
+    {
+      onInsert: (text) => editor.insert(text),
+      onPreview: (table) => readTable(table),
+      onExport: (table, format) => readTable(table, { export: true, format }),
+      onQuery: (table) => queryTable(table),
+      busy: () => Boolean(active),
+      onLoaded: (catalog) => {
+        const connection = current();
+        if (connection && catalogs.get(connection.name) === catalog) editor.configure(connection, catalog);
+      },
+    },
+  );
+  const outcome = createOutcomeView(ui, {
+    grid: createGrid(ui.results, byId("pager")),
+    editor,
+    onTableRead: (table, options) => readTable(table, options),
+    onQueryTable: (table) => queryTable(table),
+    dialectOf: (name) => connections.find((c) => c.name === name)?.dialect,
   });
-  const outcome = createOutcomeView(ui, { grid: createGrid(ui.results, byId("pager")), editor });
   const history = createHistory(ui.historyPanel, { onPick: (run) => showPicked(run) });
 
   splitter(byId("sidebar-splitter"), {
@@ -77,22 +114,32 @@ export function init() {
 
   const current = () => connections.find((c) => c.name === ui.connection.value) || null;
 
+  function catalogOf(connection) {
+    if (!catalogs.has(connection.name)) catalogs.set(connection.name, new Catalog(connection));
+    return catalogs.get(connection.name);
+  }
+
   async function loadCatalog() {
     const connection = current();
     if (!connection) return;
-    editor.configure(connection.kind);
-    const tables = await schema.load(connection.name, connection.kind);
-    if (tables && current() === connection) editor.configure(connection.kind, tables);
+    const catalog = catalogOf(connection);
+    editor.configure(connection, catalog.data ? catalog : null);
+    estimate.setConnection(connection);
+    await schema.load(catalog, connection);
+  }
+
+  /** Fetch the columns of the tables the editor's text reads, for completion. */
+  function prefetch() {
+    const connection = current();
+    const catalog = connection && catalogs.get(connection.name);
+    if (catalog?.data) prefetchColumns(catalog, editor.text(), defaultSchemaFor(connection));
   }
 
   async function loadConnections() {
     try {
       connections = await get("/api/v1/connections");
     } catch (error) {
-      replace(
-        byId("schema-tree"),
-        h("p", { class: "error-message" }, `Could not list connections: ${error.message}`),
-      );
+      schema.message(h("p", { class: "error-message" }, `Could not list connections: ${error.message}`));
       return;
     }
     replace(
@@ -102,8 +149,7 @@ export function init() {
     if (connections.length === 0) {
       ui.connection.disabled = true;
       ui.run.disabled = true;
-      replace(
-        byId("schema-tree"),
+      schema.message(
         h("p", { class: "empty" }, "No connections yet. ", h("a", { href: "/connections" }, "Add one"), "."),
       );
       return;
@@ -117,7 +163,6 @@ export function init() {
     save("sqllab.connection", ui.connection.value);
     loadCatalog();
   });
-  byId("schema-refresh").addEventListener("click", loadCatalog);
 
   // ----- tabs
 
@@ -148,7 +193,8 @@ export function init() {
     ui.run.disabled = true;
     ui.cancel.disabled = false;
     ui.cancel.textContent = "Cancel";
-    outcome.running();
+    const name = context.table && `${context.table.schema}.${context.table.name}`;
+    outcome.running(name ? `${context.export ? "Exporting" : "Reading"} ${name}…` : "Running…");
     setStatus("running", `${((performance.now() - started) / 1000).toFixed(1)} s`);
     active.timer = setInterval(() => {
       ui.elapsed.textContent = `${((performance.now() - active.started) / 1000).toFixed(1)} s`;
@@ -174,13 +220,42 @@ export function init() {
     }
     editor.clearErrors();
     save("sqllab.sql", editor.text());
-    begin({ base: from, sql });
-    const context = active;
-    const first = await submit({ connection: connection.name, sql });
-    if (active !== context) return;
+    start({ base: from, sql }, { connection: connection.name, sql });
+  }
+
+  /** Preview a table (its first rows), or export all of it, reading it directly (no SQL). */
+  function readTable(table, { export: whole = false, format = null } = {}) {
+    const connection = current();
+    if (active || !connection) return;
+    const body = { connection: connection.name, table: { schema: table.schema, name: table.name } };
+    if (whole) body.export = true;
+    else body.max_rows = PREVIEW_ROWS;
+    start({ base: 0, sql: "", table, export: whole, format }, body);
+  }
+
+  /** Write a query reading a table (views cannot be read directly on BigQuery). */
+  function queryTable(table) {
+    const connection = current();
+    if (!connection) return;
+    const name = tableName(
+      table.schema,
+      table.name,
+      connection.dialect,
+      defaultSchemaFor(connection),
+      projectFor(connection),
+    );
+    editor.setText(`SELECT * FROM ${name} LIMIT ${PREVIEW_ROWS}`);
+    editor.focus();
+  }
+
+  async function start(context, body) {
+    begin(context);
+    const mine = active;
+    const first = await submit(body);
+    if (active !== mine) return;
     if (!first.run) return finish(null, first.error);
-    context.id = first.run.id;
-    if (context.cancelRequested) requestCancel();
+    mine.id = first.run.id;
+    if (mine.cancelRequested) requestCancel();
     track(first.run);
   }
 
@@ -228,15 +303,18 @@ export function init() {
       outcome.show(run, error, context);
     } else {
       setStatus("failed", "");
-      outcome.failure(error);
+      outcome.failure(error, context);
     }
     if (!ui.historyPanel.hidden) history.refresh();
   }
 
-  /** A run picked in the history: its SQL in the editor, its outcome in the results. */
+  /**
+   * A run picked in the history: its SQL in the editor (not for a direct table read: the editor
+   * keeps its text), its outcome in the results.
+   */
   function showPicked(run) {
     if (active) return;
-    editor.setText(run.sql);
+    if (!run.table) editor.setText(run.sql);
     if (run.connection !== ui.connection.value && connections.some((c) => c.name === run.connection)) {
       ui.connection.value = run.connection;
       save("sqllab.connection", run.connection);
@@ -245,7 +323,7 @@ export function init() {
     showTab("results");
     if (TERMINAL.has(run.status)) {
       setStatus(run.status, duration(run.elapsed_ms));
-      outcome.show(run, run.error, { base: 0, sql: run.sql });
+      outcome.show(run, run.error, { base: 0, sql: run.table ? "" : run.sql });
       return;
     }
     begin({ base: 0, sql: run.sql, id: run.id, elapsedMs: run.elapsed_ms || 0 });

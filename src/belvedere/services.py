@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from belvedere.auth.roles import Role
+from belvedere.catalog.service import CatalogService
 from belvedere.connections.service import ConnectionService
 from belvedere.demo.generate import generate_demo
 from belvedere.execution.requests import Limits
@@ -70,6 +71,7 @@ class Services:
             remote_threads=settings.query_threads,
             embedded_threads=settings.embedded_query_threads or os.cpu_count() or 2,
         )
+        self.catalog = CatalogService(self.execution, settings.catalog_ttl_seconds)
 
     def first_start(self) -> FirstStart:
         """Create the admin account and the demo warehouse if this installation lacks them."""

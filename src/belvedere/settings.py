@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         "`truncated`.",
     )
     export_max_rows: int = Field(default=10_000_000, ge=1, description="Row cap of an export run.")
+    catalog_ttl_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="How long a loaded schema catalog is reused before it is loaded again "
+        "(the schema browser's refresh button reloads at once).",
+    )
     results_budget_mb: int = Field(
         default=2048,
         ge=1,

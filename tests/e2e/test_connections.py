@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -19,7 +20,7 @@ def add_duckdb(page: Page, name: str, path: str, timeout: str = "") -> None:
     page.get_by_role("button", name="Add connection").click()
     form = page.locator("#connection-form")
     form.get_by_label("Name").fill(name)
-    expect(form.get_by_label("Kind")).to_have_value("duckdb")
+    form.get_by_label("Kind").select_option("duckdb")
     form.get_by_label("Path").fill(path)
     form.get_by_label("Query timeout (seconds)").fill(timeout)
     form.get_by_test_id("form-save").click()
@@ -32,6 +33,7 @@ def test_admin_adds_tests_edits_and_removes_a_connection(admin_page: Page, serve
     page.get_by_role("button", name="Add connection").click()
     form = page.locator("#connection-form")
     form.get_by_label("Name").fill("copy")
+    form.get_by_label("Kind").select_option("duckdb")
     form.get_by_label("Path").fill(str(server.demo_path))
     expect(form.get_by_label("Read Only")).to_be_checked()  # the schema's default
     form.get_by_test_id("form-test").click()
@@ -64,6 +66,7 @@ def test_form_errors_are_shown_next_to_the_form(admin_page: Page) -> None:
     page.get_by_role("button", name="Add connection").click()
     form = page.locator("#connection-form")
     form.get_by_label("Name").fill("demo")
+    form.get_by_label("Kind").select_option("duckdb")
     form.get_by_label("Path").fill("/nonexistent/nowhere.duckdb")
     form.get_by_test_id("form-test").click()
     expect(form.get_by_test_id("test-result")).to_contain_text("✗ Failed")
@@ -121,3 +124,74 @@ def test_viewers_see_a_read_only_list(page_as: Callable[[str, str], Page]) -> No
     expect(page.locator(".topbar nav")).not_to_contain_text("SQL Lab")
     page.goto("/sqllab")
     expect(page.locator(".notice .message")).to_contain_text("may not run SQL")
+
+
+SERVICE_ACCOUNT_KEY = {
+    "type": "service_account",
+    "project_id": "acme",
+    "client_email": "reader@acme.iam.gserviceaccount.com",
+    "private_key": "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----\n",
+    "token_uri": "https://oauth2.googleapis.com/token",
+}
+
+
+def test_a_bigquery_connection_with_a_key_file(admin_page: Page) -> None:
+    page = admin_page
+    page.goto("/connections")
+    page.get_by_role("button", name="Add connection").click()
+    form = page.locator("#connection-form")
+    form.get_by_label("Kind").select_option("bigquery")
+    form.get_by_label("Name").fill("warehouse_bq")
+    options = form.locator(".option-fields .field")
+    expect(options.first).to_have_attribute("data-option", "project")
+    form.locator("#option-project").fill("acme")
+
+    auth = form.get_by_label("Auth")
+    expect(auth.locator("option")).to_have_text(
+        [
+            "Application Default Credentials of the server",
+            "Service-account key",
+            "None (emulators only)",
+        ]
+    )
+    key_field = form.locator(".field[data-option=service_account_key]")
+    expect(key_field).to_have_class("field inactive")  # not used with the default auth
+    auth.select_option("service_account_key")
+    expect(key_field).to_have_class("field")
+
+    key = form.get_by_label("Service Account Key")
+    expect(key).to_have_attribute("type", "password")
+    form.get_by_test_id("service_account_key-file").set_input_files(
+        files=[
+            {
+                "name": "acme-reader.json",
+                "mimeType": "application/json",
+                "buffer": json.dumps(SERVICE_ACCOUNT_KEY, indent=2).encode(),
+            }
+        ]
+    )
+    expect(form.get_by_test_id("key-status")).to_have_text(
+        "✓ acme-reader.json: the key of reader@acme.iam.gserviceaccount.com."
+    )
+    assert json.loads(key.input_value()) == SERVICE_ACCOUNT_KEY
+
+    form.get_by_label("Maximum Bytes Billed").fill("10737418240")
+    expect(form.get_by_test_id("maximum_bytes_billed-reading")).to_have_text("= 10.0 GB")
+    form.get_by_test_id("form-save").click()
+
+    row = page.locator("tr[data-connection='warehouse_bq']")
+    expect(row).to_contain_text("service_account_key stored")
+    expect(row).to_contain_text("maximum_bytes_billed 10.0 GB")
+    expect(row).not_to_contain_text("not-a-real-key")
+    expect(row).not_to_contain_text("billing_project")  # unset options are left out
+
+    row.get_by_role("button", name="Edit").click()
+    expect(key).to_have_value("")
+    expect(key).to_have_attribute("placeholder", "stored — leave blank to keep")
+    key.fill("{not json")
+    expect(form.get_by_test_id("key-status")).to_have_text("The pasted text is not JSON.")
+    form.get_by_role("button", name="Cancel").click()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Remove").click()
+    expect(row).to_have_count(0)

@@ -138,20 +138,6 @@ def test_editor_text_and_connection_survive_a_reload(admin_page: Page) -> None:
     expect(page.locator("#connection")).to_have_value("demo")
 
 
-def test_schema_sidebar_filters_and_inserts_names(admin_page: Page) -> None:
-    page = open_sqllab(admin_page)
-    type_sql(page, "SELECT count(*) FROM")
-    tree = page.get_by_test_id("schema-tree")
-    page.locator("#schema-filter").fill("unit_price")
-    expect(tree.locator(".table")).to_have_count(2)  # order_lines and the sales view
-    expect(tree.locator(".column").first).to_contain_text("unit_price")
-
-    tree.get_by_role("button", name="order_lines", exact=True).click()
-    expect(page.locator(".cm-content")).to_have_text("SELECT count(*) FROM order_lines")
-    page.locator("#run").click()
-    expect(page.locator("#results tbody td")).to_have_text(re.compile(r"^\d{6,}$"))
-
-
 def test_completion_offers_the_catalog(admin_page: Page) -> None:
     page = open_sqllab(admin_page)
     type_sql(page, "SELECT * FROM ")

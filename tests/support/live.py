@@ -6,16 +6,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
 
 from tests.support.ports import free_port
 
 
 @contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
+def live_server(app: Any) -> Iterator[str]:
     """Serve ``app`` over HTTP until the block ends; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(

@@ -138,7 +138,9 @@ def test_catalog(engine: Engine) -> None:
         warehouse.describe("shop", "missing")
     assert missing.value.kind is ErrorKind.NOT_FOUND
     assert isinstance(warehouse, BulkCatalog)
-    bulk = {t.name: [c.name for c in t.columns] for t in warehouse.load_catalog(["shop"])}
+    [shop] = warehouse.load_catalog(["shop"])
+    assert (shop.name, shop.error) == ("shop", None)
+    bulk = {t.name: [c.name for c in t.columns] for t in shop.tables}
     assert bulk == {"cheap": ["id", "name"], "items": ["id", "name", "price", "added"]}
 
 

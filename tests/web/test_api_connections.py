@@ -9,7 +9,8 @@ from tests.support.postgres import PostgresServer
 
 def test_kinds_describe_their_options(client: Client) -> None:
     kinds = {k["kind"]: k for k in client.get("/api/v1/connection-kinds").json()}
-    assert set(kinds) == {"duckdb", "postgres"}
+    assert set(kinds) == {"bigquery", "duckdb", "postgres"}
+    assert kinds["bigquery"]["secret_fields"] == ["service_account_key"]
     assert kinds["postgres"]["secret_fields"] == ["password"]
     assert client.get("/api/v1/connections/demo").json()["dialect"] == "duckdb"
     assert "database" in kinds["postgres"]["options_schema"]["properties"]
@@ -66,12 +67,3 @@ def test_add_test_edit_remove_postgres(
     assert "not-needed-but-secret" not in (
         services.settings.data_dir / "belvedere.db"
     ).read_bytes().decode("latin-1")
-
-
-def test_catalog_lists_tables_and_columns(client: Client) -> None:
-    catalog = client.get("/api/v1/connections/demo/catalog").json()
-    tables = {t["name"]: t for t in catalog["tables"]}
-    assert {"customers", "orders", "order_lines", "products", "sales"} <= set(tables)
-    assert tables["sales"]["kind"] == "view"
-    columns = {c["name"]: c["type"] for c in tables["orders"]["columns"]}
-    assert columns["ordered_at"] == "TIMESTAMP"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -55,6 +56,13 @@ def _parse_options(pairs: tuple[str, ...], options_json: str | None) -> dict[str
     metavar="KEY",
     help="Prompt for a secret option without echoing it (repeatable).",
 )
+@click.option(
+    "--secret-file",
+    "secret_files",
+    multiple=True,
+    metavar="KEY=PATH",
+    help="Read a secret option from a file, e.g. service_account_key=key.json (repeatable).",
+)
 @click.option("--timeout", type=float, help="Deadline override in seconds.")
 @click.option("--test/--no-test", default=True, show_default=True, help="Test it after adding.")
 def add(
@@ -63,12 +71,17 @@ def add(
     pairs: tuple[str, ...],
     options_json: str | None,
     secrets: tuple[str, ...],
+    secret_files: tuple[str, ...],
     timeout: float | None,
     test: bool,
 ) -> None:
     """Add connection NAME.
 
-    Example: --kind postgres -o host=db -o database=shop -o user=me --secret password
+    \b
+    Examples:
+      --kind postgres -o host=db -o database=shop -o user=me --secret password
+      --kind bigquery -o project=acme-data -o auth=service_account_key
+          --secret-file service_account_key=key.json -o maximum_bytes_billed=100000000000
     """
     options = _parse_options(pairs, options_json)
     allowed = secret_fields(backend_class(kind).options_model)
@@ -76,6 +89,18 @@ def add(
         if key not in allowed:
             raise click.BadParameter(f"{kind} has no secret option {key!r}", param_hint="--secret")
         options[key] = click.prompt(key, hide_input=True)
+    for pair in secret_files:
+        key, _, path = pair.partition("=")
+        if key not in allowed or not path:
+            raise click.BadParameter(
+                f"expected KEY=PATH with KEY one of {sorted(allowed)}", param_hint="--secret-file"
+            )
+        try:
+            options[key] = Path(path).read_text()
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot read {path}: {exc.strerror}", param_hint="--secret-file"
+            ) from None
     services = open_services()
     try:
         try:

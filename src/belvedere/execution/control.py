@@ -52,6 +52,11 @@ class RunControl:
         with self._lock:
             self._query = query
 
+    def request_stop(self) -> None:
+        """Say the run must stop (no I/O): the worker and the backend check it between steps,
+        and backends do not retry calls for a run that must stop."""
+        self._stop.set()
+
     def stop(self) -> None:
         """Stop the worker: cancel its query in the warehouse until the worker lets go.
 

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from belvedere.execution.runs import Actor, Surface
 from belvedere.warehouses.base import Params
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table of a connection's warehouse."""
+
+    schema: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def stored(self) -> str:
+        """How a run records it (unambiguous whatever the names hold)."""
+        return json.dumps([self.schema, self.name])
+
+    @classmethod
+    def from_stored(cls, text: str) -> TableRef:
+        schema, name = json.loads(text)
+        return cls(schema, name)
 
 
 @dataclass(frozen=True)
@@ -21,6 +42,8 @@ class QueryRequest:
     max_rows: int | None = None
     export: bool = False
     """A full export: the export row cap applies instead of the interactive one."""
+    table: TableRef | None = None
+    """Read this table directly instead of running ``sql`` (which must then be empty)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
@@ -25,9 +26,19 @@ from belvedere.execution.control import RunControl
 from belvedere.execution.requests import Limits, QueryRequest
 from belvedere.execution.results import ResultPage, ResultsStore
 from belvedere.execution.runs import ACTIVE, Actor, RunStatus
+from belvedere.sql.generate import select_all
 from belvedere.store.models import QueryRun, utcnow
 from belvedere.store.runs import Runs, snapshot
-from belvedere.warehouses.base import Warehouse
+from belvedere.units import human_bytes
+from belvedere.warehouses.base import (
+    CostEstimator,
+    Params,
+    Query,
+    QueryContext,
+    ReportsCost,
+    TableReader,
+    Warehouse,
+)
 from belvedere.warehouses.errors import ErrorKind, WarehouseError
 from belvedere.warehouses.registry import backend_class
 
@@ -42,6 +53,18 @@ ABANDON_GRACE = timedelta(seconds=60)
 INTERNAL_ERROR = "Belvedere failed to run the query; the server log has details."
 #: Niceness of embedded-engine threads, so the event loop wins the CPU when it needs it.
 EMBEDDED_NICENESS = 10
+
+
+#: How long a dry-run estimate may take.
+ESTIMATE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a query would process, and the cap it is held to."""
+
+    bytes: int | None
+    cap: int | None
 
 
 class RunNotFound(LookupError):
@@ -83,7 +106,7 @@ class ExecutionService:
             embedded_threads, thread_name_prefix="belvedere-embedded", initializer=_lower_priority
         )
         self._io_pool = ThreadPoolExecutor(io_threads, thread_name_prefix="belvedere-io")
-        self._cancel_pool = ThreadPoolExecutor(4, thread_name_prefix="belvedere-cancel")
+        self._cancel_pool = ThreadPoolExecutor(16, thread_name_prefix="belvedere-cancel")
         self._active: dict[str, RunControl] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -105,15 +128,32 @@ class ExecutionService:
         """Call a blocking function on the pool of a kind of backend (unsaved connections)."""
         return await run_in_pool(self._pool(kind), func)
 
+    async def estimate(self, connection: str, sql: str, params: Params, actor: Actor) -> Estimate:
+        """A dry-run estimate where the warehouse offers one (else ``bytes`` is None)."""
+        if not sql.strip():
+            raise InvalidRequest("The query is empty.")
+
+        def dry_run(warehouse: Warehouse) -> Estimate:
+            cap = warehouse.byte_cap()
+            if not isinstance(warehouse, CostEstimator):
+                return Estimate(None, cap)
+            context = QueryContext(
+                user=actor.name, surface="estimate", timeout_seconds=ESTIMATE_SECONDS
+            )
+            try:
+                return Estimate(warehouse.estimate(sql, params, context), cap)
+            except Exception as exc:
+                raise warehouse.translate_error(exc, sql) from exc
+
+        return await asyncio.wait_for(self.on_warehouse(connection, dry_run), ESTIMATE_SECONDS)
+
     # -- submitting ----------------------------------------------------------------------
     async def submit(self, request: QueryRequest) -> QueryRun:
         """Record a run and start it; returns at once with the run ``queued``."""
-        sql = request.sql.strip()
-        if not sql:
-            raise InvalidRequest("The query is empty.")
         connection = self._connections.peek(request.connection)
         if connection is None:
             connection = await self.io(self._connections.get, request.connection)
+        sql = _statement(request, backend_class(connection.kind).quirks.dialect)
         timeout = (
             request.timeout_seconds or connection.timeout_seconds or self.limits.timeout_seconds
         )
@@ -125,7 +165,8 @@ class ExecutionService:
             actor=request.actor.name,
             connection_name=request.connection,
             surface=request.surface.value,
-            sql=request.sql,
+            sql=sql,
+            table_ref=request.table.stored() if request.table else None,
             status=RunStatus.QUEUED.value,
             max_rows=min(request.max_rows or cap, cap),
             truncated=False,
@@ -175,6 +216,7 @@ class ExecutionService:
         fields = {"error_code": code, "error_message": message, "finished_at": utcnow()}
         ended = await self.io(self._runs.transition, control.run.id, ACTIVE, status, **fields)
         if ended:
+            control.request_stop()
             started = {"started_at": control.started_at} if control.started_at else {}
             control.finish(snapshot(control.run, status=status.value, **started, **fields))
             control.ended.set()
@@ -196,18 +238,17 @@ class ExecutionService:
             return
         control.started_at = started
         status = RunStatus.FAILED
-        fields: dict[str, Any]
+        fields: dict[str, Any] = {}  # what the run cost is kept, whatever the outcome
         try:
-            rows, truncated, size = self._fetch(run, request, control)
+            self._fetch(run, request, control, fields)
         except WarehouseError as exc:
-            fields = {"error_code": exc.kind.value, "error_message": exc.message}
+            fields.update(error_code=exc.kind.value, error_message=exc.message)
             fields.update(error_line=exc.line, error_column=exc.column)
         except Exception:
             log.exception("run %s failed unexpectedly", run.id)
-            fields = {"error_code": "internal_error", "error_message": INTERNAL_ERROR}
+            fields.update(error_code="internal_error", error_message=INTERNAL_ERROR)
         else:
             status = RunStatus.SUCCEEDED
-            fields = {"row_count": rows, "truncated": truncated, "result_bytes": size}
         fields["finished_at"] = utcnow()
         if self._runs.transition(run.id, [RunStatus.RUNNING], status, **fields):
             control.finish(snapshot(run, status=status.value, started_at=started, **fields))
@@ -215,10 +256,24 @@ class ExecutionService:
             self.results.delete(run.id)  # ended meanwhile (deadline, cancel): drop the result
 
     def _fetch(
-        self, run: QueryRun, request: QueryRequest, control: RunControl
-    ) -> tuple[int, bool, int]:
+        self, run: QueryRun, request: QueryRequest, control: RunControl, recorded: dict[str, Any]
+    ) -> None:
+        """Run the query into the results store, noting in ``recorded`` how it went."""
         warehouse = self._connections.warehouse(request.connection)
-        query = warehouse.query(request.sql, request.params)
+        context = QueryContext(
+            run_id=run.id,
+            user=run.actor,
+            surface=run.surface,
+            max_bytes_billed=warehouse.byte_cap(),
+            timeout_seconds=max((run.deadline_at - utcnow()).total_seconds(), 0.001),
+            stopped=lambda: control.stop_requested,
+        )
+        try:
+            if request.table is None:
+                self._guard_cost(warehouse, request, context, recorded)
+            query = _prepare(warehouse, request, run, context)
+        except Exception as exc:
+            raise warehouse.translate_error(exc, run.sql) from exc
         control.attach(query)
         try:
             try:
@@ -227,7 +282,7 @@ class ExecutionService:
                 reader = query.run()
                 writer = self.results.writer(run.id, reader.schema)
             except Exception as exc:
-                raise warehouse.translate_error(exc, request.sql) from exc
+                raise warehouse.translate_error(exc, run.sql) from exc
             truncated = False
             try:
                 for batch in reader:
@@ -242,10 +297,37 @@ class ExecutionService:
                 size = writer.commit()
             except Exception as exc:
                 writer.abort()
-                raise warehouse.translate_error(exc, request.sql) from exc
-            return writer.rows, truncated, size
+                raise warehouse.translate_error(exc, run.sql) from exc
+            recorded.update(row_count=writer.rows, truncated=truncated, result_bytes=size)
         finally:
+            if isinstance(query, ReportsCost):
+                cost = query.cost()
+                recorded.update(
+                    bytes_processed=cost.bytes_processed,
+                    bytes_billed=cost.bytes_billed,
+                    job_id=cost.job_id,
+                )
             query.close()
+
+    @staticmethod
+    def _guard_cost(
+        warehouse: Warehouse,
+        request: QueryRequest,
+        context: QueryContext,
+        recorded: dict[str, Any],
+    ) -> None:
+        """Where a byte cap applies, estimate with a dry run, and refuse beyond the cap."""
+        cap = context.max_bytes_billed
+        if not cap or not isinstance(warehouse, CostEstimator):
+            return
+        estimate = warehouse.estimate(request.sql, request.params, context)
+        recorded["bytes_estimated"] = estimate
+        if estimate > cap:
+            raise WarehouseError(
+                ErrorKind.BYTE_CAP,
+                f"This query would process {human_bytes(estimate)}, more than the "
+                f"{human_bytes(cap)} allowed per query on this connection. No job was started.",
+            )
 
     # -- observing and steering ----------------------------------------------------------
     async def get(self, run_id: str, actor: Actor) -> QueryRun:
@@ -335,6 +417,28 @@ class ExecutionService:
             pool.shutdown(wait=False, cancel_futures=True)
         self._cancel_pool.shutdown(wait=False)
         self._io_pool.shutdown(wait=True)
+
+
+def _statement(request: QueryRequest, dialect: str) -> str:
+    """The SQL a run records: the request's, or the equivalent of a direct table read."""
+    if request.table is not None:
+        if request.sql.strip():
+            raise InvalidRequest("Give either SQL or a table to read, not both.")
+        return select_all(dialect, request.table.schema, request.table.name)
+    if not request.sql.strip():
+        raise InvalidRequest("The query is empty.")
+    return request.sql
+
+
+def _prepare(
+    warehouse: Warehouse, request: QueryRequest, run: QueryRun, context: QueryContext
+) -> Query:
+    """The warehouse query of a run: a direct table read where the backend offers one."""
+    if request.table is not None and isinstance(warehouse, TableReader):
+        # One row more than the cap, so that a cut preview is known to be cut.
+        table = request.table
+        return warehouse.read_table(table.schema, table.name, run.max_rows + 1, context)
+    return warehouse.query(run.sql, request.params, context)
 
 
 def _owns(actor: Actor, run: QueryRun) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -110,7 +111,14 @@ class QueryRun(Base):
     max_rows: Mapped[int] = mapped_column(Integer)
     row_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
-    result_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    table_ref: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    """``schema.table`` when the run read a table directly instead of running SQL."""
+    bytes_estimated: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bytes_processed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bytes_billed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The warehouse's own id of the job, if it has jobs (BigQuery)."""
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,15 +1,16 @@
 """The interface every warehouse backend implements, and its optional capabilities.
 
 Required: run a query (:meth:`Warehouse.query`), list schemas and tables, describe a table,
-close. Optional capabilities are small protocols checked with ``isinstance``:
-:class:`Cancellable` queries, :class:`BulkCatalog` loading. Quirks (SQL dialect, error table,
+translate errors, close. Optional capabilities are small protocols checked with
+``isinstance``: :class:`Cancellable` and :class:`ReportsCost` queries; :class:`BulkCatalog`,
+:class:`CostEstimator` and :class:`TableReader` warehouses. Quirks (SQL dialect, error table,
 test query) are data on the class.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -39,13 +40,38 @@ class Quirks:
 
 
 @dataclass(frozen=True)
+class QueryContext:
+    """Who runs a query and under which limits; backends use what they can (job labels, caps)."""
+
+    run_id: str = ""
+    user: str = ""
+    surface: str = ""
+    max_bytes_billed: int | None = None
+    """A byte cap the warehouse itself should enforce, if it can."""
+    timeout_seconds: float | None = None
+    """Time left until the run's deadline, to bound each network call."""
+    stopped: Callable[[], bool] | None = None
+    """Whether the run must stop (cancelled, past its deadline): cheap to call, and a reason
+    not to retry or go on."""
+
+    def must_stop(self) -> bool:
+        return self.stopped is not None and self.stopped()
+
+
+@dataclass(frozen=True)
 class ColumnInfo:
-    """A column of a table or view."""
+    """A column of a table or view; nested fields (STRUCT/RECORD) in ``fields``."""
 
     name: str
     type: str
     nullable: bool = True
     description: str = ""
+    mode: str = ""
+    """``REPEATED`` for arrays (BigQuery's modes), else empty."""
+    fields: tuple[ColumnInfo, ...] = ()
+    partitioning: bool = False
+    clustering: int | None = None
+    """1-based position among the clustering columns, if the table is clustered by it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +83,28 @@ class TableInfo:
     kind: str = "table"
     description: str = ""
     columns: tuple[ColumnInfo, ...] = field(default=())
+    row_count: int | None = None
+    size_bytes: int | None = None
+
+    @property
+    def partitioned_by(self) -> str | None:
+        """The partitioning column, if any."""
+        return next((c.name for c in self.columns if c.partitioning), None)
+
+    @property
+    def clustered_by(self) -> tuple[str, ...]:
+        """Clustering columns, in order."""
+        ranked = sorted((c.clustering, c.name) for c in self.columns if c.clustering)
+        return tuple(name for _, name in ranked)
+
+
+@dataclass(frozen=True)
+class SchemaInfo:
+    """A schema (BigQuery: dataset) with its tables, or the reason it could not be read."""
+
+    name: str
+    tables: tuple[TableInfo, ...] = ()
+    error: str | None = None
 
 
 class Query(ABC):
@@ -83,12 +131,53 @@ class Cancellable(Protocol):
         """Ask the warehouse to stop this query; thread-safe, returns without waiting."""
 
 
+@dataclass(frozen=True)
+class QueryCost:
+    """What a finished query cost in the warehouse."""
+
+    bytes_processed: int | None = None
+    bytes_billed: int | None = None
+    job_id: str | None = None
+
+
+@runtime_checkable
+class ReportsCost(Protocol):
+    """Optional capability of a :class:`Query`: its cost once it has run."""
+
+    def cost(self) -> QueryCost:
+        """Bytes processed and billed, and the warehouse's job id (blocking-free)."""
+
+
 @runtime_checkable
 class BulkCatalog(Protocol):
     """Optional capability of a :class:`Warehouse`: tables and columns of schemas in bulk."""
 
-    def load_catalog(self, schemas: Sequence[str] | None = None) -> list[TableInfo]:
-        """Every table of the given schemas (all when ``None``), with columns."""
+    def load_catalog(self, schemas: Sequence[str] | None = None) -> list[SchemaInfo]:
+        """Every table of the given schemas (all when ``None``), with columns; a schema that
+        cannot be read carries its ``error`` instead of failing the others."""
+
+
+@runtime_checkable
+class CostEstimator(Protocol):
+    """Optional capability of a :class:`Warehouse`: what a query would process (dry run)."""
+
+    def estimate(self, sql: str, params: Params = None, context: QueryContext | None = None) -> int:
+        """Bytes the query would process, without running it (blocking)."""
+
+
+@runtime_checkable
+class TableReader(Protocol):
+    """Optional capability of a :class:`Warehouse`: read a table directly, without a query
+    (so it costs no query bytes)."""
+
+    def read_table(
+        self,
+        schema: str,
+        table: str,
+        max_rows: int | None = None,
+        context: QueryContext | None = None,
+    ) -> Query:
+        """A query-like reader of the table's rows; nothing runs until :meth:`Query.run`."""
 
 
 class Warehouse(ABC):
@@ -105,7 +194,7 @@ class Warehouse(ABC):
     """Runs inside this process (CPU-bound) rather than on a server Belvedere waits for."""
 
     @abstractmethod
-    def query(self, sql: str, params: Params = None) -> Query:
+    def query(self, sql: str, params: Params = None, context: QueryContext | None = None) -> Query:
         """Prepare one statement; nothing runs until :meth:`Query.run`."""
 
     @abstractmethod
@@ -124,6 +213,10 @@ class Warehouse(ABC):
     def translate_error(self, exc: Exception, sql: str | None = None) -> Exception:
         """Turn a driver exception into a :class:`WarehouseError` (or return it unchanged)."""
 
+    def byte_cap(self) -> int | None:
+        """The connection's cap on bytes billed per query, if the warehouse bills by bytes."""
+        return None
+
     def test(self) -> None:
         """Run the backend's test query; raise ``WarehouseError`` if it fails."""
         q = self.query(self.quirks.test_sql)
@@ -136,3 +229,11 @@ class Warehouse(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release pooled sessions."""
+
+
+def group_by_schema(tables: Sequence[TableInfo]) -> list[SchemaInfo]:
+    """Tables grouped into schemas, in order of first appearance."""
+    grouped: dict[str, list[TableInfo]] = {}
+    for table in tables:
+        grouped.setdefault(table.schema, []).append(table)
+    return [SchemaInfo(name, tuple(items)) for name, items in grouped.items()]

@@ -15,6 +15,8 @@ class ErrorKind(StrEnum):
     ACCESS_DENIED = "access_denied"
     INVALID = "invalid_query"
     RESOURCE = "resource_exceeded"
+    QUOTA = "quota_exceeded"
+    BYTE_CAP = "byte_cap_exceeded"
     UNAVAILABLE = "warehouse_unavailable"
     CANCELLED = "cancelled"
     INTERNAL = "warehouse_error"
@@ -28,6 +30,8 @@ USER_ERROR_KINDS = frozenset(
         ErrorKind.ACCESS_DENIED,
         ErrorKind.INVALID,
         ErrorKind.RESOURCE,
+        ErrorKind.QUOTA,
+        ErrorKind.BYTE_CAP,
     }
 )
 

@@ -10,6 +10,7 @@ from belvedere.warehouses.base import Warehouse
 BACKENDS: dict[str, str] = {
     "duckdb": "belvedere.warehouses.duckdb.backend:DuckDBWarehouse",
     "postgres": "belvedere.warehouses.postgres.backend:PostgresWarehouse",
+    "bigquery": "belvedere.warehouses.bigquery.backend:BigQueryWarehouse",
 }
 
 

@@ -11,8 +11,9 @@ from fastapi.staticfiles import StaticFiles
 
 from belvedere import __version__
 from belvedere.auth.cookies import SessionCookies
+from belvedere.runtime import refuse_monkey_patching
 from belvedere.services import Services
-from belvedere.web.api import auth, connections, runs, users
+from belvedere.web.api import auth, catalog, connections, runs, users
 from belvedere.web.api.schemas import HealthOut
 from belvedere.web.deps import csrf_protect
 from belvedere.web.errors import install_error_handlers
@@ -23,7 +24,12 @@ STATIC = Path(__file__).with_name("static")
 
 
 def create_app(services: Services) -> FastAPI:
-    """A Belvedere web application over already-opened services."""
+    """A Belvedere web application over already-opened services.
+
+    Refuses to exist in a process that gevent or eventlet monkey-patched (see
+    :mod:`belvedere.runtime`), whichever server loads it.
+    """
+    refuse_monkey_patching()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,7 +54,7 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)])
-    for module in (auth, connections, runs, users):
+    for module in (auth, catalog, connections, runs, users):
         api.include_router(module.router)
     app.include_router(api)
 

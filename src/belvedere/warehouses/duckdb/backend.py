@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,8 +17,11 @@ from belvedere.warehouses.base import (
     ColumnInfo,
     Params,
     Query,
+    QueryContext,
+    SchemaInfo,
     TableInfo,
     Warehouse,
+    group_by_schema,
 )
 from belvedere.warehouses.duckdb.quirks import EXCEPTION_KINDS, POSITION, QUIRKS
 from belvedere.warehouses.errors import (
@@ -111,7 +115,9 @@ class DuckDBWarehouse(Warehouse):
         except duckdb.Error as exc:
             raise WarehouseError(ErrorKind.UNAVAILABLE, f"cannot open {path}: {exc}") from exc
 
-    def query(self, sql: str, params: Params = None) -> DuckDBQuery:
+    def query(
+        self, sql: str, params: Params = None, context: QueryContext | None = None
+    ) -> DuckDBQuery:
         return DuckDBQuery(self._database().cursor(), sql, params)
 
     def _rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
@@ -139,15 +145,18 @@ class DuckDBWarehouse(Warehouse):
         return [TableInfo(schema, name, _table_kind(kind)) for name, kind in rows]
 
     def describe(self, schema: str, table: str) -> TableInfo:
-        tables = self.load_catalog([schema], table=table)
+        tables = self._tables([schema], table=table)
         if not tables:
             raise WarehouseError(ErrorKind.NOT_FOUND, f"table {schema}.{table} not found")
         return tables[0]
 
-    def load_catalog(
-        self, schemas: list[str] | None = None, *, table: str | None = None
+    def load_catalog(self, schemas: Sequence[str] | None = None) -> list[SchemaInfo]:
+        """Tables and columns of every schema in one query over ``information_schema``."""
+        return group_by_schema(self._tables(schemas))
+
+    def _tables(
+        self, schemas: Sequence[str] | None = None, *, table: str | None = None
     ) -> list[TableInfo]:
-        """Tables and columns in one query over ``information_schema``."""
         sql = (
             "SELECT t.table_schema, t.table_name, t.table_type, c.column_name, c.data_type, "
             "c.is_nullable FROM information_schema.tables t "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Literal
 
 import psycopg
@@ -14,7 +14,16 @@ from psycopg import Column as PgColumn
 from psycopg import Connection
 from pydantic import BaseModel, Field, SecretStr
 
-from belvedere.warehouses.base import ColumnInfo, Params, Query, TableInfo, Warehouse
+from belvedere.warehouses.base import (
+    ColumnInfo,
+    Params,
+    Query,
+    QueryContext,
+    SchemaInfo,
+    TableInfo,
+    Warehouse,
+    group_by_schema,
+)
 from belvedere.warehouses.errors import ErrorKind, WarehouseError, line_and_column
 from belvedere.warehouses.postgres.quirks import QUIRKS, SQLSTATE_KINDS
 from belvedere.warehouses.postgres.sessions import IdleConnections
@@ -147,7 +156,9 @@ class PostgresWarehouse(Warehouse):
                 )
             return self._sessions
 
-    def query(self, sql: str, params: Params = None) -> PostgresQuery:
+    def query(
+        self, sql: str, params: Params = None, context: QueryContext | None = None
+    ) -> PostgresQuery:
         return PostgresQuery(self, sql, params)
 
     def _rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
@@ -177,15 +188,18 @@ class PostgresWarehouse(Warehouse):
         ]
 
     def describe(self, schema: str, table: str) -> TableInfo:
-        tables = self.load_catalog([schema], table=table)
+        tables = self._tables([schema], table=table)
         if not tables:
             raise WarehouseError(ErrorKind.NOT_FOUND, f"table {schema}.{table} not found")
         return tables[0]
 
-    def load_catalog(
-        self, schemas: list[str] | None = None, *, table: str | None = None
+    def load_catalog(self, schemas: Sequence[str] | None = None) -> list[SchemaInfo]:
+        """Tables and columns of every schema in one catalog query."""
+        return group_by_schema(self._tables(schemas))
+
+    def _tables(
+        self, schemas: Sequence[str] | None = None, *, table: str | None = None
     ) -> list[TableInfo]:
-        """Tables and columns in one catalog query."""
         sql = (
             "SELECT n.nspname, c.relname, c.relkind, a.attname, "
             "format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "

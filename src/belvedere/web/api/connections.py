@@ -11,18 +11,14 @@ from belvedere.auth.roles import Permission
 from belvedere.connections.service import build_warehouse, secret_fields, validate_options
 from belvedere.connections.testing import check_connection
 from belvedere.store.models import User
-from belvedere.warehouses.base import BulkCatalog, TableInfo, Warehouse
 from belvedere.warehouses.registry import BACKENDS, backend_class
 from belvedere.web.api.schemas import (
-    CatalogOut,
-    ColumnOut,
     ConnectionIn,
     ConnectionKindOut,
     ConnectionOut,
     ConnectionPatch,
     ConnectionTestIn,
     ErrorOut,
-    TableOut,
     TestOut,
 )
 from belvedere.web.deps import ServicesDep, require
@@ -30,7 +26,6 @@ from belvedere.web.deps import ServicesDep, require
 router = APIRouter(tags=["connections"], responses={403: {"model": ErrorOut}})
 Admin = Annotated[User, Depends(require(Permission.MANAGE_CONNECTIONS))]
 Member = Annotated[User, Depends(require(Permission.USE_CONNECTIONS))]
-Analyst = Annotated[User, Depends(require(Permission.RUN_SQL))]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}}
 
 
@@ -101,17 +96,18 @@ def update_connection(
     name: str, body: ConnectionPatch, _: Admin, services: ServicesDep
 ) -> ConnectionOut:
     """Change options or the deadline; secrets left out keep their stored value."""
-    return ConnectionOut.of(
-        services.connections.update(
-            name, body.options, body.timeout_seconds, clear_timeout=body.clear_timeout
-        )
+    updated = services.connections.update(
+        name, body.options, body.timeout_seconds, clear_timeout=body.clear_timeout
     )
+    services.catalog.forget(name)
+    return ConnectionOut.of(updated)
 
 
 @router.delete("/connections/{name}", status_code=204, responses=NOT_FOUND)
 def remove_connection(name: str, _: Admin, services: ServicesDep) -> Response:
     """Remove a connection (its query history stays)."""
     services.connections.remove(name)
+    services.catalog.forget(name)
     return Response(status_code=204)
 
 
@@ -121,32 +117,3 @@ async def test_saved(name: str, admin: Admin, services: ServicesDep) -> TestOut:
     warehouse = await run_in_threadpool(services.connections.warehouse, name)
     outcome = await check_connection(services.execution, warehouse)
     return TestOut(ok=outcome.ok, message=outcome.message, elapsed_ms=outcome.elapsed_ms)
-
-
-def _load_catalog(warehouse: Warehouse) -> list[TableInfo]:
-    if isinstance(warehouse, BulkCatalog):
-        return warehouse.load_catalog()
-    return [
-        warehouse.describe(schema, t.name)
-        for schema in warehouse.list_schemas()
-        for t in warehouse.list_tables(schema)
-    ]
-
-
-@router.get("/connections/{name}/catalog", response_model=CatalogOut, responses=NOT_FOUND)
-async def catalog(name: str, _: Analyst, services: ServicesDep) -> CatalogOut:
-    """Tables, views and columns, for the schema sidebar and autocomplete."""
-    tables = await services.execution.on_warehouse(name, _load_catalog)
-    return CatalogOut(
-        connection=name,
-        tables=[
-            TableOut(
-                schema=t.schema,
-                name=t.name,
-                kind=t.kind,
-                description=t.description,
-                columns=[ColumnOut(**vars(c)) for c in t.columns],
-            )
-            for t in tables
-        ],
-    )

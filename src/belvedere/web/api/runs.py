@@ -24,14 +24,17 @@ from belvedere.execution.formats import (
     type_name,
     write_parquet,
 )
-from belvedere.execution.requests import QueryRequest
+from belvedere.execution.requests import QueryRequest, TableRef
 from belvedere.execution.results import ResultMissing
 from belvedere.execution.runs import RunStatus, Surface
 from belvedere.services import Services
 from belvedere.store.models import QueryRun, User, utcnow
+from belvedere.units import human_bytes
 from belvedere.warehouses.errors import USER_ERROR_KINDS, ErrorKind
 from belvedere.web.api.schemas import (
     ErrorOut,
+    EstimateIn,
+    EstimateOut,
     HistoryOut,
     ResultColumn,
     ResultsOut,
@@ -83,6 +86,7 @@ async def submit_run(body: RunIn, user: Analyst, services: ServicesDep) -> JSONR
         timeout_seconds=body.timeout_seconds,
         max_rows=body.max_rows,
         export=body.export,
+        table=TableRef(body.table.schema_, body.table.name) if body.table else None,
     )
     execution = services.execution
     run = await execution.submit(request)
@@ -92,7 +96,7 @@ async def submit_run(body: RunIn, user: Analyst, services: ServicesDep) -> JSONR
         with contextlib.suppress(ResultMissing):
             out.result = await _results(services, run, 0, body.page_size)
     code = _status_code(run)
-    payload = out.model_dump(mode="json")
+    payload = out.model_dump(mode="json", by_alias=True)
     if code >= 400 and out.error is not None:
         payload = {"error": out.error.model_dump(), "run": payload}
     return JSONResponse(payload, status_code=code)
@@ -200,6 +204,21 @@ async def export_run(
         else json_chunks(store.batches(run.id))
     )
     return StreamingResponse(chunks, media_type=format.media_type, headers=headers)
+
+
+@router.post("/estimate", response_model=EstimateOut, responses={400: {"model": ErrorOut}})
+async def estimate(body: EstimateIn, user: Analyst, services: ServicesDep) -> EstimateOut:
+    """What a query would process, from a dry run (BigQuery); nothing runs or is billed.
+    Invalid SQL answers 400 with the error and its position."""
+    found = await services.execution.estimate(body.connection, body.sql, body.params, actor(user))
+    cap = found.cap
+    return EstimateOut(
+        supported=found.bytes is not None,
+        bytes=found.bytes,
+        text=f"will process {human_bytes(found.bytes)}" if found.bytes is not None else None,
+        cap=cap,
+        over_cap=found.bytes is not None and cap is not None and found.bytes > cap,
+    )
 
 
 @router.get("/history", response_model=HistoryOut)

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 from belvedere.auth.roles import ROLE_PERMISSIONS, Role
 from belvedere.connections.service import ConnectionView
+from belvedere.execution.requests import TableRef
 from belvedere.store.models import QueryRun, User
+from belvedere.warehouses.base import ColumnInfo, TableInfo
 from belvedere.warehouses.registry import backend_class
 
 MAX_SQL_CHARS = 1_000_000
@@ -142,19 +144,79 @@ class ColumnOut(BaseModel):
     type: str
     nullable: bool = True
     description: str = ""
+    mode: str = Field(default="", description="`REPEATED` for arrays.")
+    partitioning: bool = False
+    clustering: int | None = None
+    fields: list[ColumnOut] = Field(default_factory=list, description="Nested fields (STRUCT).")
+
+    @classmethod
+    def of(cls, column: ColumnInfo) -> ColumnOut:
+        return cls(
+            name=column.name,
+            type=column.type,
+            nullable=column.nullable,
+            description=column.description,
+            mode=column.mode,
+            partitioning=column.partitioning,
+            clustering=column.clustering,
+            fields=[cls.of(f) for f in column.fields],
+        )
 
 
-class TableOut(BaseModel):
-    schema_: str = Field(alias="schema")
+class TableSummaryOut(BaseModel):
     name: str
     kind: str
     description: str = ""
-    columns: list[ColumnOut]
+    row_count: int | None = None
+    size_bytes: int | None = None
+    partitioned_by: str | None = None
+    clustered_by: list[str] = Field(default_factory=list)
+    column_count: int
+    columns: list[ColumnOut] | None = Field(default=None, description="With `columns=true` only.")
+
+    @classmethod
+    def of(cls, table: TableInfo, with_columns: bool) -> TableSummaryOut:
+        return cls(
+            name=table.name,
+            kind=table.kind,
+            description=table.description,
+            row_count=table.row_count,
+            size_bytes=table.size_bytes,
+            partitioned_by=table.partitioned_by,
+            clustered_by=list(table.clustered_by),
+            column_count=len(table.columns),
+            columns=[ColumnOut.of(c) for c in table.columns] if with_columns else None,
+        )
+
+
+class TableOut(TableSummaryOut):
+    schema_: str = Field(alias="schema")
+
+
+class SchemaOut(BaseModel):
+    name: str
+    error: str | None = Field(default=None, description="Why this schema could not be read.")
+    tables: list[TableSummaryOut]
 
 
 class CatalogOut(BaseModel):
     connection: str
-    tables: list[TableOut]
+    loaded_at: datetime
+    load_ms: float
+    table_count: int
+    schemas: list[SchemaOut]
+
+
+class MatchOut(BaseModel):
+    schema_: str = Field(alias="schema")
+    table: str
+    kind: str = Field(description="`table`, `view` or `column`.")
+    column: str | None = Field(default=None, description="Dotted path for nested fields.")
+    type: str | None = None
+
+
+class SearchOut(BaseModel):
+    matches: list[MatchOut]
 
 
 class ResultColumn(BaseModel):
@@ -172,9 +234,30 @@ class ResultsOut(BaseModel):
     truncated: bool
 
 
+class TableRefIn(BaseModel):
+    schema_: str = Field(alias="schema", min_length=1, max_length=300)
+    name: str = Field(min_length=1, max_length=300)
+
+
+class TableRefOut(BaseModel):
+    schema_: str = Field(alias="schema")
+    name: str
+
+    @classmethod
+    def of(cls, stored: str) -> TableRefOut:
+        ref = TableRef.from_stored(stored)
+        return cls(schema=ref.schema, name=ref.name)
+
+
 class RunIn(BaseModel):
     connection: str = Field(min_length=1, max_length=100)
-    sql: str = Field(max_length=MAX_SQL_CHARS)
+    sql: str = Field(default="", max_length=MAX_SQL_CHARS)
+    table: TableRefIn | None = Field(
+        default=None,
+        description="Read this table directly instead of running SQL: a preview (with "
+        "`max_rows`) or a whole-table export (with `export`). On BigQuery it runs no query, so "
+        "it bills no query bytes.",
+    )
     params: list[Any] | dict[str, Any] | None = Field(
         default=None, description="Query parameters, positional or named."
     )
@@ -217,6 +300,11 @@ class RunOut(BaseModel):
     truncated: bool
     max_rows: int
     result_bytes: int | None
+    table: TableRefOut | None = Field(description="The table of a direct table read.")
+    bytes_estimated: int | None = Field(description="The dry run's estimate, if one was made.")
+    bytes_processed: int | None
+    bytes_billed: int | None
+    job_id: str | None = Field(description="The warehouse's id of the job (BigQuery).")
     result: ResultsOut | None = Field(
         default=None, description="The first rows, when asked for and the run succeeded."
     )
@@ -250,12 +338,31 @@ class RunOut(BaseModel):
             truncated=run.truncated,
             max_rows=run.max_rows,
             result_bytes=run.result_bytes,
+            table=TableRefOut.of(run.table_ref) if run.table_ref else None,
+            bytes_estimated=run.bytes_estimated,
+            bytes_processed=run.bytes_processed,
+            bytes_billed=run.bytes_billed,
+            job_id=run.job_id,
         )
 
 
 class RunErrorOut(BaseModel):
     error: ErrorDetail
     run: RunOut
+
+
+class EstimateIn(BaseModel):
+    connection: str = Field(min_length=1, max_length=100)
+    sql: str = Field(min_length=1, max_length=MAX_SQL_CHARS)
+    params: list[Any] | dict[str, Any] | None = None
+
+
+class EstimateOut(BaseModel):
+    supported: bool = Field(description="Whether this warehouse can estimate (dry run).")
+    bytes: int | None = Field(description="Bytes the query would process.")
+    text: str | None = Field(description='For people: "will process 1.2 GB".')
+    cap: int | None = Field(description="The connection's cap on bytes billed per query.")
+    over_cap: bool
 
 
 class HistoryOut(BaseModel):

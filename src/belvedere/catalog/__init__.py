@@ -1,0 +1,1 @@
+"""The schema browser's data: catalogs loaded in bulk, cached with a TTL, searchable."""

@@ -1,0 +1,1 @@
+"""SQL generation with SQLGlot, per dialect; never by pasting strings."""

@@ -1,0 +1,90 @@
+"""Credentials and SDK clients of a BigQuery connection.
+
+The REST client is shared by the connection's queries (it is thread-safe); every read over the
+Storage Read API gets its own gRPC channel, so that cancelling a run can close it and stop
+waiting on the network at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import google.auth
+import grpc
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials, Credentials
+from google.auth.transport.requests import AuthorizedSession
+from google.cloud import bigquery
+from google.cloud.bigquery_storage_v1 import BigQueryReadClient
+from google.cloud.bigquery_storage_v1.services.big_query_read.transports import (
+    BigQueryReadGrpcTransport,
+)
+from google.oauth2 import service_account
+from requests.adapters import HTTPAdapter
+
+from belvedere.warehouses.bigquery.options import BigQueryOptions, service_account_info
+
+SCOPES = (
+    "https://www.googleapis.com/auth/bigquery",
+    "https://www.googleapis.com/auth/cloud-platform",
+)
+
+
+def credentials_for(options: BigQueryOptions) -> Credentials:
+    """The credentials the options ask for (no network until first use)."""
+    if options.auth == "none":
+        return AnonymousCredentials()  # type: ignore[no-untyped-call]
+    if options.auth == "service_account_key":
+        assert options.service_account_key is not None  # checked by the options model
+        info = service_account_info(options.service_account_key)
+        key: Credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+            info, scopes=SCOPES
+        )
+        return key
+    found, _project = google.auth.default(scopes=SCOPES)
+    return found
+
+
+#: Kept-alive HTTP connections per connection: enough for many queries waiting at once.
+HTTP_POOL_SIZE = 256
+
+
+def rest_client(options: BigQueryOptions, credentials: Credentials) -> bigquery.Client:
+    """The REST client: jobs, metadata, tabledata; one session with a large connection pool,
+    since many runs wait on BigQuery at once."""
+    client_options = (
+        ClientOptions(api_endpoint=options.api_endpoint) if options.api_endpoint else None
+    )
+    session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=HTTP_POOL_SIZE)
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, adapter)
+    return bigquery.Client(
+        project=options.job_project,
+        credentials=credentials,
+        location=options.location,
+        client_options=client_options,
+        _http=session,
+    )
+
+
+def storage_client(options: BigQueryOptions, credentials: Credentials) -> BigQueryReadClient:
+    """A Storage Read API client on a channel of its own."""
+    endpoint = options.storage_api_endpoint
+    if endpoint and options.storage_api_insecure:
+        channel = grpc.insecure_channel(endpoint, options=_channel_options())
+        transport = BigQueryReadGrpcTransport(channel=channel)
+        return BigQueryReadClient(transport=transport)  # type: ignore[no-untyped-call]
+    client_options = ClientOptions(api_endpoint=endpoint) if endpoint else None
+    return BigQueryReadClient(  # type: ignore[no-untyped-call]
+        credentials=credentials, client_options=client_options
+    )
+
+
+def _channel_options() -> list[tuple[str, Any]]:
+    return [("grpc.max_receive_message_length", -1)]
+
+
+def close_storage_client(client: BigQueryReadClient) -> None:
+    """Close a Storage client's channel: RPCs waiting on it end at once."""
+    client.transport.close()  # type: ignore[no-untyped-call]

@@ -1,0 +1,84 @@
+"""The schema browser: a connection's catalog, one table's columns, search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from belvedere.auth.roles import Permission
+from belvedere.store.models import User
+from belvedere.web.api.schemas import (
+    CatalogOut,
+    ErrorOut,
+    MatchOut,
+    SchemaOut,
+    SearchOut,
+    TableOut,
+    TableSummaryOut,
+)
+from belvedere.web.deps import ServicesDep, require
+from belvedere.web.errors import ApiError
+
+router = APIRouter(
+    prefix="/connections/{name}/catalog",
+    tags=["catalog"],
+    responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+)
+Analyst = Annotated[User, Depends(require(Permission.RUN_SQL))]
+
+
+@router.get("", response_model=CatalogOut)
+async def catalog(
+    name: str,
+    _: Analyst,
+    services: ServicesDep,
+    refresh: bool = False,
+    columns: Annotated[bool, Query(description="Include every table's columns.")] = False,
+) -> CatalogOut:
+    """Schemas and their tables (loaded in bulk, cached; `refresh=true` reloads). A schema
+    that cannot be read carries its `error`; the others are unaffected."""
+    loaded = await services.catalog.get(name, refresh=refresh)
+    return CatalogOut(
+        connection=name,
+        loaded_at=loaded.loaded_at,
+        load_ms=loaded.load_seconds * 1000,
+        table_count=loaded.table_count,
+        schemas=[
+            SchemaOut(
+                name=s.name,
+                error=s.error,
+                tables=[TableSummaryOut.of(t, columns) for t in s.tables],
+            )
+            for s in loaded.schemas
+        ],
+    )
+
+
+@router.get("/tables/{schema}/{table}", response_model=TableOut)
+async def table(name: str, schema: str, table: str, _: Analyst, services: ServicesDep) -> TableOut:
+    """One table with its columns and nested fields, from the cached catalog."""
+    found = (await services.catalog.get(name)).table(schema, table)
+    if found is None:
+        raise ApiError(404, "table_not_found", f"No table {schema}.{table} in {name}'s catalog.")
+    summary = TableSummaryOut.of(found, with_columns=True)
+    return TableOut(schema=found.schema, **summary.model_dump())
+
+
+@router.get("/search", response_model=SearchOut)
+async def search(
+    name: str,
+    _: Analyst,
+    services: ServicesDep,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> SearchOut:
+    """Tables and columns (nested fields too) whose name contains `q`, best matches first."""
+    loaded = await services.catalog.get(name)
+    matches = await services.execution.io(loaded.search, q, limit)
+    return SearchOut(
+        matches=[
+            MatchOut(schema=m.schema, table=m.table, kind=m.kind, column=m.column, type=m.type)
+            for m in matches
+        ]
+    )

@@ -1,0 +1,130 @@
+"""Never hang: a BigQuery that hangs, fails, resets or stalls ends each run in time, the job is
+cancelled in BigQuery, and the server keeps answering meanwhile."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from belvedere.services import Services
+from belvedere.settings import Settings
+from belvedere.web.app import create_app
+from tests.conftest import PASSWORD, Client
+from tests.support.faultproxy import HttpProxy, RecordedRequest, TcpProxy
+from tests.support.live import live_server, signed_in
+
+GRACE_SECONDS = 2.0
+
+
+def query_job(request: RecordedRequest) -> bool:
+    return request.kind == "jobs.insert" and not request.body["configuration"].get("dryRun")
+
+
+def cancel_of(run_id: str) -> Callable[[RecordedRequest], bool]:
+    return lambda r: r.kind == "jobs.cancel" and r.path.endswith(f"/jobs/belvedere_{run_id}/cancel")
+
+
+def timed_post(api: Client, body: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    """The run (also when the answer is an error) and how long the answer took."""
+    started = time.monotonic()
+    response = api.post("/api/v1/runs", json={"connection": "bq", **body})
+    answer = response.json()
+    return answer.get("run", answer), time.monotonic() - started
+
+
+def test_cancel_calls_jobs_cancel_and_stops_waiting(
+    bq_api: Client, bq_http_proxy: HttpProxy
+) -> None:
+    bq_http_proxy.hang(when=query_job)
+    run = bq_api.post(
+        "/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1", "wait_ms": 0}
+    ).json()
+    bq_http_proxy.wait_for(query_job)  # the job's creation is in flight, and hangs
+    started = time.monotonic()
+    cancelled = bq_api.post(f"/api/v1/runs/{run['id']}/cancel").json()
+    assert cancelled["status"] == "cancelled"
+    assert time.monotonic() - started < GRACE_SECONDS
+    request = bq_http_proxy.wait_for(cancel_of(run["id"]))
+    assert request.method == "POST"
+    bq_http_proxy.reset()  # let the hung request go, so the worker ends now
+
+
+def test_deadline_ends_the_run_and_cancels_the_job(
+    bq_api: Client, bq_http_proxy: HttpProxy
+) -> None:
+    bq_http_proxy.hang(when=query_job)
+    run, took = timed_post(bq_api, {"sql": "SELECT 1", "timeout_seconds": 1, "wait_ms": 20_000})
+    assert run["status"] == "timed_out"
+    assert "1 s deadline" in run["error"]["message"]
+    assert took < 1 + GRACE_SECONDS
+    bq_http_proxy.wait_for(cancel_of(run["id"]))
+    bq_http_proxy.reset()
+
+
+def test_server_errors_are_retried_until_the_deadline(
+    bq_api: Client, bq_http_proxy: HttpProxy
+) -> None:
+    bq_http_proxy.status(503, when=query_job)
+    run, took = timed_post(bq_api, {"sql": "SELECT 1", "timeout_seconds": 3, "wait_ms": 20_000})
+    assert run["status"] in ("timed_out", "failed")
+    assert took < 3 + GRACE_SECONDS
+    assert len([r for r in bq_http_proxy.requests if query_job(r)]) >= 2  # the SDK retried
+    bq_http_proxy.reset()
+    after, _ = timed_post(bq_api, {"sql": "SELECT 2 AS two", "wait_ms": 20_000})
+    assert after["status"] == "succeeded"
+
+
+def test_a_reset_connection_is_retried(bq_api: Client, bq_http_proxy: HttpProxy) -> None:
+    bq_http_proxy.reset_connection(when=query_job, times=1)
+    run, _ = timed_post(bq_api, {"sql": "SELECT 3 AS three", "wait_ms": 20_000})
+    assert run["status"] == "succeeded"
+    assert run["result"]["rows"] == [[3]]
+    assert len([r for r in bq_http_proxy.requests if query_job(r)]) == 2
+
+
+def test_stalled_storage_stream_ends_at_the_deadline_and_frees_its_thread(
+    make_settings: Callable[..., Settings],
+    bq_options: dict[str, Any],
+    bq_grpc_proxy: TcpProxy,
+) -> None:
+    services = Services(make_settings(query_threads=1))
+    services.first_start()
+    services.connections.add("bq", "bigquery", bq_options)
+    with Client(create_app(services)) as api:
+        api.login()
+        bq_grpc_proxy.stall_after(64 * 1024)
+        body = {"table": {"schema": "shop", "name": "big"}, "export": True, "timeout_seconds": 2}
+        run, took = timed_post(api, {**body, "wait_ms": 20_000})
+        assert run["status"] == "timed_out"
+        assert took < 2 + GRACE_SECONDS
+        bq_grpc_proxy.reset()
+        # The only remote thread is free again: the stalled read was stopped, not abandoned.
+        after, _ = timed_post(api, {"sql": "SELECT 4 AS four", "wait_ms": 10_000})
+        assert after["status"] == "succeeded"
+    services.close()
+
+
+@pytest.mark.parametrize("runs", [20])
+def test_server_answers_while_bigquery_hangs(
+    bq_services: Services, bq_http_proxy: HttpProxy, runs: int
+) -> None:
+    bq_http_proxy.hang(when=query_job)
+    with live_server(create_app(bq_services)) as url:
+        api = signed_in(url, "admin", PASSWORD)
+        ids = [
+            api.post(
+                "/api/v1/runs", json={"connection": "bq", "sql": f"SELECT {n}", "wait_ms": 0}
+            ).json()["id"]
+            for n in range(runs)
+        ]
+        quick = httpx.Client(base_url=url, timeout=2.0)
+        for _ in range(10):
+            assert quick.get("/health").status_code == 200
+        assert api.get("/api/v1/history?limit=5", timeout=2.0).status_code == 200
+        for run_id in ids:
+            assert api.post(f"/api/v1/runs/{run_id}/cancel").json()["status"] == "cancelled"
+        bq_http_proxy.reset()
