@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import requests
@@ -146,7 +147,7 @@ class BigQueryWarehouse(Warehouse):
             listed = self.client().list_tables(
                 f"{self.options.project}.{schema}", timeout=DEFAULT_CALL_SECONDS
             )
-            return [TableInfo(schema, t.table_id, catalog._kind(t.table_type)) for t in listed]
+            return [TableInfo(schema, t.table_id, catalog.table_kind(t.table_type)) for t in listed]
         except Exception as exc:
             raise self.translate_error(exc) from exc
 
@@ -165,7 +166,7 @@ class BigQueryWarehouse(Warehouse):
         return TableInfo(
             schema=schema,
             name=table,
-            kind=catalog._kind(found.table_type),
+            kind=catalog.table_kind(found.table_type),
             description=found.description or "",
             columns=columns,
             row_count=found.num_rows,
@@ -227,7 +228,5 @@ def _by_status(exc: api.GoogleAPICallError) -> ErrorKind:
 
 
 def _placed(column: ColumnInfo, partition: str | None, clustering: list[str]) -> ColumnInfo:
-    from dataclasses import replace
-
     position = clustering.index(column.name) + 1 if column.name in clustering else None
     return replace(column, partitioning=column.name == partition, clustering=position)

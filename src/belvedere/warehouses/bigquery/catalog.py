@@ -120,7 +120,7 @@ def _tables(dataset: str, rows: list[dict[str, Any]]) -> list[TableInfo]:
         TableInfo(
             schema=dataset,
             name=name,
-            kind=_kind(first["table_type"]),
+            kind=table_kind(first["table_type"]),
             description=_option_text(first.get("description")),
             columns=tuple(columns),
         )
@@ -146,7 +146,8 @@ def _describe(
     )
 
 
-def _kind(table_type: str | None) -> str:
+def table_kind(table_type: str | None) -> str:
+    """Belvedere's name of a BigQuery table type."""
     return {
         "VIEW": "view",
         "MATERIALIZED VIEW": "materialized view",
