@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from belvedere.audit.records import AuditLog
+from belvedere.auth.oidc import OIDCSignIn
 from belvedere.auth.roles import Role
 from belvedere.catalog.service import CatalogService
 from belvedere.connections.service import ConnectionService
@@ -17,12 +19,17 @@ from belvedere.demo.generate import generate_demo
 from belvedere.execution.requests import Limits
 from belvedere.execution.results import ResultsStore
 from belvedere.execution.service import ExecutionService
+from belvedere.identity.authorize import WarehouseAuthorizations
+from belvedere.identity.flows import PendingFlows
+from belvedere.identity.service import IdentityService
+from belvedere.identity.vault import TokenVault
 from belvedere.security.keys import load_secret_key
 from belvedere.security.secretbox import SecretBox
 from belvedere.settings import Settings
 from belvedere.store.db import Database
 from belvedere.store.models import Meta
 from belvedere.store.runs import Runs
+from belvedere.store.saved_queries import SavedQueries
 from belvedere.store.sessions import SessionPolicy, Sessions
 from belvedere.store.users import Users
 
@@ -58,10 +65,19 @@ class Services:
             ),
         )
         self.connections = ConnectionService(self.db, SecretBox(self.secret_key, "connections"))
+        self.identity = IdentityService(
+            settings, self.connections, TokenVault(self.db, SecretBox(self.secret_key, "grants"))
+        )
+        self.flows = PendingFlows(self.db, SecretBox(self.secret_key, "flows"))
+        self.authorizations = WarehouseAuthorizations(
+            settings, self.connections, self.identity, self.flows
+        )
+        self.oidc = OIDCSignIn(settings, self.flows, self.users)
         self.runs = Runs(self.db)
         self.execution = ExecutionService(
             self.runs,
             self.connections,
+            self.identity,
             ResultsStore(settings.results_dir, settings.results_budget_mb * 1024 * 1024),
             Limits(
                 timeout_seconds=settings.query_timeout_seconds,
@@ -72,6 +88,8 @@ class Services:
             embedded_threads=settings.embedded_query_threads or os.cpu_count() or 2,
         )
         self.catalog = CatalogService(self.execution, settings.catalog_ttl_seconds)
+        self.saved_queries = SavedQueries(self.db)
+        self.audit = AuditLog(self.db)
 
     def first_start(self) -> FirstStart:
         """Create the admin account and the demo warehouse if this installation lacks them."""

@@ -110,6 +110,54 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (HTTP 413 beyond)."
     )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="OAuth client id for sign-in with OpenID Connect; sign-in by OIDC is offered "
+        "when it is set. Also the default client of users' BigQuery authorizations.",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="OAuth client secret of `OIDC_CLIENT_ID`."
+    )
+    oidc_issuer: str = Field(
+        default="https://accounts.google.com",
+        description="OpenID Connect issuer; its `/.well-known/openid-configuration` is read.",
+    )
+    oidc_label: str = Field(default="Google", description='Shown as "Sign in with LABEL".')
+    oidc_scopes: str = Field(
+        default="openid email profile", description="Scopes asked for at sign-in."
+    )
+    oidc_default_role: Literal["admin", "editor", "viewer"] = Field(
+        default="viewer", description="Role of a user created at their first sign-in."
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="ID-token claim that lists the user's groups."
+    )
+    oidc_role_mapping: str = Field(
+        default="",
+        description="Groups that grant roles, e.g. `bi-admins=admin,analysts=editor`; the "
+        "highest role wins and is applied at every sign-in.",
+    )
+    oidc_allowed_domains: str = Field(
+        default="",
+        description="If set, only emails of these domains may sign in (comma-separated).",
+    )
+    google_oauth_authorize_url: str = Field(
+        default="https://accounts.google.com/o/oauth2/v2/auth",
+        description="Google's OAuth2 authorization endpoint (users authorizing BigQuery).",
+    )
+    google_oauth_token_url: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        description="Google's OAuth2 token endpoint (refreshing users' BigQuery grants).",
+    )
+    google_iam_credentials_url: str = Field(
+        default="https://iamcredentials.googleapis.com",
+        description="Base URL of the IAM Credentials API (impersonation).",
+    )
+    audit_retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Query history and audit records older than this are deleted (daily).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server and the CLI."
     )

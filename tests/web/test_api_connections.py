@@ -10,7 +10,7 @@ from tests.support.postgres import PostgresServer
 def test_kinds_describe_their_options(client: Client) -> None:
     kinds = {k["kind"]: k for k in client.get("/api/v1/connection-kinds").json()}
     assert set(kinds) == {"bigquery", "duckdb", "postgres"}
-    assert kinds["bigquery"]["secret_fields"] == ["service_account_key"]
+    assert kinds["bigquery"]["secret_fields"] == ["oauth_client_secret", "service_account_key"]
     assert kinds["postgres"]["secret_fields"] == ["password"]
     assert client.get("/api/v1/connections/demo").json()["dialect"] == "duckdb"
     assert "database" in kinds["postgres"]["options_schema"]["properties"]

@@ -20,6 +20,7 @@ class Permission(StrEnum):
     USE_CONNECTIONS = "use_connections"
     MANAGE_CONNECTIONS = "manage_connections"
     MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -33,6 +34,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.USE_CONNECTIONS: "see the list of connections",
     Permission.MANAGE_CONNECTIONS: "add, edit and remove connections",
     Permission.MANAGE_USERS: "manage user accounts",
+    Permission.VIEW_AUDIT: "read the audit log",
 }
 
 

@@ -7,7 +7,9 @@ import time
 from collections.abc import Sequence
 
 from belvedere.catalog.model import Catalog
+from belvedere.execution.runs import Actor
 from belvedere.execution.service import ExecutionService
+from belvedere.identity.principal import Principal
 from belvedere.store.models import utcnow
 from belvedere.warehouses.base import BulkCatalog, SchemaInfo, Warehouse
 
@@ -36,33 +38,37 @@ class CatalogService:
     def __init__(self, execution: ExecutionService, ttl_seconds: float) -> None:
         self._execution = execution
         self._ttl = ttl_seconds
-        self._cached: dict[str, tuple[float, Catalog]] = {}
-        self._loading: dict[str, asyncio.Future[Catalog]] = {}
+        self._cached: dict[tuple[str, str], tuple[float, Catalog]] = {}
+        self._loading: dict[tuple[str, str], asyncio.Future[Catalog]] = {}
 
-    async def get(self, connection: str, *, refresh: bool = False) -> Catalog:
-        """The connection's catalog: cached unless stale or ``refresh``."""
-        cached = self._cached.get(connection)
+    async def get(self, connection: str, actor: Actor, *, refresh: bool = False) -> Catalog:
+        """The connection's catalog as ``actor`` may see it: cached (per identity: a user
+        never sees what only another could read) unless stale or ``refresh``."""
+        principal = await self._execution.principal(actor, connection)
+        key = (connection, principal.key)
+        cached = self._cached.get(key)
         if cached is not None and not refresh and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
-        pending = self._loading.get(connection)
+        pending = self._loading.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._load(connection))
-            self._loading[connection] = pending
-            pending.add_done_callback(lambda _: self._loading.pop(connection, None))
+            pending = asyncio.ensure_future(self._load(connection, principal, key))
+            self._loading[key] = pending
+            pending.add_done_callback(lambda _: self._loading.pop(key, None))
         return await asyncio.shield(pending)
 
-    async def _load(self, connection: str) -> Catalog:
+    async def _load(self, connection: str, principal: Principal, key: tuple[str, str]) -> Catalog:
         started = time.perf_counter()
-        schemas = await self._execution.on_warehouse(connection, load_catalog)
+        schemas = await self._execution.on_warehouse(connection, principal, load_catalog)
         catalog = Catalog(
             connection=connection,
             schemas=tuple(sorted(schemas, key=lambda s: s.name)),
             loaded_at=utcnow(),
             load_seconds=time.perf_counter() - started,
         )
-        self._cached[connection] = (time.monotonic(), catalog)
+        self._cached[key] = (time.monotonic(), catalog)
         return catalog
 
     def forget(self, connection: str) -> None:
-        """Drop a connection's cached catalog (it changed or was removed)."""
-        self._cached.pop(connection, None)
+        """Drop a connection's cached catalogs, every identity's (it changed or was removed)."""
+        for key in [k for k in self._cached if k[0] == connection]:
+            del self._cached[key]

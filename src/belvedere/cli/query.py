@@ -12,6 +12,7 @@ from belvedere.cli.output import format_table
 from belvedere.execution.formats import csv_chunks, json_chunks, table_rows, type_name
 from belvedere.execution.requests import QueryRequest
 from belvedere.execution.runs import Actor, RunStatus, Surface
+from belvedere.identity.service import AuthorizationRequired
 from belvedere.services import Services
 from belvedere.store.models import QueryRun
 
@@ -39,8 +40,22 @@ async def _run(services: Services, request: QueryRequest) -> QueryRun:
 )
 @click.option("--timeout", type=float, help="Deadline in seconds (default: the connection's).")
 @click.option("--max-rows", type=int, help="Row cap (at most the configured cap).")
+@click.option(
+    "--as",
+    "as_user",
+    metavar="USER",
+    help="Run as this user, with their identity on the warehouse (their own grant, or the "
+    "service account they impersonate), recorded in their history.",
+)
 @click.argument("sql")
-def query(connection: str, fmt: str, timeout: float | None, max_rows: int | None, sql: str) -> None:
+def query(
+    connection: str,
+    fmt: str,
+    timeout: float | None,
+    max_rows: int | None,
+    as_user: str | None,
+    sql: str,
+) -> None:
     """Run SQL on a connection and print the result.
 
     Use "-" as SQL to read it from standard input.
@@ -56,7 +71,7 @@ def query(connection: str, fmt: str, timeout: float | None, max_rows: int | None
         request = QueryRequest(
             connection=connection,
             sql=sql,
-            actor=Actor(user_id=None, name=f"cli:{os_user()}", role="admin"),
+            actor=_actor(services, as_user),
             surface=Surface.CLI,
             timeout_seconds=timeout,
             max_rows=max_rows,
@@ -64,7 +79,7 @@ def query(connection: str, fmt: str, timeout: float | None, max_rows: int | None
         )
         try:
             run = asyncio.run(_run(services, request))
-        except ValueError as exc:
+        except (ValueError, AuthorizationRequired) as exc:
             raise click.ClickException(str(exc)) from None
         if run.status != RunStatus.SUCCEEDED:
             where = f" (line {run.error_line}, column {run.error_column})" if run.error_line else ""
@@ -72,6 +87,22 @@ def query(connection: str, fmt: str, timeout: float | None, max_rows: int | None
         _print(services, run, fmt)
     finally:
         services.close()
+
+
+def _actor(services: Services, as_user: str | None) -> Actor:
+    """The machine's operator, or the user named by ``--as``."""
+    if as_user is None:
+        return Actor(user_id=None, name=f"cli:{os_user()}", role="admin")
+    user = services.users.by_username(as_user)
+    if user is None or not user.is_active:
+        raise click.ClickException(f"no active user named {as_user!r}")
+    return Actor(
+        user_id=user.id,
+        name=user.username,
+        role=user.role,
+        email=user.email,
+        groups=tuple(user.groups or ()),
+    )
 
 
 def _print(services: Services, run: QueryRun, fmt: str) -> None:

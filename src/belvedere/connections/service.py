@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, get_args
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import select
 
+from belvedere.identity.principal import CONNECTION_IDENTITY, Principal
 from belvedere.security.secretbox import SecretBox
 from belvedere.store.db import Database
 from belvedere.store.models import Connection
@@ -19,6 +21,8 @@ from belvedere.warehouses.registry import backend_class
 
 #: How long a connection's definition is reused without reading it again (per process).
 VIEW_CACHE_SECONDS = 5.0
+#: Live backends kept (one per connection and identity); the least recently used close beyond.
+MAX_LIVE = 512
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -74,7 +78,7 @@ class ConnectionService:
     def __init__(self, db: Database, box: SecretBox) -> None:
         self._db = db
         self._box = box
-        self._live: dict[str, Warehouse] = {}
+        self._live: OrderedDict[tuple[str, str], Warehouse] = OrderedDict()
         self._views: dict[str, tuple[float, ConnectionView]] = {}
         self._lock = threading.Lock()
 
@@ -216,39 +220,57 @@ class ConnectionService:
         self._forget(name)
 
     # -- live backends -------------------------------------------------------------------
-    def warehouse(self, name: str) -> Warehouse:
-        """The live backend of a connection, created on first use (blocking)."""
+    def warehouse(self, name: str, principal: Principal = CONNECTION_IDENTITY) -> Warehouse:
+        """The live backend of a connection for an identity, created on first use (blocking).
+        One backend per identity: no client, cache or session is shared between identities."""
+        key = (name, principal.key)
         with self._lock:
-            live = self._live.get(name)
-        if live is not None:
-            return live
+            live = self._live.get(key)
+            if live is not None:
+                self._live.move_to_end(key)
+                return live
         row = self._row(name)
-        built = build_warehouse(row.kind, self.options(name))
+        credentials = principal.credentials() if principal.credentials is not None else None
+        built = build_warehouse(row.kind, self.options(name), credentials)
+        evicted: list[Warehouse] = []
         with self._lock:
-            live = self._live.setdefault(name, built)
+            live = self._live.setdefault(key, built)
+            while len(self._live) > MAX_LIVE:
+                evicted.append(self._live.popitem(last=False)[1])
         if live is not built:
-            built.close()
+            evicted.append(built)
+        for warehouse in evicted:
+            warehouse.close()
         return live
+
+    def forget_identity(self, name: str, key_prefix: str) -> None:
+        """Drop the backends of identities whose key starts with ``key_prefix`` (a user's
+        grant was revoked or deleted)."""
+        with self._lock:
+            keys = [k for k in self._live if k[0] == name and k[1].startswith(key_prefix)]
+            gone = [self._live.pop(k) for k in keys]
+        for live in gone:
+            live.close()
 
     def _forget(self, name: str) -> None:
         with self._lock:
-            live = self._live.pop(name, None)
+            gone = [self._live.pop(k) for k in [k for k in self._live if k[0] == name]]
             self._views.pop(name, None)
-        if live is not None:
+        for live in gone:
             live.close()
 
     def close(self) -> None:
         """Close every live backend."""
         with self._lock:
-            live, self._live = list(self._live.values()), {}
+            live, self._live = list(self._live.values()), OrderedDict()
         for warehouse in live:
             warehouse.close()
 
 
-def build_warehouse(kind: str, options: BaseModel) -> Warehouse:
-    """A backend instance for validated options."""
+def build_warehouse(kind: str, options: BaseModel, credentials: Any = None) -> Warehouse:
+    """A backend instance for validated options (and an identity's credentials, if any)."""
     cls = backend_class(kind)
-    return cls(options)  # type: ignore[call-arg]
+    return cls(options, credentials)  # type: ignore[call-arg]
 
 
 def validate_options(kind: str, options: dict[str, Any]) -> BaseModel:

@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import datetime
 
+from belvedere.identity.principal import Principal
 from belvedere.store.models import QueryRun
 from belvedere.warehouses.base import Cancellable, Query
 
@@ -23,9 +24,11 @@ RETRY_SECONDS = 0.1
 class RunControl:
     """Links a run's supervisor (event loop) with its worker thread and warehouse query."""
 
-    def __init__(self, run: QueryRun) -> None:
+    def __init__(self, run: QueryRun, principal: Principal) -> None:
         self.run = run
         """The run as submitted."""
+        self.principal = principal
+        """Who the warehouse sees run it."""
         self.final: QueryRun | None = None
         """The run as it ended, once it has (saves re-reading it)."""
         self.started_at: datetime | None = None

@@ -39,3 +39,5 @@ class Actor:
     user_id: int | None
     name: str
     role: str
+    email: str | None = None
+    groups: tuple[str, ...] = ()

@@ -26,6 +26,8 @@ from belvedere.execution.control import RunControl
 from belvedere.execution.requests import Limits, QueryRequest
 from belvedere.execution.results import ResultPage, ResultsStore
 from belvedere.execution.runs import ACTIVE, Actor, RunStatus
+from belvedere.identity.principal import Principal
+from belvedere.identity.service import IdentityService
 from belvedere.sql.generate import select_all
 from belvedere.store.models import QueryRun, utcnow
 from belvedere.store.runs import Runs, snapshot
@@ -88,6 +90,7 @@ class ExecutionService:
         self,
         runs: Runs,
         connections: ConnectionService,
+        identity: IdentityService,
         results: ResultsStore,
         limits: Limits,
         *,
@@ -97,6 +100,7 @@ class ExecutionService:
     ) -> None:
         self._runs = runs
         self._connections = connections
+        self._identity = identity
         self.results = results
         self.limits = limits
         self._remote_pool = ThreadPoolExecutor(
@@ -117,11 +121,20 @@ class ExecutionService:
     def _pool(self, kind: str) -> ThreadPoolExecutor:
         return self._embedded_pool if backend_class(kind).embedded else self._remote_pool
 
-    async def on_warehouse(self, connection: str, func: Callable[[Warehouse], T]) -> T:
-        """Call a blocking function of a connection's backend on the backend's pool."""
+    async def principal(self, actor: Actor, connection: str) -> Principal:
+        """Who ``actor`` queries ``connection`` as (raises ``AuthorizationRequired`` when the
+        user must first authorize it)."""
+        return await self.io(self._identity.resolve, actor, connection)
+
+    async def on_warehouse(
+        self, connection: str, principal: Principal, func: Callable[[Warehouse], T]
+    ) -> T:
+        """Call a blocking function of a connection's backend, for an identity, on the
+        backend's pool."""
         view = await self.io(self._connections.get, connection)
         return await run_in_pool(
-            self._pool(view.kind), lambda: func(self._connections.warehouse(connection))
+            self._pool(view.kind),
+            lambda: func(self._connections.warehouse(connection, principal)),
         )
 
     async def on_pool_of(self, kind: str, func: Callable[[], T]) -> T:
@@ -145,7 +158,10 @@ class ExecutionService:
             except Exception as exc:
                 raise warehouse.translate_error(exc, sql) from exc
 
-        return await asyncio.wait_for(self.on_warehouse(connection, dry_run), ESTIMATE_SECONDS)
+        principal = await self.principal(actor, connection)
+        return await asyncio.wait_for(
+            self.on_warehouse(connection, principal, dry_run), ESTIMATE_SECONDS
+        )
 
     # -- submitting ----------------------------------------------------------------------
     async def submit(self, request: QueryRequest) -> QueryRun:
@@ -154,6 +170,7 @@ class ExecutionService:
         if connection is None:
             connection = await self.io(self._connections.get, request.connection)
         sql = _statement(request, backend_class(connection.kind).quirks.dialect)
+        principal = await self.principal(request.actor, request.connection)
         timeout = (
             request.timeout_seconds or connection.timeout_seconds or self.limits.timeout_seconds
         )
@@ -167,6 +184,7 @@ class ExecutionService:
             surface=request.surface.value,
             sql=sql,
             table_ref=request.table.stored() if request.table else None,
+            principal=principal.name,
             status=RunStatus.QUEUED.value,
             max_rows=min(request.max_rows or cap, cap),
             truncated=False,
@@ -174,7 +192,7 @@ class ExecutionService:
             deadline_at=now + timedelta(seconds=timeout),
         )
         await self.io(self._runs.add, run)
-        control = RunControl(run)
+        control = RunControl(run, principal)
         self._active[run.id] = control
         pool = self._pool(connection.kind)
         task = asyncio.create_task(self._supervise(run, request, control, timeout, pool))
@@ -249,6 +267,10 @@ class ExecutionService:
             fields.update(error_code="internal_error", error_message=INTERNAL_ERROR)
         else:
             status = RunStatus.SUCCEEDED
+        if fields.get("error_code") == ErrorKind.AUTHORIZATION.value and run.user_id is not None:
+            # The user's grant is dead: forget it, so that they are asked to authorize again.
+            self._identity.vault.delete(run.user_id, run.connection_name)
+            self._connections.forget_identity(run.connection_name, control.principal.key)
         fields["finished_at"] = utcnow()
         if self._runs.transition(run.id, [RunStatus.RUNNING], status, **fields):
             control.finish(snapshot(run, status=status.value, started_at=started, **fields))
@@ -259,7 +281,7 @@ class ExecutionService:
         self, run: QueryRun, request: QueryRequest, control: RunControl, recorded: dict[str, Any]
     ) -> None:
         """Run the query into the results store, noting in ``recorded`` how it went."""
-        warehouse = self._connections.warehouse(request.connection)
+        warehouse = self._connections.warehouse(request.connection, control.principal)
         context = QueryContext(
             run_id=run.id,
             user=run.actor,

@@ -47,6 +47,50 @@ class Users:
             s.add(user)
         return user
 
+    def sign_in_oidc(
+        self,
+        *,
+        issuer: str,
+        subject: str,
+        email: str | None,
+        display_name: str,
+        groups: list[str],
+        mapped_role: Role | None,
+        default_role: Role,
+    ) -> User:
+        """The user of an OIDC identity: created at first sign-in, updated at each one (email,
+        groups, and the role when a group maps to one). Refuses deactivated users."""
+        with self._db.session() as s:
+            user = s.scalar(
+                select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
+            )
+            if user is None:
+                username = email or f"{subject}@{issuer.removeprefix('https://')}"
+                if s.scalar(select(User.id).where(User.username == username)) is not None:
+                    raise UserError(
+                        f"An account named {username} already exists; an admin must link or "
+                        "rename it before you can sign in."
+                    )
+                user = User(
+                    username=username,
+                    role=(mapped_role or default_role).value,
+                    display_name=display_name,
+                    password_hash=None,
+                    is_active=True,
+                    oidc_issuer=issuer,
+                    oidc_subject=subject,
+                )
+                s.add(user)
+            elif not user.is_active:
+                raise UserError("Your account is deactivated.")
+            elif mapped_role is not None:
+                user.role = mapped_role.value
+            user.email = email
+            user.groups = groups
+            user.display_name = display_name or user.display_name
+            s.flush()
+            return user
+
     def get(self, user_id: int) -> User | None:
         """An account by id."""
         with self._db.session() as s:

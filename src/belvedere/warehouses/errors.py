@@ -19,6 +19,8 @@ class ErrorKind(StrEnum):
     BYTE_CAP = "byte_cap_exceeded"
     UNAVAILABLE = "warehouse_unavailable"
     CANCELLED = "cancelled"
+    AUTHORIZATION = "authorization_required"
+    """The user's own grant is missing, expired or revoked: they must authorize again."""
     INTERNAL = "warehouse_error"
 
 

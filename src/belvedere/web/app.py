@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,15 +11,17 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from belvedere import __version__
+from belvedere.audit.retention import expire_forever
 from belvedere.auth.cookies import SessionCookies
 from belvedere.runtime import refuse_monkey_patching
 from belvedere.services import Services
-from belvedere.web.api import auth, catalog, connections, runs, users
+from belvedere.web.api import audit, auth, catalog, connections, me, runs, saved_queries, users
 from belvedere.web.api.schemas import HealthOut
 from belvedere.web.deps import csrf_protect
 from belvedere.web.errors import install_error_handlers
 from belvedere.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from belvedere.web.pages import routes as pages
+from belvedere.web.pages import signin
 
 STATIC = Path(__file__).with_name("static")
 
@@ -33,7 +36,13 @@ def create_app(services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        retention = asyncio.create_task(
+            expire_forever(
+                services.audit, services.execution, services.settings.audit_retention_days
+            )
+        )
         yield
+        retention.cancel()
         await services.execution.close()
 
     app = FastAPI(
@@ -54,7 +63,7 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)])
-    for module in (auth, catalog, connections, runs, users):
+    for module in (audit, auth, catalog, connections, me, runs, saved_queries, users):
         api.include_router(module.router)
     app.include_router(api)
 
@@ -64,6 +73,7 @@ def create_app(services: Services) -> FastAPI:
         return HealthOut(status="ok", version=__version__)
 
     app.include_router(pages.router)
+    app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_request_bytes)

@@ -68,7 +68,13 @@ def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
 
 def actor(user: User) -> Actor:
     """The execution service's view of a user."""
-    return Actor(user_id=user.id, name=user.username, role=user.role)
+    return Actor(
+        user_id=user.id,
+        name=user.username,
+        role=user.role,
+        email=user.email,
+        groups=tuple(user.groups or ()),
+    )
 
 
 async def csrf_protect(request: Request) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +15,7 @@ from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission
 from belvedere.connections.service import ConnectionInvalid, ConnectionNotFound
 from belvedere.execution.results import ResultMissing
 from belvedere.execution.service import InvalidRequest, RunNotFound
+from belvedere.identity.service import AuthorizationRequired, IdentityError
 from belvedere.security.secretbox import SecretBoxError
 from belvedere.store.users import UserError
 from belvedere.warehouses.errors import WarehouseError
@@ -98,9 +100,19 @@ def install_error_handlers(app: FastAPI) -> None:
         RunNotFound: (404, "run_not_found"),
         InvalidRequest: (400, "invalid_request"),
         UserError: (400, "invalid_user"),
+        IdentityError: (400, "identity_unavailable"),
     }
     for exc_type, (status, code) in simple.items():
         app.add_exception_handler(exc_type, _simple_handler(status, code))
+
+    @app.exception_handler(AuthorizationRequired)
+    async def authorization_required(request: Request, exc: AuthorizationRequired) -> Response:
+        url = (
+            f"/auth/warehouse/start?{urlencode({'connection': exc.connection, 'next': '/sqllab'})}"
+        )
+        return _json(
+            403, "authorization_required", str(exc), connection=exc.connection, authorize_url=url
+        )
 
     @app.exception_handler(ResultMissing)
     async def missing(request: Request, exc: ResultMissing) -> Response:

@@ -47,9 +47,10 @@ class BigQueryWarehouse(Warehouse):
     options_model: ClassVar[type[BaseModel]] = BigQueryOptions
     quirks = QUIRKS
 
-    def __init__(self, options: BigQueryOptions) -> None:
+    def __init__(self, options: BigQueryOptions, credentials: Credentials | None = None) -> None:
         self.options = options
-        self._credentials: Credentials | None = None
+        self._credentials: Credentials | None = credentials
+        """An identity's credentials (users, impersonation); else the connection's own."""
         self._client: bigquery.Client | None = None
         self._lock = threading.Lock()
 
@@ -202,6 +203,12 @@ class BigQueryWarehouse(Warehouse):
         if isinstance(exc, requests.ConnectionError):
             where = self.options.api_endpoint or "bigquery.googleapis.com"
             return WarehouseError(ErrorKind.UNAVAILABLE, f"Cannot reach BigQuery at {where}: {exc}")
+        if isinstance(exc, auth_errors.RefreshError) and "invalid_grant" in str(exc):
+            return WarehouseError(
+                ErrorKind.AUTHORIZATION,
+                "Your Google authorization for this connection expired or was revoked: "
+                "connect your Google account again.",
+            )
         if isinstance(exc, auth_errors.RefreshError | auth_errors.TransportError):
             return WarehouseError(
                 ErrorKind.ACCESS_DENIED, f"Could not get an access token for BigQuery: {exc}"

@@ -7,6 +7,7 @@ waiting on the network at once.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import google.auth
@@ -14,6 +15,7 @@ import grpc
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials, Credentials
 from google.auth.transport.requests import AuthorizedSession
+from google.auth.transport.requests import Request as GoogleAuthRequest
 from google.cloud import bigquery
 from google.cloud.bigquery_storage_v1 import BigQueryReadClient
 from google.cloud.bigquery_storage_v1.services.big_query_read.transports import (
@@ -68,11 +70,37 @@ def rest_client(options: BigQueryOptions, credentials: Credentials) -> bigquery.
     )
 
 
+class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):  # type: ignore[misc]
+    """Sends credentials' access token as ``authorization`` metadata on a plaintext channel
+    (gRPC attaches call credentials to TLS channels only; emulators listen in plaintext)."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+        self._request = GoogleAuthRequest()
+        self._lock = threading.Lock()
+
+    def _details(self, details: Any) -> Any:
+        with self._lock:
+            if not self._credentials.valid:
+                self._credentials.refresh(self._request)  # type: ignore[no-untyped-call]
+            token = self._credentials.token
+        metadata = [*(details.metadata or []), ("authorization", f"Bearer {token}")]
+        return details._replace(metadata=metadata)
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+
 def storage_client(options: BigQueryOptions, credentials: Credentials) -> BigQueryReadClient:
     """A Storage Read API client on a channel of its own."""
     endpoint = options.storage_api_endpoint
     if endpoint and options.storage_api_insecure:
         channel = grpc.insecure_channel(endpoint, options=_channel_options())
+        if not isinstance(credentials, AnonymousCredentials):
+            channel = grpc.intercept_channel(channel, _BearerToken(credentials))
         transport = BigQueryReadGrpcTransport(channel=channel)
         return BigQueryReadClient(transport=transport)  # type: ignore[no-untyped-call]
     client_options = ClientOptions(api_endpoint=endpoint) if endpoint else None

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
 Auth = Literal["application_default", "service_account_key", "none"]
+Identity = Literal["service_account", "user_oauth", "impersonation"]
 
 
 class BigQueryOptions(BaseModel):
@@ -35,6 +36,33 @@ class BigQueryOptions(BaseModel):
         description="Service-account key (the JSON file's content); stored encrypted, never "
         "shown again.",
     )
+    identity: Identity = Field(
+        default="service_account",
+        description="Whose identity queries run as: the connection's own (`service_account`, "
+        "shared by every user), each user's own Google account (`user_oauth`: each user "
+        "authorizes BigQuery once), or a service account impersonated per user or group "
+        "(`impersonation`, minted with the connection's own credentials).",
+    )
+    oauth_client_id: str | None = Field(
+        default=None,
+        description="OAuth client of users' authorizations (`user_oauth`). Default: the "
+        "sign-in client, BELVEDERE_OIDC_CLIENT_ID.",
+    )
+    oauth_client_secret: SecretStr | None = Field(
+        default=None, description="Secret of `oauth_client_id` (stored encrypted)."
+    )
+    impersonation_targets: dict[str, str] = Field(
+        default_factory=dict,
+        description="Service account to impersonate per user or group, e.g. "
+        '`{"user:alice@example.com": "sa-a@p.iam.gserviceaccount.com", '
+        '"group:analysts": "sa-analysts@p.iam.gserviceaccount.com"}`; users first.',
+    )
+    impersonation_template: str | None = Field(
+        default=None,
+        description="Service account of users not in `impersonation_targets`, e.g. "
+        "`bq-{user}@{project}.iam.gserviceaccount.com` ({user}: the email's local part, "
+        "{email}, {project}).",
+    )
     maximum_bytes_billed: int | None = Field(
         default=None,
         ge=1,
@@ -59,6 +87,12 @@ class BigQueryOptions(BaseModel):
 
     @model_validator(mode="after")
     def _key_when_needed(self) -> BigQueryOptions:
+        if self.identity == "impersonation" and not (
+            self.impersonation_targets or self.impersonation_template
+        ):
+            raise ValueError(
+                "identity 'impersonation' needs impersonation_targets or impersonation_template"
+            )
         if self.auth == "service_account_key":
             if self.service_account_key is None or not self.service_account_key.get_secret_value():
                 raise ValueError("auth 'service_account_key' needs a service_account_key")

@@ -92,7 +92,7 @@ class DuckDBWarehouse(Warehouse):
     quirks = QUIRKS
     embedded: ClassVar[bool] = True
 
-    def __init__(self, options: DuckDBOptions) -> None:
+    def __init__(self, options: DuckDBOptions, credentials: Any = None) -> None:
         self.options = options
         self._db: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()

@@ -132,7 +132,7 @@ class PostgresWarehouse(Warehouse):
     options_model: ClassVar[type[BaseModel]] = PostgresOptions
     quirks = QUIRKS
 
-    def __init__(self, options: PostgresOptions) -> None:
+    def __init__(self, options: PostgresOptions, credentials: Any = None) -> None:
         self.options = options
         self._sessions: IdleConnections | None = None
         self._lock = threading.Lock()

@@ -36,7 +36,7 @@ def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
     )
 
 
-async def _start_session(
+async def start_session(
     request: Request, response: Response, services: Services, user_id: int
 ) -> None:
     """Start a server-side session and hand its signed id to the browser."""
@@ -73,7 +73,7 @@ async def login(
     old = session_id(request)
     if old:
         await run_in_threadpool(services.sessions.end, old)
-    await _start_session(request, response, services, user.id)
+    await start_session(request, response, services, user.id)
     token = new_csrf_token()
     set_csrf_cookie(request, response, token)
     return MeOut(user=UserOut.of(user), csrf_token=token)
@@ -110,7 +110,7 @@ async def change_password(
     await run_in_threadpool(services.users.update, user.id, password=body.new_password)
     await run_in_threadpool(services.sessions.end_all_for, user.id)
     response = Response(status_code=204)
-    await _start_session(request, response, services, user.id)
+    await start_session(request, response, services, user.id)
     return response
 
 

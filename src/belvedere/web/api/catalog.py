@@ -17,7 +17,7 @@ from belvedere.web.api.schemas import (
     TableOut,
     TableSummaryOut,
 )
-from belvedere.web.deps import ServicesDep, require
+from belvedere.web.deps import ServicesDep, actor, require
 from belvedere.web.errors import ApiError
 
 router = APIRouter(
@@ -31,14 +31,14 @@ Analyst = Annotated[User, Depends(require(Permission.RUN_SQL))]
 @router.get("", response_model=CatalogOut)
 async def catalog(
     name: str,
-    _: Analyst,
+    user: Analyst,
     services: ServicesDep,
     refresh: bool = False,
     columns: Annotated[bool, Query(description="Include every table's columns.")] = False,
 ) -> CatalogOut:
     """Schemas and their tables (loaded in bulk, cached; `refresh=true` reloads). A schema
     that cannot be read carries its `error`; the others are unaffected."""
-    loaded = await services.catalog.get(name, refresh=refresh)
+    loaded = await services.catalog.get(name, actor(user), refresh=refresh)
     return CatalogOut(
         connection=name,
         loaded_at=loaded.loaded_at,
@@ -56,9 +56,11 @@ async def catalog(
 
 
 @router.get("/tables/{schema}/{table}", response_model=TableOut)
-async def table(name: str, schema: str, table: str, _: Analyst, services: ServicesDep) -> TableOut:
+async def table(
+    name: str, schema: str, table: str, user: Analyst, services: ServicesDep
+) -> TableOut:
     """One table with its columns and nested fields, from the cached catalog."""
-    found = (await services.catalog.get(name)).table(schema, table)
+    found = (await services.catalog.get(name, actor(user))).table(schema, table)
     if found is None:
         raise ApiError(404, "table_not_found", f"No table {schema}.{table} in {name}'s catalog.")
     summary = TableSummaryOut.of(found, with_columns=True)
@@ -68,13 +70,13 @@ async def table(name: str, schema: str, table: str, _: Analyst, services: Servic
 @router.get("/search", response_model=SearchOut)
 async def search(
     name: str,
-    _: Analyst,
+    user: Analyst,
     services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> SearchOut:
     """Tables and columns (nested fields too) whose name contains `q`, best matches first."""
-    loaded = await services.catalog.get(name)
+    loaded = await services.catalog.get(name, actor(user))
     matches = await services.execution.io(loaded.search, q, limit)
     return SearchOut(
         matches=[

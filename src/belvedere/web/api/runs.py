@@ -7,7 +7,7 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -77,24 +77,38 @@ async def submit_run(body: RunIn, user: Analyst, services: ServicesDep) -> JSONR
     """Run a query. Waits up to `wait_ms` for it to end: 200 with the ended run, 202 while it
     still runs (poll `GET /runs/{id}`), 400 when the query failed (with the error and its
     position, and the run under `run`)."""
-    request = QueryRequest(
+    return await run_and_answer(
+        services,
+        user,
         connection=body.connection,
         sql=body.sql,
-        actor=actor(user),
         surface=Surface(body.surface),
+        wait_ms=body.wait_ms,
+        page_size=body.page_size,
         params=body.params,
         timeout_seconds=body.timeout_seconds,
         max_rows=body.max_rows,
         export=body.export,
         table=TableRef(body.table.schema_, body.table.name) if body.table else None,
     )
+
+
+async def run_and_answer(
+    services: Services,
+    user: User,
+    *,
+    wait_ms: int,
+    page_size: int,
+    **request: Any,
+) -> JSONResponse:
+    """Submit a run as ``user``, wait up to ``wait_ms`` and answer as `POST /runs` does."""
     execution = services.execution
-    run = await execution.submit(request)
-    run = await execution.wait(run.id, actor(user), body.wait_ms / 1000)
+    run = await execution.submit(QueryRequest(actor=actor(user), **request))
+    run = await execution.wait(run.id, actor(user), wait_ms / 1000)
     out = RunOut.of(run, utcnow())
-    if run.status == RunStatus.SUCCEEDED and body.page_size:
+    if run.status == RunStatus.SUCCEEDED and page_size:
         with contextlib.suppress(ResultMissing):
-            out.result = await _results(services, run, 0, body.page_size)
+            out.result = await _results(services, run, 0, page_size)
     code = _status_code(run)
     payload = out.model_dump(mode="json", by_alias=True)
     if code >= 400 and out.error is not None:

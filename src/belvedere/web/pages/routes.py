@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -100,7 +101,14 @@ def login_page(
     target = safe_next(next)
     if user is not None:
         return RedirectResponse(target, status_code=303)
-    return render(request, "login.html", None, {"name": "login", "next": target})
+    oidc = request.app.state.services.oidc
+    page: dict[str, Any] = {"name": "login", "next": target}
+    if oidc.enabled:
+        page["oidc"] = {
+            "label": oidc.label,
+            "url": f"/auth/oidc/start?{urlencode({'next': target})}",
+        }
+    return render(request, "login.html", None, page)
 
 
 @router.get("/sqllab", response_class=HTMLResponse)

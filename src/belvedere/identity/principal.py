@@ -1,0 +1,33 @@
+"""The identity a warehouse sees for a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SHARED = "shared"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who runs a query, as the warehouse sees it.
+
+    ``key`` names the live backend built for this identity (one per principal, so caches and
+    connections never mix identities); ``name`` is what the audit log shows, in BigQuery's
+    member syntax where it applies (``user:alice@example.com``,
+    ``serviceAccount:bq-alice@p.iam.gserviceaccount.com``); ``credentials`` replace the
+    connection's own when set.
+    """
+
+    key: str
+    name: str
+    credentials: Any = field(default=None, compare=False, repr=False)
+
+
+def user_key_prefix(user_id: int) -> str:
+    """The start of every backend key of a user's own grants."""
+    return f"user:{user_id}:"
+
+
+#: The connection's own identity, shared by everyone who uses it.
+CONNECTION_IDENTITY = Principal(SHARED, "connection")

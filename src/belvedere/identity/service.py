@@ -1,0 +1,93 @@
+"""Resolve who a query runs as, per user and connection (blocking: reads the token vault)."""
+
+from __future__ import annotations
+
+from belvedere.connections.service import ConnectionService
+from belvedere.execution.runs import Actor
+from belvedere.identity.principal import CONNECTION_IDENTITY, Principal, user_key_prefix
+from belvedere.identity.vault import TokenVault
+from belvedere.settings import Settings
+
+
+class AuthorizationRequired(Exception):
+    """The user has not authorized this connection yet (or the grant was revoked)."""
+
+    def __init__(self, connection: str) -> None:
+        super().__init__(f"Connect your Google account to query {connection}.")
+        self.connection = connection
+
+
+class IdentityError(ValueError):
+    """No identity can be found for this user on this connection; the message says why."""
+
+
+class IdentityService:
+    """The three identity modes: the connection's own, each user's grant, impersonation."""
+
+    def __init__(
+        self, settings: Settings, connections: ConnectionService, vault: TokenVault
+    ) -> None:
+        self._settings = settings
+        self._connections = connections
+        self.vault = vault
+
+    def resolve(self, actor: Actor, connection: str) -> Principal:
+        """Who ``actor`` queries ``connection`` as."""
+        view = self._connections.get(connection)
+        if view.kind != "bigquery":
+            return CONNECTION_IDENTITY
+        from belvedere.warehouses.bigquery import identity as google
+        from belvedere.warehouses.bigquery.options import BigQueryOptions
+
+        options = self._connections.options(connection)
+        assert isinstance(options, BigQueryOptions)
+        if options.identity == "service_account":
+            return CONNECTION_IDENTITY
+        if actor.user_id is None:
+            raise IdentityError(
+                f"Connection {connection} queries BigQuery as each user: run as a user "
+                "(belvedere query --as USER)."
+            )
+        email = actor.email or actor.name
+        if options.identity == "user_oauth":
+            found = self.vault.get(actor.user_id, connection)
+            if found is None:
+                raise AuthorizationRequired(connection)
+            grant, stored_at = found
+            client_id, secret = self.oauth_client(options)
+            return Principal(
+                key=f"{user_key_prefix(actor.user_id)}{stored_at.timestamp()}",
+                name=f"user:{email}",
+                credentials=lambda: google.user_credentials(
+                    grant["refresh_token"],
+                    token_url=self._settings.google_oauth_token_url,
+                    client_id=client_id,
+                    client_secret=secret,
+                ),
+            )
+        target = google.impersonation_target(options, email, actor.groups)
+        if target is None:
+            raise IdentityError(
+                f"No service account to impersonate for {email} on {connection}: ask an admin "
+                "to map you (or your group) to one."
+            )
+        return Principal(
+            key=f"impersonate:{target}",
+            name=f"serviceAccount:{target}",
+            credentials=lambda: google.impersonated(
+                options, target, self._settings.google_iam_credentials_url
+            ),
+        )
+
+    def oauth_client(self, options: object) -> tuple[str, str | None]:
+        """The OAuth client users authorize a connection through."""
+        own_id = getattr(options, "oauth_client_id", None)
+        own_secret = getattr(options, "oauth_client_secret", None)
+        client_id = own_id or self._settings.oidc_client_id
+        if not client_id:
+            raise IdentityError(
+                "No OAuth client for users' authorizations: set the connection's "
+                "oauth_client_id or BELVEDERE_OIDC_CLIENT_ID."
+            )
+        secret = own_secret or self._settings.oidc_client_secret
+        return client_id, secret.get_secret_value() if secret is not None else None

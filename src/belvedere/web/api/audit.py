@@ -1,0 +1,112 @@
+"""The audit log (admins): every run with who, as whom, where from, at what cost."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from belvedere.audit.records import AuditFilter, duration_ms
+from belvedere.auth.roles import Permission
+from belvedere.store.models import QueryRun, User
+from belvedere.web.api.schemas import ErrorOut
+from belvedere.web.deps import ServicesDep, require
+
+router = APIRouter(prefix="/audit", tags=["audit"], responses={403: {"model": ErrorOut}})
+Auditor = Annotated[User, Depends(require(Permission.VIEW_AUDIT))]
+MAX_EXPORT_ROWS = 1_000_000
+
+
+class AuditEntryOut(BaseModel):
+    run_id: str
+    submitted_at: datetime
+    finished_at: datetime | None
+    user: str = Field(description="Who ran it (Belvedere user, or `cli:<os user>`).")
+    principal: str | None = Field(description="Who the warehouse saw run it.")
+    connection: str
+    surface: str
+    status: str
+    sql: str
+    error_code: str | None
+    error_message: str | None
+    duration_ms: float | None
+    row_count: int | None
+    bytes_estimated: int | None
+    bytes_processed: int | None
+    bytes_billed: int | None
+    job_id: str | None
+
+    @classmethod
+    def of(cls, run: QueryRun) -> AuditEntryOut:
+        return cls(
+            run_id=run.id,
+            submitted_at=run.submitted_at,
+            finished_at=run.finished_at,
+            user=run.actor,
+            principal=run.principal,
+            connection=run.connection_name,
+            surface=run.surface,
+            status=run.status,
+            sql=run.sql,
+            error_code=run.error_code,
+            error_message=run.error_message,
+            duration_ms=duration_ms(run),
+            row_count=run.row_count,
+            bytes_estimated=run.bytes_estimated,
+            bytes_processed=run.bytes_processed,
+            bytes_billed=run.bytes_billed,
+            job_id=run.job_id,
+        )
+
+
+class AuditOut(BaseModel):
+    entries: list[AuditEntryOut]
+    next_before: datetime | None = Field(description="Pass as `before` for the next page.")
+    retention_days: int
+
+
+def audit_filter(
+    user: str | None = None,
+    connection: str | None = None,
+    status: str | None = None,
+    surface: str | None = None,
+    principal: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    text: Annotated[str | None, Query(max_length=500, description="Part of the SQL.")] = None,
+) -> AuditFilter:
+    """The filters of the query string."""
+    return AuditFilter(user, connection, status, surface, principal, since, until, text)
+
+
+Filters = Annotated[AuditFilter, Depends(audit_filter)]
+
+
+@router.get("", response_model=AuditOut)
+async def audit(
+    _: Auditor,
+    services: ServicesDep,
+    where: Filters,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: datetime | None = None,
+) -> AuditOut:
+    """Runs of every user, newest first, filtered."""
+    runs = await services.execution.io(services.audit.find, where, limit=limit, before=before)
+    return AuditOut(
+        entries=[AuditEntryOut.of(r) for r in runs],
+        next_before=runs[-1].submitted_at if len(runs) == limit else None,
+        retention_days=services.settings.audit_retention_days,
+    )
+
+
+@router.get("/export", responses={200: {"content": {"text/csv": {}}}})
+async def export(_: Auditor, services: ServicesDep, where: Filters) -> StreamingResponse:
+    """The filtered runs as CSV."""
+    return StreamingResponse(
+        services.audit.csv_chunks(where, MAX_EXPORT_ROWS),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="belvedere-audit.csv"'},
+    )

@@ -1,0 +1,112 @@
+"""Redirect flows: sign-in with OpenID Connect, and users authorizing BigQuery connections.
+
+The browser leaves for the provider and comes back here with ``state`` and ``code``; every
+check (single-use state, nonce, PKCE, the same user) happens in the services. Problems are
+pages a person can read, never JSON or a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from belvedere.auth.cookies import new_csrf_token
+from belvedere.auth.oidc import SignInError
+from belvedere.identity.authorize import FlowError
+from belvedere.identity.service import IdentityError
+from belvedere.store.models import User
+from belvedere.store.users import UserError
+from belvedere.web.api.auth import set_csrf_cookie, start_session
+from belvedere.web.deps import CurrentUser, ServicesDep, actor, optional_user, session_id
+from belvedere.web.pages.routes import render, safe_next
+
+router = APIRouter(prefix="/auth", include_in_schema=False)
+
+
+def problem(
+    request: Request, user: User | None, title: str, message: str, status: int = 400
+) -> Response:
+    """A page that says what went wrong and where to go next."""
+    page = {"name": "problem", "title": title, "message": message}
+    return render(request, "problem.html", user, page, status=status)
+
+
+@router.get("/oidc/start")
+async def oidc_start(request: Request, services: ServicesDep, next: str | None = None) -> Response:
+    if not services.oidc.enabled:
+        return problem(request, None, "Single sign-on is off", "Sign in with your username.", 404)
+    try:
+        url = await run_in_threadpool(services.oidc.start, safe_next(next))
+    except SignInError as exc:
+        return problem(request, None, "Sign-in failed", str(exc), 502)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/oidc/callback")
+async def oidc_callback(
+    request: Request,
+    services: ServicesDep,
+    state: str = "",
+    code: str = "",
+    error: str | None = None,
+    error_description: str | None = None,
+) -> Response:
+    if error or not state or not code:
+        reason = error_description or error or "the sign-in provider sent nothing back"
+        return problem(request, None, "Sign-in failed", f"Sign-in was not completed: {reason}.")
+    try:
+        signed = await run_in_threadpool(services.oidc.finish, state, code)
+    except (SignInError, UserError) as exc:
+        return problem(request, None, "Sign-in failed", str(exc), 403)
+    old = session_id(request)
+    if old:
+        await run_in_threadpool(services.sessions.end, old)
+    response = RedirectResponse(safe_next(signed.next), status_code=303)
+    await start_session(request, response, services, signed.user.id)
+    set_csrf_cookie(request, response, new_csrf_token())
+    return response
+
+
+@router.get("/warehouse/start")
+async def warehouse_start(
+    request: Request,
+    user: CurrentUser,
+    services: ServicesDep,
+    connection: str,
+    next: str | None = None,
+) -> Response:
+    try:
+        url = await run_in_threadpool(
+            services.authorizations.start, actor(user), connection, safe_next(next or "/sqllab")
+        )
+    except (IdentityError, LookupError) as exc:
+        return problem(request, user, "Cannot authorize", str(exc))
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/warehouse/callback")
+async def warehouse_callback(
+    request: Request,
+    services: ServicesDep,
+    user: Annotated[User | None, Depends(optional_user)],
+    state: str = "",
+    code: str = "",
+    error: str | None = None,
+) -> Response:
+    if user is None:
+        return problem(
+            request, None, "Sign in first", "Your session ended; sign in and try again.", 401
+        )
+    if error or not state or not code:
+        reason = "you declined" if error == "access_denied" else (error or "nothing came back")
+        return problem(
+            request, user, "Not authorized", f"Google did not authorize Belvedere: {reason}."
+        )
+    try:
+        done = await run_in_threadpool(services.authorizations.finish, actor(user), state, code)
+    except (FlowError, IdentityError) as exc:
+        return problem(request, user, "Not authorized", str(exc))
+    return RedirectResponse(safe_next(done.next), status_code=303)
