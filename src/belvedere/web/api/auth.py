@@ -102,6 +102,10 @@ async def change_password(
     body: PasswordChangeIn, request: Request, user: CurrentUser, services: ServicesDep
 ) -> Response:
     """Change your own password; your other sessions end."""
+    if user.password_hash is None:
+        raise ApiError(
+            400, "no_password", "Your account signs in with single sign-on; it has no password."
+        )
     if (
         await run_in_threadpool(services.users.authenticate, user.username, body.current_password)
         is None

@@ -128,6 +128,21 @@ def connections_page(request: Request, user: CurrentUser) -> Response:
     )
 
 
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, user: CurrentUser) -> Response:
+    if not can(user.role, Permission.VIEW_AUDIT):
+        return _forbidden(request, user, Permission.VIEW_AUDIT)
+    retention = request.app.state.services.settings.audit_retention_days
+    return render(request, "audit.html", user, {"name": "audit", "retention_days": retention})
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request, user: CurrentUser) -> Response:
+    if not can(user.role, Permission.MANAGE_USERS):
+        return _forbidden(request, user, Permission.MANAGE_USERS)
+    return render(request, "users.html", user, {"name": "users", "me": user.id})
+
+
 @router.get("/api/docs", response_class=HTMLResponse)
 def api_docs(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> Response:
     return render(request, "api_docs.html", user, {"name": "api_docs"})
