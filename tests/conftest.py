@@ -8,7 +8,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,8 +19,14 @@ from belvedere.services import DEMO_CONNECTION, Services
 from belvedere.settings import Settings
 from belvedere.web.app import create_app
 from tests.support.bqemulator import Emulator, restart, running_emulator
-from tests.support.bqseed import Seeded, expected, is_seeded, seed
+from tests.support.bqseed import SecureSales, Seeded, expected, is_seeded, seed
+from tests.support.faultproxy import HttpProxy
 from tests.support.postgres import PostgresServer, postgres_server
+
+if TYPE_CHECKING:
+    from tests.support.google import GoogleService
+    from tests.support.identity import GrpcIdentityProxy
+    from tests.support.oidc import OidcProvider
 
 os.environ["NO_GCE_CHECK"] = "true"
 for name in list(os.environ):  # the tests' own BELVEDERE_TEST_* overrides stay
@@ -85,6 +91,110 @@ def bq_restart(bq_emulator: Emulator) -> Callable[[], Seeded]:
         return seed(bq_emulator)
 
     return fresh
+
+
+# -- per-user identity on BigQuery: Google's stand-in, an OIDC provider, identity proxies -------
+# (tests/support/google.py, oidc.py, identity.py; tests/identity/test_testbed.py shows their use)
+
+
+@pytest.fixture(scope="session")
+def _google_service() -> Iterator[GoogleService]:
+    from tests.support.google import google_service
+
+    with google_service() as service:
+        yield service
+
+
+@pytest.fixture
+def google(_google_service: GoogleService) -> Iterator[GoogleService]:
+    """The Google stand-in (OAuth2 authorization and token endpoints, IAM Credentials
+    generateAccessToken, OIDC discovery), fresh for each test: no tokens, codes, recordings,
+    groups, refusals or settings from earlier tests. An error inside it fails the test."""
+    _google_service.reset()
+    yield _google_service
+    if _google_service.errors:
+        pytest.fail(f"errors inside the Google stand-in: {_google_service.errors!r}")
+
+
+@pytest.fixture(scope="session")
+def _oidc_server() -> Iterator[OidcProvider]:
+    from tests.support.oidc import oidc_provider
+
+    with oidc_provider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def oidc_provider(_oidc_server: OidcProvider) -> OidcProvider:
+    """An OpenID Connect provider (oidc-provider-mock) with users alice, bob (groups
+    ``["analysts"]``) and carol (``["bi-admins"]``), emails ``<sub>@example.com``; their claims
+    restored and tokens revoked before each test. ``.issuer`` is its URL. No PKCE checks."""
+    _oidc_server.reset()
+    return _oidc_server
+
+
+@pytest.fixture(scope="session")
+def _identity_rest_proxy(
+    _bq_process: Emulator, _google_service: GoogleService
+) -> Iterator[HttpProxy]:
+    from tests.support.identity import identity_rest_proxy
+
+    with identity_rest_proxy(_bq_process.rest_url, _google_service) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def identity_rest_proxy(
+    _identity_rest_proxy: HttpProxy, google: GoogleService, bq_emulator: Emulator
+) -> Iterator[HttpProxy]:
+    """A proxy in front of the emulator's REST API that forwards each request as the caller
+    (``X-Bqemu-Caller``, ``X-Bqemu-Groups``) its bearer token belongs to, per ``google``;
+    401/403 in BigQuery's shape for a missing, unknown, expired or unscoped token. An
+    :class:`HttpProxy`: recordings (``sent_headers``) and faults, reset around each test."""
+    proxy = _identity_rest_proxy
+    proxy.reset()
+    proxy.clear()
+    proxy.errors.clear()
+    yield proxy
+    proxy.reset()
+    if proxy.errors:
+        pytest.fail(f"errors inside the identity REST proxy: {proxy.errors!r}")
+
+
+@pytest.fixture(scope="session")
+def _identity_grpc_proxy(
+    _bq_process: Emulator, _google_service: GoogleService
+) -> Iterator[GrpcIdentityProxy]:
+    from tests.support.identity import GrpcIdentityProxy
+
+    with GrpcIdentityProxy(_bq_process.grpc_target, _google_service) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def identity_grpc_proxy(
+    _identity_grpc_proxy: GrpcIdentityProxy, google: GoogleService, bq_emulator: Emulator
+) -> Iterator[GrpcIdentityProxy]:
+    """A gRPC proxy in front of the emulator's Storage APIs that forwards each call as the
+    caller (``x-bqemu-caller``) its ``authorization: Bearer`` metadata belongs to;
+    ``UNAUTHENTICATED`` otherwise. ``.target`` is ``127.0.0.1:PORT`` (plaintext); ``.calls``
+    records each call, cleared before each test."""
+    proxy = _identity_grpc_proxy
+    proxy.clear()
+    proxy.errors.clear()
+    yield proxy
+    if proxy.errors:
+        pytest.fail(f"errors inside the identity gRPC proxy: {proxy.errors!r}")
+
+
+@pytest.fixture
+def secure_sales(bq_emulator: Emulator) -> SecureSales:
+    """Dataset ``secure``, table ``sales`` under ROW ACCESS POLICIES (alice and bq-alice: north;
+    bob and bq-bob: south; group bi-admins: all), made once (checked again, quickly, each time:
+    ``bq_restart`` empties the emulator). See tests/support/bqseed.py."""
+    from tests.support.bqseed import seed_secure_sales
+
+    return seed_secure_sales(bq_emulator)
 
 
 @pytest.fixture
@@ -182,6 +292,11 @@ def make_user(services: Services) -> Callable[[str, Role], str]:
         return username
 
     return make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # oidc-provider-mock (tests/support/oidc.py) uses authlib APIs that authlib deprecates.
+    config.addinivalue_line("filterwarnings", "ignore:get_jwt_config:DeprecationWarning")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

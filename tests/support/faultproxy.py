@@ -5,6 +5,9 @@ The BigQuery emulator has no latency or fault options, so the BigQuery tests put
 - :class:`HttpProxy` for the REST API (HTTP/1.1 with keep-alive, as google-cloud-bigquery talks
   through ``requests``): records every request and can delay, hang, answer with an error status
   without forwarding, or reset the TCP connection, for all requests or those a predicate picks.
+  An optional hook (``rewrite_headers``) rewrites each request's headers before it is forwarded,
+  or refuses the request by raising :class:`Refuse` (the identity proxy of
+  ``tests/support/identity.py`` turns bearer tokens into the emulator's caller header so).
 - :class:`TcpProxy` for the Storage Read API (gRPC over HTTP/2): forwards bytes and can delay the
   first bytes back, hang new connections after accepting them, reset connections, or stall the
   server's stream after N bytes while keeping the connection open.
@@ -158,6 +161,9 @@ class RecordedRequest:
     """``time.monotonic()`` when it arrived."""
     status: int | None = None
     """The status the client got; ``None`` while pending, or when hung or reset."""
+    sent_headers: dict[str, str] | None = None
+    """The headers forwarded upstream (lower-case names, after ``rewrite_headers``); ``None``
+    when it was not forwarded (a fault answered it, or the hook refused it)."""
 
     @property
     def kind(self) -> str:
@@ -182,6 +188,21 @@ class RecordedRequest:
 
 
 Predicate = Callable[[RecordedRequest], bool]
+
+HeaderRewrite = Callable[[RecordedRequest, dict[str, str]], dict[str, str]]
+"""Given a request and the headers about to be forwarded (lower-case names, hop-by-hop ones
+left out), the headers to forward instead; or raises :class:`Refuse`. Runs on the proxy's loop
+thread: it must be quick and thread-safe."""
+
+
+class Refuse(Exception):
+    """Raised by a :data:`HeaderRewrite` hook: answer ``code`` with the JSON ``body`` instead of
+    forwarding the request."""
+
+    def __init__(self, code: int, body: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.body = body
 
 
 def kind_is(*kinds: str) -> Predicate:
@@ -208,8 +229,10 @@ class _Rule:
 class HttpProxy:
     """A recording HTTP/1.1 reverse proxy with faults, in front of ``upstream`` (a base URL)."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, rewrite_headers: HeaderRewrite | None = None) -> None:
         self.upstream = upstream.rstrip("/")
+        self.rewrite_headers = rewrite_headers
+        """See :data:`HeaderRewrite`; ``None`` forwards the headers as they came."""
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self._lock = threading.Condition()
@@ -368,8 +391,22 @@ class HttpProxy:
             return False
         if rule is not None and rule.action == "status":
             await self._answer(conn, writer, record, rule.code, json.dumps(rule.body).encode())
-        else:
-            await self._forward(conn, writer, request, body, record)
+            return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+        headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
+        if self.rewrite_headers is not None:
+            given = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers}
+            try:
+                rewritten = self.rewrite_headers(replace(record), given)
+            except Refuse as refusal:
+                payload = json.dumps(refusal.body).encode()
+                await self._answer(conn, writer, record, refusal.code, payload)
+                return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in rewritten.items()]
+        with self._lock:
+            record.sent_headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers
+            }
+        await self._forward(conn, writer, request, headers, body, record)
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
 
     async def _read_request(
@@ -438,10 +475,10 @@ class HttpProxy:
         conn: h11.Connection,
         writer: asyncio.StreamWriter,
         request: h11.Request,
+        headers: list[tuple[bytes, bytes]],
         body: bytes,
         record: RecordedRequest,
     ) -> None:
-        headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
         upstream = self._http.build_request(
             request.method.decode(),
             self.upstream + request.target.decode("latin-1"),

@@ -30,11 +30,12 @@ def users() -> None:
     help="Prompted for when not given.",
 )
 @click.option("--display-name", default="", help="Name shown in the interface.")
-def add(username: str, role: str, password: str, display_name: str) -> None:
+@click.option("--email", help="The user's email (their identity on per-user warehouses).")
+def add(username: str, role: str, password: str, display_name: str, email: str | None) -> None:
     """Create a local account."""
     services = open_services()
     try:
-        services.users.create(username, Role(role), password, display_name)
+        services.users.create(username, Role(role), password, display_name, email=email)
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -26,7 +26,12 @@ class Users:
             return s.scalar(select(func.count()).select_from(User)) or 0
 
     def create(
-        self, username: str, role: Role, password: str | None, display_name: str = ""
+        self,
+        username: str,
+        role: Role,
+        password: str | None,
+        display_name: str = "",
+        email: str | None = None,
     ) -> User:
         """Create an account; a ``None`` password means sign-in by other means only."""
         username = username.strip()
@@ -43,6 +48,7 @@ class Users:
                 display_name=display_name or username,
                 password_hash=hash_password(password) if password is not None else None,
                 is_active=True,
+                email=email,
             )
             s.add(user)
         return user

@@ -53,6 +53,11 @@ class Forbidden(ApiError):
         )
 
 
+def authorize_url(connection: str) -> str:
+    """Where a user goes to authorize a per-user connection, and back to SQL Lab."""
+    return f"/auth/warehouse/start?{urlencode({'connection': connection, 'next': '/sqllab'})}"
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     """The JSON body of an error."""
     return {"error": {"code": code, "message": message, **extra}}
@@ -107,9 +112,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AuthorizationRequired)
     async def authorization_required(request: Request, exc: AuthorizationRequired) -> Response:
-        url = (
-            f"/auth/warehouse/start?{urlencode({'connection': exc.connection, 'next': '/sqllab'})}"
-        )
+        url = authorize_url(exc.connection)
         return _json(
             403, "authorization_required", str(exc), connection=exc.connection, authorize_url=url
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from belvedere.identity.principal import user_key_prefix
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import CurrentUser, ServicesDep
+from belvedere.web.errors import authorize_url
 
 router = APIRouter(prefix="/me", tags=["me"], responses={401: {"model": ErrorOut}})
 
@@ -28,12 +27,11 @@ def authorizations(user: CurrentUser, services: ServicesDep) -> list[Authorizati
     found = []
     for view in services.connections.list():
         if view.kind == "bigquery" and view.options.get("identity") == "user_oauth":
-            query = urlencode({"connection": view.name, "next": "/sqllab"})
             found.append(
                 AuthorizationOut(
                     connection=view.name,
                     authorized=view.name in mine,
-                    authorize_url=f"/auth/warehouse/start?{query}",
+                    authorize_url=authorize_url(view.name),
                 )
             )
     return found

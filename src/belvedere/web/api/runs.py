@@ -43,7 +43,7 @@ from belvedere.web.api.schemas import (
     RunOut,
 )
 from belvedere.web.deps import ServicesDep, actor, require
-from belvedere.web.errors import ApiError
+from belvedere.web.errors import ApiError, authorize_url
 
 router = APIRouter(tags=["runs"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 Analyst = Annotated[User, Depends(require(Permission.RUN_SQL))]
@@ -60,6 +60,8 @@ def _status_code(run: QueryRun) -> int:
             return 400
         if run.error_code == ErrorKind.UNAVAILABLE.value:
             return 502
+        if run.error_code == ErrorKind.AUTHORIZATION.value:
+            return 403
         return 500
     return 200
 
@@ -112,7 +114,12 @@ async def run_and_answer(
     code = _status_code(run)
     payload = out.model_dump(mode="json", by_alias=True)
     if code >= 400 and out.error is not None:
-        payload = {"error": out.error.model_dump(), "run": payload}
+        error = out.error.model_dump()
+        if run.error_code == ErrorKind.AUTHORIZATION.value:
+            error.update(
+                connection=run.connection_name, authorize_url=authorize_url(run.connection_name)
+            )
+        payload = {"error": error, "run": payload}
     return JSONResponse(payload, status_code=code)
 
 

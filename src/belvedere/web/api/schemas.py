@@ -36,6 +36,8 @@ class LoginIn(BaseModel):
 class UserOut(BaseModel):
     id: int
     username: str
+    email: str | None = None
+    single_sign_on: bool = Field(default=False, description="Signs in through OpenID Connect.")
     display_name: str
     role: Role
     is_active: bool
@@ -46,6 +48,8 @@ class UserOut(BaseModel):
         return cls(
             id=user.id,
             username=user.username,
+            email=user.email,
+            single_sign_on=user.oidc_subject is not None,
             display_name=user.display_name,
             role=Role(user.role),
             is_active=user.is_active,
@@ -72,6 +76,12 @@ class UserIn(BaseModel):
     password: str = Field(min_length=1, max_length=1000)
     role: Role = Role.VIEWER
     display_name: str = Field(default="", max_length=200)
+    email: str | None = Field(
+        default=None,
+        max_length=320,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="Who the user is on warehouses that query as each user.",
+    )
 
 
 class UserPatch(BaseModel):
@@ -305,6 +315,7 @@ class RunOut(BaseModel):
     bytes_processed: int | None
     bytes_billed: int | None
     job_id: str | None = Field(description="The warehouse's id of the job (BigQuery).")
+    principal: str | None = Field(description="Who the warehouse saw run it.")
     result: ResultsOut | None = Field(
         default=None, description="The first rows, when asked for and the run succeeded."
     )
@@ -343,6 +354,7 @@ class RunOut(BaseModel):
             bytes_processed=run.bytes_processed,
             bytes_billed=run.bytes_billed,
             job_id=run.job_id,
+            principal=run.principal,
         )
 
 

@@ -26,7 +26,9 @@ def list_users(_: Admin, services: ServicesDep) -> list[UserOut]:
 def create_user(body: UserIn, _: Admin, services: ServicesDep) -> UserOut:
     """Create a local account."""
     return UserOut.of(
-        services.users.create(body.username, body.role, body.password, body.display_name)
+        services.users.create(
+            body.username, body.role, body.password, body.display_name, email=body.email
+        )
     )
 
 
