@@ -3,12 +3,57 @@
 // human reading, plus the name, the kind and the per-connection deadline.
 import { h, replace } from "./dom.js";
 import { bytes } from "./format.js";
+import { memberMapField } from "./member-map.js";
 
 /** Labels of enum values people meet (others show as they are). */
 const ENUM_LABELS = {
   application_default: "Application Default Credentials of the server",
   service_account_key: "Service-account key",
   none: "None (emulators only)",
+  service_account: "The connection's own credentials",
+  user_oauth: "Each user's own Google account",
+  impersonation: "A service account per user or group",
+};
+
+/** Labels of options whose generated title reads badly ("Oauth Client Id"). */
+const LABELS = {
+  identity: "Identity of queries",
+  oauth_client_id: "OAuth client ID",
+  oauth_client_secret: "OAuth client secret",
+  impersonation_targets: "Service accounts per user or group",
+  impersonation_template: "Service account of everyone else",
+};
+
+/** Help that replaces the schema's description (which shows a mapping as raw JSON). */
+const HELP = {
+  impersonation_targets:
+    "Each user (by email) or group, and the service account their queries run as. A user's own " +
+    "mapping wins over their groups'; others get the template below.",
+};
+
+/** What a choice's value means in practice, under the choice. */
+const CHOICE_HELP = {
+  identity: {
+    service_account:
+      "Everyone queries with the credentials above; the audit log still names each Belvedere user.",
+    user_oauth:
+      "Each user connects their Google account once, in SQL Lab; BigQuery sees them, with their own " +
+      "access. The OAuth client below defaults to the single sign-on one.",
+    impersonation:
+      "The credentials above mint a short-lived token of the user's service account (they need the " +
+      "Service Account Token Creator role on it). A user's own mapping wins over their groups'.",
+  },
+};
+
+/**
+ * Options that matter only for some values of a choice (besides those named like a value, such
+ * as `service_account_key` under `auth`): dimmed otherwise.
+ */
+const USED_WHEN = {
+  oauth_client_id: ["identity", ["user_oauth"]],
+  oauth_client_secret: ["identity", ["user_oauth"]],
+  impersonation_targets: ["identity", ["impersonation"]],
+  impersonation_template: ["identity", ["impersonation"]],
 };
 
 /** A secret that is a JSON document (a service-account key): pasted, or read from its file. */
@@ -90,8 +135,10 @@ function unwrap(schema) {
 function fieldFor(name, raw, { required, secret, stored, value }) {
   const schema = unwrap(raw);
   const id = `option-${name}`;
-  const label = schema.title || name;
-  const help = schema.description && h("small", { class: "help" }, schema.description);
+  const label = LABELS[name] || schema.title || name;
+  const about = HELP[name] || schema.description;
+  const help = about && h("small", { class: "help" }, about);
+  if (schema.type === "object") return memberMapField(name, { id, label, help, value });
   if (schema.type === "boolean") {
     const input = h("input", { type: "checkbox", id, name, checked: Boolean(value ?? schema.default) });
     return {
@@ -151,23 +198,38 @@ function fieldFor(name, raw, { required, secret, stored, value }) {
   };
 }
 
+/** The values of a choice a field is used with (none: it does not depend on this choice). */
+function usedWith(field, choice, values) {
+  if (values.includes(field.name)) return [field.name];
+  const [on, when] = USED_WHEN[field.name] || [];
+  return on === choice.name ? when : [];
+}
+
 /**
- * A field named like a value of a choice (`service_account_key` under `auth`) matters only when
- * that value is chosen: it stays visible, dimmed otherwise.
+ * A field that matters only for some values of a choice (named like the value, as
+ * `service_account_key` under `auth`, or listed in USED_WHEN) stays visible, dimmed otherwise;
+ * the choice's help (CHOICE_HELP) follows its value.
  */
 function linkChoices(fields) {
   for (const choice of fields.filter((f) => f.input.tagName === "SELECT")) {
     const values = [...choice.input.options].map((o) => o.value);
-    const dependents = fields.filter((f) => f !== choice && values.includes(f.name));
-    if (!dependents.length) continue;
+    const dependents = fields
+      .filter((f) => f !== choice)
+      .map((f) => [f, usedWith(f, choice, values)])
+      .filter(([, when]) => when.length);
+    const helps = CHOICE_HELP[choice.name];
+    if (!dependents.length && !helps) continue;
+    const hint = helps && h("small", { class: "help choice-help", "data-testid": `${choice.name}-help` });
+    if (hint) choice.node.append(hint);
     const update = () => {
-      for (const field of dependents) {
-        const active = choice.input.value === field.name;
+      const value = choice.input.value;
+      for (const [field, when] of dependents) {
+        const active = when.includes(value);
         field.node.classList.toggle("inactive", !active);
-        field.node.title = active
-          ? ""
-          : `Used when ${choice.name} is “${ENUM_LABELS[field.name] || field.name}”.`;
+        const names = when.map((v) => `“${ENUM_LABELS[v] || v}”`).join(" or ");
+        field.node.title = active ? "" : `Used when ${LABELS[choice.name] || choice.name} is ${names}.`;
       }
+      if (hint) replace(hint, helps[value] || "");
     };
     choice.input.addEventListener("change", update);
     update();
@@ -194,12 +256,17 @@ export function optionFields(kind, existing = null) {
 
 /**
  * The options a set of fields holds: blanks are left out (the server's default applies, and a
- * blank secret keeps its stored value when editing).
+ * blank secret keeps its stored value when editing). Throws an Error naming a field that holds
+ * something invalid (a mapping without its service account).
  */
 export function optionValues(fields) {
   const options = {};
   for (const field of fields) {
     const { input } = field;
+    if (field.kind === "map") {
+      options[field.name] = field.value(); // always sent: removing every row clears it
+      continue;
+    }
     if (field.kind === "boolean") {
       options[field.name] = input.checked;
       continue;

@@ -5,8 +5,21 @@ import { optionFields, optionValues } from "./connection-form.js";
 import { bytes, duration } from "./format.js";
 
 function optionSummary(connection) {
-  const set = Object.entries(connection.options).filter(([, value]) => value !== null && value !== "");
+  const set = Object.entries(connection.options).filter(
+    ([, value]) =>
+      value !== null && value !== "" && !(typeof value === "object" && Object.keys(value).length === 0),
+  );
   const parts = set.map(([key, value]) => {
+    if (typeof value === "object") {
+      const entries = Object.entries(value);
+      return h(
+        "span",
+        { class: "chip", title: entries.map(([k, v]) => `${k} → ${v}`).join("\n") },
+        h("span", { class: "key" }, key),
+        " ",
+        entries.length === 1 ? "1 mapping" : `${entries.length} mappings`,
+      );
+    }
     const size = /bytes/.test(key) && typeof value === "number";
     return h(
       "span",

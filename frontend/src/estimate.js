@@ -3,6 +3,7 @@
 // A newer text aborts the request of an older one. Connections whose warehouse cannot estimate
 // are asked once, then left alone.
 import { send } from "./api.js";
+import { connectLink, needsAuthorization } from "./authorize.js";
 import { h, replace } from "./dom.js";
 import { bytes } from "./format.js";
 
@@ -93,6 +94,17 @@ export function createEstimate(node, { editor }) {
       return;
     }
     const error = answer.data?.error;
+    if (needsAuthorization(error)) {
+      // A per-user connection the user has not authorized yet: the estimate waits for it.
+      editor.clearHint();
+      show(
+        "authorize",
+        error.message,
+        h("span", { class: "text" }, "No estimate until you connect: "),
+        connectLink(error, name, { compact: true }),
+      );
+      return;
+    }
     if (answer.status === 400 && error) {
       // The dry run found a problem in the SQL: said discreetly, and underlined in the editor.
       show(

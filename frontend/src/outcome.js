@@ -1,6 +1,7 @@
 // How a run ended, shown under the editor: the result (grid, row count, what it cost, downloads,
 // the row-cap notice with a full export, or what a table preview or export read), the error
 // with its position, or why it stopped.
+import { authorizationPrompt, needsAuthorization } from "./authorize.js";
 import { h, replace } from "./dom.js";
 import { STATUS_LABELS, bytes, count, duration, plural } from "./format.js";
 import { PREVIEW_ROWS, execute, exportUrl } from "./runs.js";
@@ -104,6 +105,11 @@ function costOf(run) {
   if (run.bytes_processed == null && run.bytes_estimated != null) {
     parts.push(h("span", {}, `estimated ${bytes(run.bytes_estimated)}`));
   }
+  if (run.principal && run.principal !== "connection") {
+    parts.push(
+      h("span", { class: "principal", title: "Who the warehouse saw run it" }, `as ${run.principal}`),
+    );
+  }
   if (run.job_id) {
     parts.push(
       h("span", { class: "job-id", title: `Job id: ${run.job_id}` }, "job ", h("code", {}, run.job_id)),
@@ -128,6 +134,12 @@ export function createOutcomeView(ui, { grid, editor, onTableRead, onQueryTable,
 
   /** An error: title, warehouse message, and its position marked in the editor. */
   function failure(error, context = null, run = null) {
+    if (needsAuthorization(error)) {
+      // Not an error of the query: the user must first connect their account.
+      const connection = run?.connection || context?.connection || null;
+      replace(ui.results, authorizationPrompt(error, { connection }));
+      return;
+    }
     const position = context?.table ? null : positionOf(error);
     const canReveal = Boolean(position && context?.sql);
     const reveal = () => editor.markError(context.base, context.sql, error.line, error.column, error.message);

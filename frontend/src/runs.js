@@ -23,25 +23,29 @@ function outcome(answer) {
   return { run: null, error: errorOf(answer) };
 }
 
+async function submitTo(path, body) {
+  try {
+    return outcome(await send("POST", path, body));
+  } catch (error) {
+    return { run: null, error };
+  }
+}
+
 /**
  * Submit a query ({connection, sql}) or a direct table read ({connection, table: {schema, name},
  * max_rows or export}); resolves to {run, error} as soon as the server answers (maybe still
  * running). A run that ended within the wait carries its first page of rows as `run.result`.
  */
-export async function submit(body) {
-  try {
-    return outcome(
-      await send("POST", "/api/v1/runs", {
-        surface: "sqllab",
-        wait_ms: SUBMIT_WAIT_MS,
-        page_size: PAGE_SIZE,
-        ...body,
-      }),
-    );
-  } catch (error) {
-    return { run: null, error };
-  }
-}
+export const submit = (body) =>
+  submitTo("/api/v1/runs", { surface: "sqllab", wait_ms: SUBMIT_WAIT_MS, page_size: PAGE_SIZE, ...body });
+
+/** Run a saved query (its SQL on its connection, as yourself): resolves as submit() does. */
+export const submitSaved = (id) =>
+  submitTo(`/api/v1/saved-queries/${encodeURIComponent(id)}/run`, {
+    surface: "sqllab",
+    wait_ms: SUBMIT_WAIT_MS,
+    page_size: PAGE_SIZE,
+  });
 
 /**
  * Follow a run until it ends, calling onProgress(run) with each answer. Stops early (resolving

@@ -2,6 +2,7 @@
 // Built for big catalogs: only open nodes are in the page, a schema shows its tables 200 at a
 // time, columns load when a table opens, and the search asks the server about columns.
 // Clicking a name inserts it; a table's menu previews, exports or queries it.
+import { authorizationPrompt, needsAuthorization } from "./authorize.js";
 import { h, replace } from "./dom.js";
 import { bytes, clock, compact, count, duration, plural } from "./format.js";
 import { closeMenu, openMenu } from "./menu.js";
@@ -318,7 +319,13 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
         draw();
       };
       let below = null;
-      if (open && error) {
+      if (open && needsAuthorization(error)) {
+        below = h(
+          "ul",
+          { class: "columns" },
+          h("li", {}, authorizationPrompt(error, { connection: connection?.name, compact: true })),
+        );
+      } else if (open && error) {
         below = h(
           "ul",
           { class: "columns" },
@@ -645,7 +652,10 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
       onLoaded(mine);
     } catch (error) {
       if (token !== loads) return;
-      if (refreshing && mine.data) {
+      if (needsAuthorization(error)) {
+        replace(info);
+        replace(tree, authorizationPrompt(error, { connection: connection?.name, compact: true }));
+      } else if (refreshing && mine.data) {
         showInfo(h("span", { class: "error-message" }, `refresh failed: ${error.message}`));
       } else {
         replace(info);

@@ -1,6 +1,8 @@
-// SQL Lab: connection picker, schema browser, editor with its cost estimate, run/cancel, table
-// previews and exports, results and history.
+// SQL Lab: connection picker (with your authorization of per-user connections), schema browser,
+// editor with its cost estimate, run/cancel, table previews and exports, results, history and
+// saved queries.
 import { get } from "./api.js";
+import { needsAuthorization } from "./authorize.js";
 import { Catalog } from "./catalog.js";
 import { prefetchColumns } from "./columns.js";
 import { defaultSchemaFor, projectFor, tableName } from "./dialects.js";
@@ -9,9 +11,11 @@ import { createEditor } from "./editor.js";
 import { createEstimate } from "./estimate.js";
 import { STATUS_LABELS, TERMINAL, duration } from "./format.js";
 import { createGrid } from "./grid.js";
+import { createGrants } from "./grants.js";
 import { createHistory } from "./history.js";
 import { createOutcomeView } from "./outcome.js";
-import { PREVIEW_ROWS, cancel, follow, submit } from "./runs.js";
+import { PREVIEW_ROWS, cancel, follow, submit, submitSaved } from "./runs.js";
+import { createSaved } from "./saved.js";
 import { createSchemaBrowser } from "./schema.js";
 import { splitter } from "./splitter.js";
 import { load, save } from "./storage.js";
@@ -34,8 +38,13 @@ export function init() {
     downloads: byId("downloads"),
     resultsTab: byId("tab-results"),
     historyTab: byId("tab-history"),
+    savedTab: byId("tab-saved"),
     resultsPanel: byId("results-panel"),
     historyPanel: byId("history-panel"),
+    savedPanel: byId("saved-panel"),
+    save: byId("save"),
+    savedTitle: byId("saved-title"),
+    identity: byId("connection-identity"),
   };
   let connections = [];
   // The run being followed: {id, cancelRequested, timer, started, base, sql} for SQL, or
@@ -53,6 +62,7 @@ export function init() {
       saveTimer = setTimeout(() => save("sqllab.sql", text), SAVE_DELAY_MS);
       clearTimeout(prefetchTimer);
       prefetchTimer = setTimeout(prefetch, PREFETCH_DELAY_MS);
+      saved.changed();
     },
     onSelection: (selected) => {
       ui.run.textContent = selected ? "Run selection" : "Run";
@@ -90,6 +100,23 @@ export function init() {
     dialectOf: (name) => connections.find((c) => c.name === name)?.dialect,
   });
   const history = createHistory(ui.historyPanel, { onPick: (run) => showPicked(run) });
+  const grants = createGrants(ui.identity, {
+    notice: ui.notice,
+    onDisconnected: (name) => {
+      catalogs.delete(name); // listed as you: gone with your grant
+      if (current()?.name === name) loadCatalog();
+    },
+  });
+  const saved = createSaved(
+    { panel: ui.savedPanel, save: ui.save, title: ui.savedTitle },
+    {
+      editor,
+      connection: () => current()?.name || null,
+      selectConnection: (name) => selectConnection(name),
+      run: (query) => runSaved(query),
+      busy: () => Boolean(active),
+    },
+  );
 
   splitter(byId("sidebar-splitter"), {
     target: byId("sqllab"),
@@ -109,6 +136,7 @@ export function init() {
   });
   byId("shortcut-hint").textContent = IS_MAC ? "⌘ Enter" : "Ctrl+Enter";
   ui.run.title = `Run (${IS_MAC ? "⌘ Enter" : "Ctrl+Enter"})`;
+  ui.save.title = `Save (${IS_MAC ? "⌘ S" : "Ctrl+S"})`;
 
   // ----- connections and catalog
 
@@ -121,6 +149,7 @@ export function init() {
 
   async function loadCatalog() {
     const connection = current();
+    grants.show(connection);
     if (!connection) return;
     const catalog = catalogOf(connection);
     editor.configure(connection, catalog.data ? catalog : null);
@@ -142,9 +171,12 @@ export function init() {
       schema.message(h("p", { class: "error-message" }, `Could not list connections: ${error.message}`));
       return;
     }
+    await grants.load();
     replace(
       ui.connection,
-      connections.map((c) => h("option", { value: c.name }, `${c.name} (${c.kind})`)),
+      connections.map((c) =>
+        h("option", { value: c.name }, `${c.name} (${c.kind}${grants.perUser(c) ? ", as you" : ""})`),
+      ),
     );
     if (connections.length === 0) {
       ui.connection.disabled = true;
@@ -156,6 +188,7 @@ export function init() {
     }
     const remembered = load("sqllab.connection");
     ui.connection.value = connections.some((c) => c.name === remembered) ? remembered : connections[0].name;
+    grants.welcomeBack();
     await loadCatalog();
   }
 
@@ -164,18 +197,34 @@ export function init() {
     loadCatalog();
   });
 
+  /** Pick a connection (a saved query's, a run's); false if there is none of that name. */
+  function selectConnection(name) {
+    if (!connections.some((c) => c.name === name)) return false;
+    if (ui.connection.value !== name) {
+      ui.connection.value = name;
+      save("sqllab.connection", name);
+      loadCatalog();
+    }
+    return true;
+  }
+
   // ----- tabs
 
+  const TABS = {
+    results: [ui.resultsTab, ui.resultsPanel],
+    history: [ui.historyTab, ui.historyPanel],
+    saved: [ui.savedTab, ui.savedPanel],
+  };
+
   function showTab(name) {
-    const results = name === "results";
-    ui.resultsTab.setAttribute("aria-selected", String(results));
-    ui.historyTab.setAttribute("aria-selected", String(!results));
-    ui.resultsPanel.hidden = !results;
-    ui.historyPanel.hidden = results;
-    if (!results) history.refresh();
+    for (const [key, [tab, panel]] of Object.entries(TABS)) {
+      tab.setAttribute("aria-selected", String(key === name));
+      panel.hidden = key !== name;
+    }
+    if (name === "history") history.refresh();
+    if (name === "saved") saved.refresh();
   }
-  ui.resultsTab.addEventListener("click", () => showTab("results"));
-  ui.historyTab.addEventListener("click", () => showTab("history"));
+  for (const [key, [tab]] of Object.entries(TABS)) tab.addEventListener("click", () => showTab(key));
 
   // ----- status and elapsed time
 
@@ -220,7 +269,16 @@ export function init() {
     }
     editor.clearErrors();
     save("sqllab.sql", editor.text());
-    start({ base: from, sql }, { connection: connection.name, sql });
+    start({ base: from, sql, connection: connection.name }, () =>
+      submit({ connection: connection.name, sql }),
+    );
+  }
+
+  /** Run a saved query (already loaded in the editor) through its own endpoint. */
+  function runSaved(query) {
+    if (active) return;
+    editor.clearErrors();
+    start({ base: 0, sql: query.sql, connection: query.connection }, () => submitSaved(query.id));
   }
 
   /** Preview a table (its first rows), or export all of it, reading it directly (no SQL). */
@@ -230,7 +288,9 @@ export function init() {
     const body = { connection: connection.name, table: { schema: table.schema, name: table.name } };
     if (whole) body.export = true;
     else body.max_rows = PREVIEW_ROWS;
-    start({ base: 0, sql: "", table, export: whole, format }, body);
+    start({ base: 0, sql: "", table, export: whole, format, connection: connection.name }, () =>
+      submit(body),
+    );
   }
 
   /** Write a query reading a table (views cannot be read directly on BigQuery). */
@@ -244,14 +304,17 @@ export function init() {
       defaultSchemaFor(connection),
       projectFor(connection),
     );
-    editor.setText(`SELECT * FROM ${name} LIMIT ${PREVIEW_ROWS}`);
+    const text = `SELECT * FROM ${name} LIMIT ${PREVIEW_ROWS}`;
+    saved.replacing(text);
+    editor.setText(text);
     editor.focus();
   }
 
-  async function start(context, body) {
+  /** Run: `send()` submits and resolves to {run, error} (see runs.js). */
+  async function start(context, send) {
     begin(context);
     const mine = active;
-    const first = await submit(body);
+    const first = await send();
     if (active !== mine) return;
     if (!first.run) return finish(null, first.error);
     mine.id = first.run.id;
@@ -298,13 +361,15 @@ export function init() {
     ui.run.disabled = !current();
     ui.cancel.disabled = true;
     ui.cancel.textContent = "Cancel";
-    if (run) {
-      setStatus(run.status, duration(run.elapsed_ms));
-      outcome.show(run, error, context);
-    } else {
-      setStatus("failed", "");
-      outcome.failure(error, context);
-    }
+    if (needsAuthorization(error || run?.error)) {
+      // Nothing wrong with the query: the user must first connect their account.
+      setStatus("blocked", "");
+      ui.status.textContent = "Not connected";
+      grants.revoked(run?.connection || context?.connection);
+    } else if (run) setStatus(run.status, duration(run.elapsed_ms));
+    else setStatus("failed", "");
+    if (run) outcome.show(run, error, context);
+    else outcome.failure(error, context);
     if (!ui.historyPanel.hidden) history.refresh();
   }
 
@@ -314,7 +379,10 @@ export function init() {
    */
   function showPicked(run) {
     if (active) return;
-    if (!run.table) editor.setText(run.sql);
+    if (!run.table && run.sql !== editor.text()) {
+      saved.replacing(run.sql);
+      editor.setText(run.sql);
+    }
     if (run.connection !== ui.connection.value && connections.some((c) => c.name === run.connection)) {
       ui.connection.value = run.connection;
       save("sqllab.connection", run.connection);
@@ -338,6 +406,9 @@ export function init() {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.defaultPrevented) {
       event.preventDefault();
       runQuery();
+    } else if (event.key.toLowerCase() === "s" && (event.ctrlKey || event.metaKey) && !event.altKey) {
+      event.preventDefault(); // never the browser's "Save page as"
+      if (!document.querySelector("dialog[open]")) saved.openSave();
     }
   });
 

@@ -9,12 +9,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, expect
+from playwright.sync_api import APIRequestContext, BrowserContext, Page, Playwright, expect
 
 from tests.support.ports import free_port
 
@@ -66,10 +67,10 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``belvedere serve`` on a free loopback port with a fresh data directory and the demo."""
-    data_dir = tmp_path_factory.mktemp("e2e-data")
+@contextmanager
+def serve(data_dir: Path, **settings: str) -> Iterator[Server]:
+    """``belvedere serve`` on a free loopback port with the demo in ``data_dir``; ``settings``
+    are more ``BELVEDERE_*`` variables (e.g. ``BELVEDERE_OIDC_CLIENT_ID``)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BELVEDERE_")}
     env.update(
@@ -81,6 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         BELVEDERE_RESULTS_BUDGET_MB=str(RESULTS_BUDGET_MB),
         BELVEDERE_LOG_LEVEL="warning",
         NO_GCE_CHECK="true",
+        **settings,
     )
     log = data_dir / "server.log"
     url = f"http://127.0.0.1:{port}"
@@ -104,6 +106,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server of the browser tests: a fresh data directory and the demo."""
+    with serve(tmp_path_factory.mktemp("e2e-data")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -144,12 +153,10 @@ def admin_context(
     return new_context(storage_state=sign_in_state("admin", ADMIN_PASSWORD))
 
 
-@pytest.fixture
-def admin_page(admin_context: BrowserContext) -> Iterator[Page]:
-    """A page signed in as the admin; the test fails if the page's script throws or the
-    content security policy blocks something."""
-    page = admin_context.new_page()
-    problems: list[str] = []
+def watch(page: Page, problems: list[str] | None = None) -> list[str]:
+    """What goes wrong in a page: uncaught errors, and what the content security policy
+    blocks; the list (a new one, or ``problems``) fills while the test runs."""
+    problems = [] if problems is None else problems
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
     page.on(
         "console",
@@ -159,32 +166,52 @@ def admin_page(admin_context: BrowserContext) -> Iterator[Page]:
             else None
         ),
     )
+    return problems
+
+
+@pytest.fixture
+def admin_page(admin_context: BrowserContext) -> Iterator[Page]:
+    """A page signed in as the admin; the test fails if the page's script throws or the
+    content security policy blocks something."""
+    page = admin_context.new_page()
+    problems = watch(page)
     yield page
     assert problems == []
 
 
 @pytest.fixture
+def admin_api(
+    playwright: Playwright, server: Server, sign_in_state: Callable[[str, str], dict[str, Any]]
+) -> Iterator[APIRequestContext]:
+    """The JSON API as the admin (the CSRF token sent along)."""
+    admin = sign_in_state("admin", ADMIN_PASSWORD)
+    token = next(c["value"] for c in admin["cookies"] if c["name"] == "belvedere_csrf")
+    api = playwright.request.new_context(
+        base_url=server.url, storage_state=admin, extra_http_headers={"X-CSRF-Token": token}
+    )
+    yield api
+    api.dispose()
+
+
+@pytest.fixture
 def page_as(
-    playwright: Playwright,
-    server: Server,
+    admin_api: APIRequestContext,
     new_context: Callable[..., BrowserContext],
     sign_in_state: Callable[[str, str], dict[str, Any]],
-) -> Callable[[str, str], Page]:
-    """A page signed in as a new account of a role (created through the admin API)."""
+) -> Iterator[Callable[[str, str], Page]]:
+    """A page signed in as a new account of a role (created through the admin API); the test
+    fails if one of these pages throws or the content security policy blocks something."""
+    problems: list[str] = []
 
     def open_as(username: str, role: str) -> Page:
         password = f"{username}-password"
-        admin = sign_in_state("admin", ADMIN_PASSWORD)
-        api = playwright.request.new_context(base_url=server.url, storage_state=admin)
-        token = next(c["value"] for c in admin["cookies"] if c["name"] == "belvedere_csrf")
-        response = api.post(
-            "/api/v1/users",
-            data={"username": username, "password": password, "role": role},
-            headers={"X-CSRF-Token": token},
+        response = admin_api.post(
+            "/api/v1/users", data={"username": username, "password": password, "role": role}
         )
-        ok, text = response.ok, response.text()
-        api.dispose()
-        assert ok, text
-        return new_context(storage_state=sign_in_state(username, password)).new_page()
+        assert response.ok, response.text()
+        page = new_context(storage_state=sign_in_state(username, password)).new_page()
+        watch(page, problems)
+        return page
 
-    return open_as
+    yield open_as
+    assert problems == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -146,7 +147,7 @@ def test_a_bigquery_connection_with_a_key_file(admin_page: Page) -> None:
     expect(options.first).to_have_attribute("data-option", "project")
     form.locator("#option-project").fill("acme")
 
-    auth = form.get_by_label("Auth")
+    auth = form.get_by_label("Auth", exact=True)
     expect(auth.locator("option")).to_have_text(
         [
             "Application Default Credentials of the server",
@@ -191,6 +192,76 @@ def test_a_bigquery_connection_with_a_key_file(admin_page: Page) -> None:
     key.fill("{not json")
     expect(form.get_by_test_id("key-status")).to_have_text("The pasted text is not JSON.")
     form.get_by_role("button", name="Cancel").click()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Remove").click()
+    expect(row).to_have_count(0)
+
+
+def test_bigquery_identity_and_impersonation_targets(admin_page: Page) -> None:
+    page = admin_page
+    page.goto("/connections")
+    page.get_by_role("button", name="Add connection").click()
+    form = page.locator("#connection-form")
+    form.get_by_label("Kind").select_option("bigquery")
+    form.get_by_label("Name").fill("per_user_bq")
+    form.locator("#option-project").fill("acme")
+
+    identity = form.get_by_label("Identity of queries")
+    expect(identity.locator("option")).to_have_text(
+        [
+            "The connection's own credentials",
+            "Each user's own Google account",
+            "A service account per user or group",
+        ]
+    )
+    client = form.locator(".field[data-option=oauth_client_id]")
+    targets = form.locator(".field[data-option=impersonation_targets]")
+    expect(client).to_have_class(re.compile("inactive"))
+    expect(targets).to_have_class(re.compile("inactive"))
+    identity.select_option("user_oauth")
+    expect(client).not_to_have_class(re.compile("inactive"))
+    expect(form.get_by_test_id("identity-help")).to_contain_text("connects their Google account")
+    identity.select_option("impersonation")
+    expect(client).to_have_class(re.compile("inactive"))
+    expect(targets).not_to_have_class(re.compile("inactive"))
+
+    # Two mappings, as rows (never JSON); a mistake is named before anything is sent.
+    add = form.get_by_test_id("impersonation_targets-add")
+    rows = targets.get_by_test_id("map-row")
+    add.click()
+    rows.nth(0).get_by_label("Email of the user, or name of the group").fill("alice@example.com")
+    rows.nth(0).get_by_label("Service account to impersonate").fill("sa-alice")
+    add.click()
+    rows.nth(1).get_by_label("User or group").select_option("group")
+    rows.nth(1).get_by_label("Email of the user, or name of the group").fill("analysts")
+    rows.nth(1).get_by_label("Service account to impersonate").fill(
+        "sa-analysts@acme.iam.gserviceaccount.com"
+    )
+    form.get_by_test_id("form-save").click()
+    expect(form.get_by_test_id("form-error")).to_contain_text("“sa-alice” is not a service account")
+    rows.nth(0).get_by_label("Service account to impersonate").fill(
+        "sa-alice@acme.iam.gserviceaccount.com"
+    )
+    with page.expect_request(
+        lambda r: r.method == "POST" and r.url.endswith("/connections")
+    ) as sent:
+        form.get_by_test_id("form-save").click()
+    assert sent.value.post_data_json["options"]["impersonation_targets"] == {
+        "user:alice@example.com": "sa-alice@acme.iam.gserviceaccount.com",
+        "group:analysts": "sa-analysts@acme.iam.gserviceaccount.com",
+    }
+    row = page.locator("tr[data-connection='per_user_bq']")
+    expect(row).to_contain_text("impersonation_targets 2 mappings")
+
+    # Editing shows the rows again; removing one removes it on the server.
+    row.get_by_role("button", name="Edit").click()
+    expect(identity).to_have_value("impersonation")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1).get_by_label("User or group")).to_have_value("group")
+    rows.nth(0).get_by_role("button", name="Remove this mapping").click()
+    form.get_by_test_id("form-save").click()
+    expect(row).to_contain_text("impersonation_targets 1 mapping")
 
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Remove").click()

@@ -46,7 +46,7 @@ def test_drafts_are_private_and_shared_ones_read_only(
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "saved_query_not_found"
     seen = other.get(f"/api/v1/saved-queries/{shared['id']}").json()
-    assert (seen["mine"], seen["sql"]) == (False, QUERY["sql"])
+    assert (seen["mine"], seen["owner"], seen["sql"]) == (False, "admin", QUERY["sql"])
     for response in (
         other.patch(f"/api/v1/saved-queries/{shared['id']}", json={"sql": "SELECT 1"}),
         other.delete(f"/api/v1/saved-queries/{shared['id']}"),

@@ -51,11 +51,12 @@ class SavedQueryOut(BaseModel):
     description: str
     shared: bool
     mine: bool = Field(description="Whether you own it (and may change it).")
+    owner: str = Field(description="Username of its owner.")
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, saved: SavedQuery, user: User) -> SavedQueryOut:
+    def of(cls, saved: SavedQuery, user: User, owner: str) -> SavedQueryOut:
         return cls(
             id=saved.id,
             connection=saved.connection_name,
@@ -64,12 +65,14 @@ class SavedQueryOut(BaseModel):
             description=saved.description,
             shared=saved.shared,
             mine=saved.owner_id == user.id,
+            owner=owner,
             created_at=saved.created_at,
             updated_at=saved.updated_at,
         )
 
 
 class SavedRunIn(BaseModel):
+    surface: str = Field(default="api", pattern="^(api|sqllab)$")
     wait_ms: int = Field(default=1000, ge=0, le=30_000)
     page_size: int = Field(default=100, ge=0, le=1000)
     timeout_seconds: float | None = Field(default=None, gt=0, le=86400)
@@ -77,6 +80,11 @@ class SavedRunIn(BaseModel):
 
 def _not_found(saved_id: int) -> ApiError:
     return ApiError(404, "saved_query_not_found", f"No saved query {saved_id}.")
+
+
+def _out(services: ServicesDep, saved: SavedQuery, user: User) -> SavedQueryOut:
+    owner = user if saved.owner_id == user.id else services.users.get(saved.owner_id)
+    return SavedQueryOut.of(saved, user, owner.username if owner else "?")
 
 
 def _visible(services: ServicesDep, saved_id: int, user: User) -> SavedQuery:
@@ -89,7 +97,11 @@ def _visible(services: ServicesDep, saved_id: int, user: User) -> SavedQuery:
 @router.get("", response_model=list[SavedQueryOut])
 def list_saved(user: Analyst, services: ServicesDep) -> list[SavedQueryOut]:
     """Your saved queries and the shared ones."""
-    return [SavedQueryOut.of(s, user) for s in services.saved_queries.list_visible(user.id)]
+    names = {u.id: u.username for u in services.users.list()}
+    return [
+        SavedQueryOut.of(s, user, names.get(s.owner_id, "?"))
+        for s in services.saved_queries.list_visible(user.id)
+    ]
 
 
 @router.post("", response_model=SavedQueryOut, status_code=201)
@@ -104,13 +116,13 @@ def save(body: SavedQueryIn, user: Analyst, services: ServicesDep) -> SavedQuery
         description=body.description,
         shared=body.shared,
     )
-    return SavedQueryOut.of(saved, user)
+    return _out(services, saved, user)
 
 
 @router.get("/{saved_id}", response_model=SavedQueryOut)
 def get_saved(saved_id: int, user: Analyst, services: ServicesDep) -> SavedQueryOut:
     """One saved query you own or that is shared."""
-    return SavedQueryOut.of(_visible(services, saved_id, user), user)
+    return _out(services, _visible(services, saved_id, user), user)
 
 
 @router.patch("/{saved_id}", response_model=SavedQueryOut)
@@ -128,7 +140,7 @@ def change(
         raise ApiError(403, "not_owner", str(exc)) from None
     if saved is None:
         raise _not_found(saved_id)
-    return SavedQueryOut.of(saved, user)
+    return _out(services, saved, user)
 
 
 @router.delete("/{saved_id}", status_code=204)
@@ -158,7 +170,7 @@ async def run_saved(
         user,
         connection=saved.connection_name,
         sql=saved.sql,
-        surface=Surface.API,
+        surface=Surface(body.surface),
         wait_ms=body.wait_ms,
         page_size=body.page_size,
         timeout_seconds=body.timeout_seconds,

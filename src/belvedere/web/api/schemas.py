@@ -38,6 +38,7 @@ class UserOut(BaseModel):
     username: str
     email: str | None = None
     single_sign_on: bool = Field(default=False, description="Signs in through OpenID Connect.")
+    has_password: bool = Field(default=False, description="Can sign in with a password.")
     display_name: str
     role: Role
     is_active: bool
@@ -50,6 +51,7 @@ class UserOut(BaseModel):
             username=user.username,
             email=user.email,
             single_sign_on=user.oidc_subject is not None,
+            has_password=user.password_hash is not None,
             display_name=user.display_name,
             role=Role(user.role),
             is_active=user.is_active,
