@@ -11,13 +11,23 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from bench import api_overhead, csv_export, health_under_load
+from bench import (
+    api_overhead,
+    bq_concurrency,
+    bq_schema_load,
+    bq_table_export,
+    csv_export,
+    health_under_load,
+)
 from bench.support import Report
 
 BENCHMARKS: dict[str, Callable[[], Report]] = {
     api_overhead.NAME: api_overhead.run,
     csv_export.NAME: csv_export.run,
     health_under_load.NAME: health_under_load.run,
+    bq_table_export.NAME: bq_table_export.run,
+    bq_schema_load.NAME: bq_schema_load.run,
+    bq_concurrency.NAME: bq_concurrency.run,
 }
 
 

@@ -12,23 +12,20 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import httpx
 
 from bench.support import (
+    CHUNK_BYTES,
+    Phase,
     Report,
-    RssSampler,
-    Server,
+    count_lines,
     expect,
     median,
     mib,
-    peak_rss,
     profile_from_here,
-    reset_peak_rss,
-    rss,
     serve,
     signed_in_client,
     submit,
@@ -42,34 +39,7 @@ SQL = "SELECT * FROM sales UNION ALL SELECT * FROM sales WHERE order_line_id <= 
 ROUNDS = 3
 TARGET_RATIO = 0.5
 TARGET_PEAK_BYTES = 500 * 2**20
-CHUNK_BYTES = 1 << 20
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
-
-
-@dataclass
-class Phase:
-    """Wall time and the server's memory over one phase of a round (bytes)."""
-
-    server: Server
-    seconds: float = 0.0
-    before: int = 0
-    peak: int = 0
-    anon: int = 0
-    file: int = 0
-    reset: bool = False
-
-    def __enter__(self) -> Phase:
-        self.before = rss(self.server.pid)
-        self.reset = reset_peak_rss(self.server.pid)
-        self._sampler = RssSampler(self.server.pid).__enter__()
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.seconds = time.perf_counter() - self._start
-        self._sampler.__exit__()
-        self.peak = peak_rss(self.server.pid)
-        self.anon, self.file = self._sampler.anon, self._sampler.file
 
 
 def _duckdb_copy(demo: Path, out: Path) -> float:
@@ -102,11 +72,6 @@ def _download(client: httpx.Client, run_id: str, out: Path) -> None:
             f.write(chunk)
 
 
-def _lines(path: Path) -> int:
-    with path.open("rb") as f:
-        return sum(block.count(b"\n") for block in iter(lambda: f.read(CHUNK_BYTES), b""))
-
-
 def run() -> Report:
     baseline: list[float] = []
     runs: list[Phase] = []
@@ -127,7 +92,7 @@ def run() -> Report:
                 _download(client, run_id, ours)
             runs.append(query)
             downloads.append(download)
-            lines = {"DuckDB": _lines(theirs), "Belvedere": _lines(ours)}
+            lines = {"DuckDB": count_lines(theirs), "Belvedere": count_lines(ours)}
         sizes = f"DuckDB {mib(theirs.stat().st_size)}, Belvedere {mib(ours.stat().st_size)}"
     totals = [r.seconds + d.seconds for r, d in zip(runs, downloads, strict=True)]
     ratio = median(baseline) / median(totals)

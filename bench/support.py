@@ -30,6 +30,7 @@ START_TIMEOUT_SECONDS = 120.0
 START_ATTEMPTS = 3
 PORT_TAKEN = "address already in use"
 STOP_TIMEOUT_SECONDS = 15.0
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,39 @@ def reset_peak_rss(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+@dataclass
+class Phase:
+    """Wall time and the server's memory over one phase of a round (bytes): ``VmHWM`` reset
+    when the phase begins, plus sampled anonymous and file-backed RSS."""
+
+    server: Server
+    seconds: float = 0.0
+    before: int = 0
+    peak: int = 0
+    anon: int = 0
+    file: int = 0
+    reset: bool = False
+
+    def __enter__(self) -> Phase:
+        self.before = rss(self.server.pid)
+        self.reset = reset_peak_rss(self.server.pid)
+        self._sampler = RssSampler(self.server.pid).__enter__()
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.seconds = time.perf_counter() - self._start
+        self._sampler.__exit__()
+        self.peak = peak_rss(self.server.pid)
+        self.anon, self.file = self._sampler.anon, self._sampler.file
+
+
+def count_lines(path: Path) -> int:
+    """Newlines in a file, read in chunks."""
+    with path.open("rb") as f:
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(CHUNK_BYTES), b""))
 
 
 # -- statistics and reports ----------------------------------------------------------------
