@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,10 @@ def column_paths(columns: tuple[ColumnInfo, ...], prefix: str = "") -> Iterator[
         yield from column_paths(column.fields, path + ".")
 
 
+#: One searchable name: (lower-cased text, lower-cased leaf, 0 for tables / 1 for columns, match).
+_Entry = tuple[str, str, int, Match]
+
+
 @dataclass(frozen=True)
 class Catalog:
     """What a connection's warehouse holds, as loaded at ``loaded_at``."""
@@ -37,6 +42,7 @@ class Catalog:
     loaded_at: datetime
     load_seconds: float
     _tables: dict[tuple[str, str], TableInfo] = field(init=False, repr=False, compare=False)
+    _entries: list[_Entry] = field(init=False, repr=False, compare=False, default_factory=list)
 
     def __post_init__(self) -> None:
         index = {(t.schema, t.name): t for s in self.schemas for t in s.tables}
@@ -50,23 +56,34 @@ class Catalog:
         """One table, with its columns."""
         return self._tables.get((schema, name))
 
+    def prepare_search(self) -> None:
+        """Build the search index now (blocking; a second or so for 200,000 columns)."""
+        self._index()
+
+    def _index(self) -> list[_Entry]:
+        """Every table and column name, lower-cased once."""
+        if not self._entries:
+            entries: list[_Entry] = []
+            for table in self._tables.values():
+                lowered = table.name.lower()
+                entries.append((lowered, lowered, 0, Match(table.schema, table.name, table.kind)))
+                for path, type_ in column_paths(table.columns):
+                    text = path.lower()
+                    match = Match(table.schema, table.name, "column", path, type_)
+                    entries.append((text, text.rsplit(".", 1)[-1], 1, match))
+            self._entries.extend(entries)
+        return self._entries
+
     def search(self, text: str, limit: int = 100) -> list[Match]:
         """Tables and columns whose name contains ``text`` (case-insensitive), best first:
         exact names, then prefixes, then the rest; tables before columns."""
         needle = text.strip().lower()
         if not needle:
             return []
-        ranked: list[tuple[int, int, str, Match]] = []
-        for table in self._tables.values():
-            name = table.name.lower()
-            if needle in name:
-                rank = 0 if name == needle else 1 if name.startswith(needle) else 2
-                ranked.append((rank, 0, name, Match(table.schema, table.name, table.kind)))
-            for path, type_ in column_paths(table.columns):
-                leaf = path.rsplit(".", 1)[-1].lower()
-                if needle in path.lower():
-                    rank = 0 if leaf == needle else 1 if leaf.startswith(needle) else 2
-                    match = Match(table.schema, table.name, "column", path, type_)
-                    ranked.append((rank, 1, path.lower(), match))
-        ranked.sort(key=lambda r: (r[0], r[1], r[2]))
-        return [r[3] for r in ranked[:limit]]
+        hits = (
+            (0 if leaf == needle else 1 if leaf.startswith(needle) else 2, kind, name, match)
+            for name, leaf, kind, match in self._index()
+            if needle in name
+        )
+        best = heapq.nsmallest(limit, hits, key=lambda h: (h[0], h[1], h[2]))
+        return [h[3] for h in best]

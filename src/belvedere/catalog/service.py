@@ -65,6 +65,7 @@ class CatalogService:
             loaded_at=utcnow(),
             load_seconds=time.perf_counter() - started,
         )
+        await self._execution.io(catalog.prepare_search)
         self._cached[key] = (time.monotonic(), catalog)
         return catalog
 

@@ -80,6 +80,7 @@ class ConnectionService:
         self._box = box
         self._live: OrderedDict[tuple[str, str], Warehouse] = OrderedDict()
         self._views: dict[str, tuple[float, ConnectionView]] = {}
+        self._options: dict[str, tuple[float, BaseModel]] = {}
         self._lock = threading.Lock()
 
     # -- reading -------------------------------------------------------------------------
@@ -128,10 +129,18 @@ class ConnectionService:
         )
 
     def options(self, name: str) -> BaseModel:
-        """A connection's validated options, secrets included (for the backend only)."""
+        """A connection's validated options, secrets included (for the backend only);
+        remembered briefly, like :meth:`get`."""
+        with self._lock:
+            entry = self._options.get(name)
+        if entry is not None and time.monotonic() - entry[0] < VIEW_CACHE_SECONDS:
+            return entry[1]
         row = self._row(name)
         secrets = self._box.open(row.sealed_secrets) if row.sealed_secrets else {}
-        return _validate(row.kind, {**row.options, **secrets})
+        options = _validate(row.kind, {**row.options, **secrets})
+        with self._lock:
+            self._options[name] = (time.monotonic(), options)
+        return options
 
     def with_stored_secrets(self, name: str, options: dict[str, Any]) -> dict[str, Any]:
         """Options with the secrets left out (or null) taken from a stored connection."""
@@ -256,6 +265,7 @@ class ConnectionService:
         with self._lock:
             gone = [self._live.pop(k) for k in [k for k in self._live if k[0] == name]]
             self._views.pop(name, None)
+            self._options.pop(name, None)
         for live in gone:
             live.close()
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -103,6 +104,7 @@ class ExecutionService:
         self._identity = identity
         self.results = results
         self.limits = limits
+        self._remote_threads = remote_threads
         self._remote_pool = ThreadPoolExecutor(
             remote_threads, thread_name_prefix="belvedere-remote"
         )
@@ -113,6 +115,14 @@ class ExecutionService:
         self._cancel_pool = ThreadPoolExecutor(16, thread_name_prefix="belvedere-cancel")
         self._active: dict[str, RunControl] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def start_threads(self) -> None:
+        """Start the remote pool's threads now (at server start), not while a burst of runs
+        arrives: a pool starts each new thread from the submitting thread, the event loop."""
+        gate = threading.Event()
+        for _ in range(self._remote_threads):
+            self._remote_pool.submit(gate.wait, 5.0)
+        gate.set()
 
     async def io(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking metadata or file call on the I/O pool."""

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from belvedere import __version__
@@ -36,6 +36,7 @@ def create_app(services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services.execution.start_threads()
         retention = asyncio.create_task(
             expire_forever(
                 services.audit, services.execution, services.settings.audit_retention_days
@@ -62,15 +63,13 @@ def create_app(services: Services) -> FastAPI:
     )
     install_error_handlers(app)
 
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)])
-    for module in (audit, auth, catalog, connections, me, runs, saved_queries, users):
-        api.include_router(module.router)
-    app.include_router(api)
-
     @app.get("/health", response_model=HealthOut, tags=["health"])
     async def health() -> HealthOut:
         """Liveness: answers without touching the database or a warehouse."""
         return HealthOut(status="ok", version=__version__)
+
+    for module in (runs, auth, catalog, connections, saved_queries, me, audit, users):
+        app.include_router(module.router, prefix="/api/v1", dependencies=[Depends(csrf_protect)])
 
     app.include_router(pages.router)
     app.include_router(signin.router)

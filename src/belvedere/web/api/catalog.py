@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from belvedere.auth.roles import Permission
+from belvedere.catalog.model import Catalog
 from belvedere.store.models import User
 from belvedere.web.api.schemas import (
     CatalogOut,
@@ -39,8 +40,13 @@ async def catalog(
     """Schemas and their tables (loaded in bulk, cached; `refresh=true` reloads). A schema
     that cannot be read carries its `error`; the others are unaffected."""
     loaded = await services.catalog.get(name, actor(user), refresh=refresh)
+    # Tens of thousands of tables take a while to describe: not on the event loop.
+    return await services.execution.io(_describe, loaded, columns)
+
+
+def _describe(loaded: Catalog, columns: bool) -> CatalogOut:
     return CatalogOut(
-        connection=name,
+        connection=loaded.connection,
         loaded_at=loaded.loaded_at,
         load_ms=loaded.load_seconds * 1000,
         table_count=loaded.table_count,
