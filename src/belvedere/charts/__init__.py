@@ -1,0 +1,1 @@
+"""Charts: specs, their SQL per dialect, Vega-Lite drawings, and running them."""
