@@ -14,6 +14,7 @@ from belvedere.audit.records import AuditLog
 from belvedere.auth.oidc import OIDCSignIn
 from belvedere.auth.roles import Role
 from belvedere.catalog.service import CatalogService
+from belvedere.charts.service import ChartService
 from belvedere.connections.service import ConnectionService
 from belvedere.demo.generate import generate_demo
 from belvedere.execution.requests import Limits
@@ -26,6 +27,8 @@ from belvedere.identity.vault import TokenVault
 from belvedere.security.keys import load_secret_key
 from belvedere.security.secretbox import SecretBox
 from belvedere.settings import Settings
+from belvedere.store.charts import Charts
+from belvedere.store.dashboards import Dashboards
 from belvedere.store.db import Database
 from belvedere.store.models import Meta
 from belvedere.store.runs import Runs
@@ -89,6 +92,9 @@ class Services:
         )
         self.catalog = CatalogService(self.execution, settings.catalog_ttl_seconds)
         self.saved_queries = SavedQueries(self.db)
+        self.charts = Charts(self.db)
+        self.dashboards = Dashboards(self.db)
+        self.chart_data = ChartService(self.execution, self.connections, self.saved_queries)
         self.audit = AuditLog(self.db)
 
     def first_start(self) -> FirstStart:

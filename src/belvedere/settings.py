@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         description="How long a loaded schema catalog is reused before it is loaded again "
         "(the schema browser's refresh button reloads at once).",
     )
+    chart_cache_ttl_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="How long a chart's data is reused, per identity, unless the chart sets "
+        "its own TTL (force refresh always runs the query).",
+    )
     results_budget_mb: int = Field(
         default=2048,
         ge=1,

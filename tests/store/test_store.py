@@ -162,3 +162,14 @@ def test_connection_validation_keeps_what_is_stored(db: Database) -> None:
         connections.update("warehouse", {"path": 5, "read_only": "maybe"})
     assert [c.name for c in connections.list()] == ["warehouse"]
     assert connections.get("warehouse").options["path"] == ":memory:"
+
+
+def test_the_models_match_the_migrations(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from belvedere.store.models import Base
+
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []

@@ -25,7 +25,9 @@ USE_CONNECTIONS = "use_connections"
 MANAGE_CONNECTIONS = "manage_connections"
 MANAGE_USERS = "manage_users"
 VIEW_AUDIT = "view_audit"
-OWNER = "owner"  # RUN_SQL, and only the object's owner
+EDIT_CHARTS = "edit_charts"
+OWNER = "owner"  # RUN_SQL (charts: EDIT_CHARTS, held by the same roles), and only the owner
+PRIVATE = "private"  # any signed-in role, but only the owner of a private dashboard
 ELSEWHERE = "elsewhere"  # changes the caller's own session: tested in test_api_auth.py
 
 ROUTES: dict[tuple[str, str], str] = {
@@ -62,14 +64,40 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/saved-queries/{saved_id}"): OWNER,
     ("DELETE", "/api/v1/saved-queries/{saved_id}"): OWNER,
     ("POST", "/api/v1/saved-queries/{saved_id}/run"): OWNER,
+    ("POST", "/api/v1/charts/columns"): EDIT_CHARTS,
+    ("POST", "/api/v1/charts/sql"): EDIT_CHARTS,
+    ("POST", "/api/v1/charts/explore"): EDIT_CHARTS,
+    ("GET", "/api/v1/charts"): EDIT_CHARTS,
+    ("POST", "/api/v1/charts"): EDIT_CHARTS,
+    ("GET", "/api/v1/charts/{chart_id}"): OWNER,
+    ("PATCH", "/api/v1/charts/{chart_id}"): OWNER,
+    ("DELETE", "/api/v1/charts/{chart_id}"): OWNER,
+    ("GET", "/api/v1/charts/{chart_id}/data"): OWNER,
+    ("GET", "/api/v1/charts/{chart_id}/export"): OWNER,
+    ("GET", "/api/v1/dashboards"): SIGNED_IN,
+    ("POST", "/api/v1/dashboards"): EDIT_CHARTS,
+    ("GET", "/api/v1/dashboards/{dashboard_id}"): PRIVATE,
+    ("PATCH", "/api/v1/dashboards/{dashboard_id}"): PRIVATE,
+    ("DELETE", "/api/v1/dashboards/{dashboard_id}"): PRIVATE,
+    ("PUT", "/api/v1/dashboards/{dashboard_id}/shares"): PRIVATE,
+    ("POST", "/api/v1/dashboards/{dashboard_id}/charts/{chart_id}/data"): PRIVATE,
+    ("GET", "/api/v1/dashboards/{dashboard_id}/filter-values"): PRIVATE,
     ("GET", "/api/v1/users"): MANAGE_USERS,
     ("POST", "/api/v1/users"): MANAGE_USERS,
     ("PATCH", "/api/v1/users/{user_id}"): MANAGE_USERS,
 }
 
 GRANTS = {
-    Role.ADMIN: {SIGNED_IN, RUN_SQL, USE_CONNECTIONS, MANAGE_CONNECTIONS, MANAGE_USERS, VIEW_AUDIT},
-    Role.EDITOR: {SIGNED_IN, RUN_SQL, USE_CONNECTIONS},
+    Role.ADMIN: {
+        SIGNED_IN,
+        RUN_SQL,
+        USE_CONNECTIONS,
+        MANAGE_CONNECTIONS,
+        MANAGE_USERS,
+        VIEW_AUDIT,
+        EDIT_CHARTS,
+    },
+    Role.EDITOR: {SIGNED_IN, RUN_SQL, USE_CONNECTIONS, EDIT_CHARTS},
     Role.VIEWER: {SIGNED_IN, USE_CONNECTIONS},
 }
 
@@ -82,6 +110,8 @@ class World:
     roles: dict[str, Role | None]
     owner_run: str
     owner_draft: int
+    owner_chart: int
+    owner_dashboard: int
 
 
 @pytest.fixture
@@ -93,6 +123,19 @@ def world(app_client: Callable[[], Client], make_user: Callable[[str, Role], str
     draft = owner.post(
         "/api/v1/saved-queries", json={"connection": "demo", "name": "draft", "sql": "SELECT 1"}
     ).json()
+    spec = {
+        "type": "bar",
+        "source": {"kind": "table", "schema": "main", "table": "sales"},
+        "dimensions": ["category"],
+        "metrics": [{"agg": "count"}],
+        "filters": [{"column": "status", "op": "eq", "value": "secret"}],
+    }
+    chart = owner.post(
+        "/api/v1/charts", json={"name": "secret chart", "connection": "demo", "spec": spec}
+    ).json()
+    dashboard = owner.post("/api/v1/dashboards", json={"title": "secret board"}).json()
+    tile = {"id": "t1", "kind": "chart", "chart_id": chart["id"], "x": 0, "y": 0, "w": 6, "h": 4}
+    owner.patch(f"/api/v1/dashboards/{dashboard['id']}", json={"layout": {"tiles": [tile]}})
     callers = {
         "owner": owner,
         "admin": app_client().login(),
@@ -108,7 +151,7 @@ def world(app_client: Callable[[], Client], make_user: Callable[[str, Role], str
         "viewer": Role.VIEWER,
         "anonymous": None,
     }
-    return World(callers, roles, run["id"], draft["id"])
+    return World(callers, roles, run["id"], draft["id"], chart["id"], dashboard["id"])
 
 
 def test_the_table_names_every_route(services: Services) -> None:
@@ -133,6 +176,8 @@ def _path(template: str, world: World, caller: str, allowed: bool) -> str:
         "schema": "main",
         "table": "orders",
         "user_id": 999_999 if allowed else 1,
+        "chart_id": world.owner_chart,
+        "dashboard_id": world.owner_dashboard,
     }
     if template.startswith("/api/v1/connections/{name}/catalog"):
         values["name"] = "demo"
@@ -143,17 +188,18 @@ def _path(template: str, world: World, caller: str, allowed: bool) -> str:
 def test_who_may_call_what(world: World, caller: str) -> None:
     client = world.callers[caller]
     role = world.roles[caller]
-    order = {"GET": 0, "POST": 1, "PATCH": 2, "DELETE": 3}  # destructive calls last
+    order = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 2, "DELETE": 3}  # destructive calls last
     for (method, template), rule in sorted(ROUTES.items(), key=lambda r: (order[r[0][0]], r[0][1])):
         if rule == ELSEWHERE:
             continue
         granted = role is not None and (
             rule == PUBLIC or rule in GRANTS[role] or (rule == OWNER and RUN_SQL in GRANTS[role])
         )
-        if rule == PUBLIC:
+        if rule == PUBLIC or (rule == PRIVATE and role is not None):
             granted = True
         path = _path(template, world, caller, granted)
-        response = client.request(method, path, json={} if method in ("POST", "PATCH") else None)
+        body = {"shares": []} if method == "PUT" else {} if method in ("POST", "PATCH") else None
+        response = client.request(method, path, json=body)
         where = f"{caller}: {method} {path} -> {response.status_code} {response.text[:200]}"
         assert "Traceback" not in response.text, where
         assert response.status_code < 500, where
@@ -161,7 +207,7 @@ def test_who_may_call_what(world: World, caller: str) -> None:
             assert response.status_code == 401, where
         elif not granted:
             assert response.status_code == 403, where
-        elif rule == OWNER:
+        elif rule in (OWNER, PRIVATE):
             expected_ok = caller == "owner"
             if expected_ok:
                 assert response.status_code not in (401, 403, 404), where
@@ -178,6 +224,9 @@ def test_nothing_was_lost(world: World) -> None:
     owner = world.callers["owner"]
     assert owner.get(f"/api/v1/runs/{world.owner_run}").json()["status"] == "succeeded"
     assert owner.get(f"/api/v1/saved-queries/{world.owner_draft}").json()["name"] == "draft"
+    assert owner.get(f"/api/v1/charts/{world.owner_chart}").json()["name"] == "secret chart"
+    board = owner.get(f"/api/v1/dashboards/{world.owner_dashboard}").json()
+    assert (board["title"], len(board["layout"]["tiles"])) == ("secret board", 1)
     admin = world.callers["admin"]
     assert admin.get("/api/v1/connections/demo").status_code == 200
     assert {u["username"] for u in admin.get("/api/v1/users").json()} >= {
@@ -192,6 +241,6 @@ def test_history_holds_only_your_runs(world: World) -> None:
     for caller in ("admin", "other editor"):
         runs = world.callers[caller].get("/api/v1/history").json()["runs"]
         assert world.owner_run not in {r["id"] for r in runs}
-    assert [r["id"] for r in world.callers["owner"].get("/api/v1/history").json()["runs"]] == [
-        world.owner_run
-    ]
+    owned = world.callers["owner"].get("/api/v1/history").json()["runs"]
+    assert world.owner_run in [r["id"] for r in owned]
+    assert {r["surface"] for r in owned} == {"api", "chart"}  # the chart: its columns, once

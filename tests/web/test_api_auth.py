@@ -64,7 +64,7 @@ def test_admin_manages_users(client: Client, app_client: Callable[[], Client]) -
         "/api/v1/users", json={"username": "nora", "password": "nora-password", "role": "editor"}
     )
     assert created.status_code == 201
-    assert created.json()["permissions"] == ["run_sql", "use_connections"]
+    assert created.json()["permissions"] == ["edit_charts", "run_sql", "use_connections"]
     nora = app_client().login("nora", "nora-password")
     assert nora.get("/api/v1/auth/me").json()["user"]["role"] == "editor"
     duplicate = client.post("/api/v1/users", json={"username": "nora", "password": "nora-password"})

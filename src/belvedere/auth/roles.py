@@ -21,11 +21,14 @@ class Permission(StrEnum):
     MANAGE_CONNECTIONS = "manage_connections"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    EDIT_CHARTS = "edit_charts"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.EDITOR: frozenset({Permission.RUN_SQL, Permission.USE_CONNECTIONS}),
+    Role.EDITOR: frozenset(
+        {Permission.RUN_SQL, Permission.USE_CONNECTIONS, Permission.EDIT_CHARTS}
+    ),
     Role.VIEWER: frozenset({Permission.USE_CONNECTIONS}),
 }
 
@@ -35,6 +38,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.MANAGE_CONNECTIONS: "add, edit and remove connections",
     Permission.MANAGE_USERS: "manage user accounts",
     Permission.VIEW_AUDIT: "read the audit log",
+    Permission.EDIT_CHARTS: "build charts and dashboards",
 }
 
 

@@ -44,6 +44,11 @@ class QueryRequest:
     """A full export: the export row cap applies instead of the interactive one."""
     table: TableRef | None = None
     """Read this table directly instead of running ``sql`` (which must then be empty)."""
+    cache_ttl_seconds: float | None = None
+    """Reuse a result of the same query, for the same identity, at most this old; ``None``:
+    always run, and keep the result out of the cache."""
+    force: bool = False
+    """Run even if a cached result is fresh; the new result then serves later readers."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ class Surface(StrEnum):
     SQLLAB = "sqllab"
     API = "api"
     CLI = "cli"
+    CHART = "chart"
+    DASHBOARD = "dashboard"
 
 
 @dataclass(frozen=True)

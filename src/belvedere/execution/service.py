@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import threading
@@ -54,6 +56,8 @@ POLL_SECONDS = 0.25
 #: How long past its deadline a run may stay active before it is presumed abandoned.
 ABANDON_GRACE = timedelta(seconds=60)
 INTERNAL_ERROR = "Belvedere failed to run the query; the server log has details."
+#: How long past a run's deadline the backend's own timeouts fire.
+BACKSTOP_SECONDS = 1.0
 #: Niceness of embedded-engine threads, so the event loop wins the CPU when it needs it.
 EMBEDDED_NICENESS = 10
 
@@ -176,6 +180,14 @@ class ExecutionService:
     # -- submitting ----------------------------------------------------------------------
     async def submit(self, request: QueryRequest) -> QueryRun:
         """Record a run and start it; returns at once with the run ``queued``."""
+        run, _ = await self.submit_or_reuse(request)
+        return run
+
+    async def submit_or_reuse(self, request: QueryRequest) -> tuple[QueryRun, bool]:
+        """Like :meth:`submit`, but where the request allows a cached result, answer with the
+        run that holds it (``True``: reused). A reused run may be another user's: one who
+        queried as the same principal, so its rows are what this user would get. Read it
+        with :meth:`page`; never hand out its id."""
         connection = self._connections.peek(request.connection)
         if connection is None:
             connection = await self.io(self._connections.get, request.connection)
@@ -185,7 +197,15 @@ class ExecutionService:
             request.timeout_seconds or connection.timeout_seconds or self.limits.timeout_seconds
         )
         cap = self.limits.export_max_rows if request.export else self.limits.max_result_rows
+        max_rows = min(request.max_rows or cap, cap)
         now = utcnow()
+        key = None
+        if request.cache_ttl_seconds is not None:
+            key = _cache_key(request, principal, sql, max_rows)
+            if not request.force:
+                since = now - timedelta(seconds=request.cache_ttl_seconds)
+                if (hit := await self.io(self._cached, key, since)) is not None:
+                    return hit, True
         run = QueryRun(
             id=uuid.uuid4().hex,
             user_id=request.actor.user_id,
@@ -196,10 +216,11 @@ class ExecutionService:
             table_ref=request.table.stored() if request.table else None,
             principal=principal.name,
             status=RunStatus.QUEUED.value,
-            max_rows=min(request.max_rows or cap, cap),
+            max_rows=max_rows,
             truncated=False,
             submitted_at=now,
             deadline_at=now + timedelta(seconds=timeout),
+            cache_key=key,
         )
         await self.io(self._runs.add, run)
         control = RunControl(run, principal)
@@ -208,7 +229,11 @@ class ExecutionService:
         task = asyncio.create_task(self._supervise(run, request, control, timeout, pool))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return run
+        return run, False
+
+    def _cached(self, key: str, since: datetime) -> QueryRun | None:
+        run = self._runs.cached(key, since)
+        return run if run is not None and self.results.exists(run.id) else None
 
     async def _supervise(
         self,
@@ -297,7 +322,10 @@ class ExecutionService:
             user=run.actor,
             surface=run.surface,
             max_bytes_billed=warehouse.byte_cap(),
-            timeout_seconds=max((run.deadline_at - utcnow()).total_seconds(), 0.001),
+            # The backend's own timeouts are a backstop a little past the deadline, so that the
+            # supervisor ends the run first, as timed out, and cancels it in the warehouse.
+            timeout_seconds=max((run.deadline_at - utcnow()).total_seconds(), 0.0)
+            + BACKSTOP_SECONDS,
             stopped=lambda: control.stop_requested,
         )
         try:
@@ -471,6 +499,17 @@ def _prepare(
         table = request.table
         return warehouse.read_table(table.schema, table.name, run.max_rows + 1, context)
     return warehouse.query(run.sql, request.params, context)
+
+
+def _cache_key(request: QueryRequest, principal: Principal, sql: str, max_rows: int) -> str:
+    """Same connection, identity, statement, parameters and row cap: same answer."""
+    params = request.params
+    if params is not None and not isinstance(params, dict):
+        params = list(params)
+    table = request.table.stored() if request.table else None
+    parts = [request.connection, principal.key, sql, params, max_rows, table]
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _owns(actor: Actor, run: QueryRun) -> bool:

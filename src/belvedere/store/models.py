@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -137,7 +138,7 @@ class Connection(Base):
     kind: Mapped[str] = mapped_column(String(30))
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     sealed_secrets: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    timeout_seconds: Mapped[float | None] = mapped_column(nullable=True)
+    timeout_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -146,7 +147,10 @@ class QueryRun(Base):
     """One run of one query: its history record, whatever its outcome."""
 
     __tablename__ = "query_runs"
-    __table_args__ = (Index("ix_query_runs_user_submitted", "user_id", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_query_runs_user_submitted", "user_id", "submitted_at"),
+        Index("ix_query_runs_submitted", "submitted_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int | None] = mapped_column(
@@ -174,10 +178,60 @@ class QueryRun(Base):
     """The warehouse's own id of the job, if it has jobs (BigQuery)."""
     principal: Mapped[str | None] = mapped_column(String(300), nullable=True)
     """Who the warehouse saw run it: the shared identity, the user, or an impersonated account."""
+    cache_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """Same key, same answer: connection, principal, SQL, parameters and row cap, hashed."""
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Chart(Base):
+    """A saved chart: its spec (see :mod:`belvedere.charts.spec`) on a connection."""
+
+    __tablename__ = "charts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    connection_name: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source_columns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The source's columns when the chart was saved: where dashboard filters apply."""
+    cache_ttl_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Dashboard(Base):
+    """A grid of chart and markdown tiles, with filters; private to its owner until shared."""
+
+    __tablename__ = "dashboards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    layout: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    filters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    refresh_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DashboardShare(Base):
+    """A dashboard shared with one user or with everyone of a role, as viewer or editor."""
+
+    __tablename__ = "dashboard_shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dashboard_id: Mapped[int] = mapped_column(
+        ForeignKey("dashboards.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    role: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    access: Mapped[str] = mapped_column(String(20))
 
 
 class Meta(Base):

@@ -58,6 +58,21 @@ class Runs:
             )
             return bool(result.rowcount)
 
+    def cached(self, cache_key: str, since: datetime) -> QueryRun | None:
+        """The newest run with this cache key that succeeded after ``since``."""
+        query = (
+            select(QueryRun)
+            .where(
+                QueryRun.cache_key == cache_key,
+                QueryRun.status == RunStatus.SUCCEEDED.value,
+                QueryRun.finished_at >= since,
+            )
+            .order_by(QueryRun.finished_at.desc())
+            .limit(1)
+        )
+        with self._db.session() as s:
+            return s.scalars(query).first()
+
     def history(
         self,
         *,

@@ -15,7 +15,18 @@ from belvedere.audit.retention import expire_forever
 from belvedere.auth.cookies import SessionCookies
 from belvedere.runtime import refuse_monkey_patching
 from belvedere.services import Services
-from belvedere.web.api import audit, auth, catalog, connections, me, runs, saved_queries, users
+from belvedere.web.api import (
+    audit,
+    auth,
+    catalog,
+    charts,
+    connections,
+    dashboards,
+    me,
+    runs,
+    saved_queries,
+    users,
+)
 from belvedere.web.api.schemas import HealthOut
 from belvedere.web.deps import csrf_protect
 from belvedere.web.errors import install_error_handlers
@@ -68,7 +79,19 @@ def create_app(services: Services) -> FastAPI:
         """Liveness: answers without touching the database or a warehouse."""
         return HealthOut(status="ok", version=__version__)
 
-    for module in (runs, auth, catalog, connections, saved_queries, me, audit, users):
+    routers = (
+        runs,
+        auth,
+        catalog,
+        connections,
+        saved_queries,
+        charts,
+        dashboards,
+        me,
+        audit,
+        users,
+    )
+    for module in routers:
         app.include_router(module.router, prefix="/api/v1", dependencies=[Depends(csrf_protect)])
 
     app.include_router(pages.router)

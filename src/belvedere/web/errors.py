@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission
+from belvedere.charts.service import ChartInvalid
 from belvedere.connections.service import ConnectionInvalid, ConnectionNotFound
 from belvedere.execution.results import ResultMissing
 from belvedere.execution.service import InvalidRequest, RunNotFound
@@ -106,6 +107,7 @@ def install_error_handlers(app: FastAPI) -> None:
         InvalidRequest: (400, "invalid_request"),
         UserError: (400, "invalid_user"),
         IdentityError: (400, "identity_unavailable"),
+        ChartInvalid: (400, "invalid_chart"),
     }
     for exc_type, (status, code) in simple.items():
         app.add_exception_handler(exc_type, _simple_handler(status, code))

@@ -1,0 +1,267 @@
+"""Chart data: a spec becomes SQL for the connection's dialect, runs through the execution
+service as the viewer (deadline, cancel, caps, cache per identity), and comes back as rows
+with a Vega-Lite spec."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from belvedere.charts.spec import ChartSpec, Filter, SavedQuerySource, Source, TableSource
+from belvedere.charts.sql import (
+    chart_sql,
+    distinct_values_sql,
+    result_schema_sql,
+    saved_query_source,
+    source_expression,
+)
+from belvedere.charts.vega import vega_lite
+from belvedere.connections.service import ConnectionService
+from belvedere.execution.formats import table_rows, type_name
+from belvedere.execution.requests import QueryRequest
+from belvedere.execution.runs import Actor, RunStatus, Surface
+from belvedere.execution.service import ExecutionService
+from belvedere.store.models import QueryRun
+from belvedere.store.saved_queries import SavedQueries
+from belvedere.warehouses.registry import backend_class
+
+#: How long a source's column list is reused (a ``LIMIT 0`` query per identity).
+COLUMNS_TTL_SECONDS = 300.0
+#: Slack beyond a run's own deadline before a waiter gives up on it.
+WAIT_SLACK_SECONDS = 2.0
+#: Most values a dashboard filter offers.
+MAX_FILTER_VALUES = 1000
+
+
+#: Generated statements kept for reuse.
+MAX_STATEMENTS = 4096
+
+
+def _expression(dialect: str, source: Source, saved_sql: str | None) -> exp.Expression:
+    """The FROM expression of a table, or of a saved query's SQL (raises ``ValueError``)."""
+    if isinstance(source, TableSource):
+        return source_expression(dialect, schema=source.schema_, table=source.table)
+    assert saved_sql is not None
+    return saved_query_source(dialect, saved_sql)
+
+
+class ChartInvalid(ValueError):
+    """A chart that cannot be turned into a query (its message says why)."""
+
+
+class ChartFailed(Exception):
+    """The chart's query ended without a result (failed, timed out, cancelled)."""
+
+    def __init__(self, run: QueryRun) -> None:
+        super().__init__(run.error_message or run.status)
+        self.run = run
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """A chart's rows, how they were got, and how to draw them."""
+
+    columns: list[tuple[str, str]]
+    """(name, the warehouse's type name) of each column."""
+    arrow_types: list[tuple[str, str]]
+    """(name, Arrow's type name) of each column: what drawing needs."""
+    rows: list[list[Any]]
+    truncated: bool
+    sql: str
+    cached: bool
+    ran_at: datetime
+    elapsed_ms: int
+    vega_lite: dict[str, Any] | None
+    run_id: str
+    """The run holding the rows: maybe another user's with the same identity (a cache hit),
+    so for reading here, never to hand out."""
+
+    def drawing(self, spec: ChartSpec) -> dict[str, Any] | None:
+        """A Vega-Lite spec with the rows inline (for drawing on the server)."""
+        names = [name for name, _ in self.columns]
+        values = [dict(zip(names, row, strict=True)) for row in self.rows]
+        return vega_lite(spec, self.arrow_types, values=values)
+
+
+class ChartService:
+    """Turn chart specs into data, always through the execution service."""
+
+    def __init__(
+        self,
+        execution: ExecutionService,
+        connections: ConnectionService,
+        saved_queries: SavedQueries,
+    ) -> None:
+        self._execution = execution
+        self._connections = connections
+        self._saved = saved_queries
+        self._statements: dict[tuple[str, ...], str] = {}
+
+    async def dialect(self, connection: str) -> str:
+        """The SQL dialect of a connection's warehouse."""
+        view = await self._execution.io(self._connections.get, connection)
+        return backend_class(view.kind).quirks.dialect
+
+    async def _source_sql(self, connection: str, source: Source, owner_id: int) -> str | None:
+        """The SQL of a saved-query source as the chart's owner sees it (a viewer of a shared
+        dashboard reads the owner's saved query as part of the chart); ``None`` for a table."""
+        if isinstance(source, TableSource):
+            return None
+        assert isinstance(source, SavedQuerySource)
+        saved = await self._execution.io(self._saved.visible, source.saved_query_id, owner_id)
+        if saved is None:
+            raise ChartInvalid(f"Saved query {source.saved_query_id} no longer exists.")
+        if saved.connection_name != connection:
+            raise ChartInvalid(
+                f"Saved query {saved.name!r} is on connection {saved.connection_name!r}, "
+                f"not {connection!r}."
+            )
+        return saved.sql
+
+    async def _source(
+        self, connection: str, source: Source, owner_id: int
+    ) -> tuple[str, exp.Expression]:
+        """The dialect, and the FROM expression of a source."""
+        dialect = await self.dialect(connection)
+        saved_sql = await self._source_sql(connection, source, owner_id)
+        try:
+            return dialect, _expression(dialect, source, saved_sql)
+        except ValueError as exc:
+            raise ChartInvalid(str(exc)) from exc
+
+    async def statement(
+        self,
+        connection: str,
+        spec: ChartSpec,
+        owner_id: int,
+        extra_filters: Sequence[Filter] = (),
+    ) -> tuple[str, str]:
+        """The chart's SQL and its dialect ("View SQL"); generated once per spec, source and
+        filters (a dashboard asks for the same charts over and over)."""
+        dialect = await self.dialect(connection)
+        saved_sql = await self._source_sql(connection, spec.source, owner_id)
+        # repr, not JSON: it tells a date from the same text as a string.
+        key = (dialect, repr(spec), saved_sql or "", *(repr(f) for f in extra_filters))
+        sql = self._statements.get(key)
+        if sql is None:
+            try:
+                source = _expression(dialect, spec.source, saved_sql)
+                sql = chart_sql(spec, dialect, source, extra_filters)
+            except ValueError as exc:
+                raise ChartInvalid(str(exc)) from exc
+            if len(self._statements) >= MAX_STATEMENTS:
+                self._statements.clear()
+            self._statements[key] = sql
+        return sql, dialect
+
+    async def data(
+        self,
+        connection: str,
+        spec: ChartSpec,
+        *,
+        owner_id: int,
+        actor: Actor,
+        surface: Surface,
+        cache_ttl_seconds: float | None,
+        force: bool = False,
+        extra_filters: Sequence[Filter] = (),
+    ) -> ChartData:
+        """Run the chart as ``actor`` and return its rows (raises ``ChartFailed``)."""
+        started = time.perf_counter()
+        sql, _ = await self.statement(connection, spec, owner_id, extra_filters)
+        run, cached = await self._run(
+            connection, sql, actor, surface, spec.limit, cache_ttl_seconds, force
+        )
+        table = await self._execution.io(self._read, run)
+        columns = [(f.name, type_name(f)) for f in table.schema]
+        arrow_types = [(f.name, str(f.type)) for f in table.schema]
+        return ChartData(
+            columns=columns,
+            arrow_types=arrow_types,
+            rows=table_rows(table),
+            truncated=run.truncated,
+            sql=sql,
+            cached=cached,
+            ran_at=run.finished_at or run.submitted_at,
+            elapsed_ms=round((time.perf_counter() - started) * 1000),
+            vega_lite=vega_lite(spec, arrow_types),
+            run_id=run.id,
+        )
+
+    async def source_columns(
+        self, connection: str, source: Source, owner_id: int, actor: Actor, surface: Surface
+    ) -> list[tuple[str, str]]:
+        """The columns of a chart's source, from a ``LIMIT 0`` query as ``actor``."""
+        dialect, expression = await self._source(connection, source, owner_id)
+        sql = result_schema_sql(dialect, expression)
+        run, _ = await self._run(connection, sql, actor, surface, 1, COLUMNS_TTL_SECONDS, False)
+        schema = await self._execution.io(self._execution.results.schema, run.id)
+        return [(f.name, type_name(f)) for f in schema]
+
+    async def distinct_values(
+        self,
+        connection: str,
+        source: Source,
+        column: str,
+        *,
+        owner_id: int,
+        actor: Actor,
+        cache_ttl_seconds: float | None,
+    ) -> list[Any]:
+        """The values a dashboard filter offers for a column of a chart's source."""
+        dialect, expression = await self._source(connection, source, owner_id)
+        sql = distinct_values_sql(dialect, expression, column, MAX_FILTER_VALUES)
+        run, _ = await self._run(
+            connection,
+            sql,
+            actor,
+            Surface.DASHBOARD,
+            MAX_FILTER_VALUES,
+            cache_ttl_seconds,
+            False,
+        )
+        table = await self._execution.io(self._read, run)
+        return [row[0] for row in table_rows(table)]
+
+    async def _run(
+        self,
+        connection: str,
+        sql: str,
+        actor: Actor,
+        surface: Surface,
+        max_rows: int,
+        cache_ttl_seconds: float | None,
+        force: bool,
+    ) -> tuple[QueryRun, bool]:
+        """A succeeded run of ``sql`` (reused from the cache where allowed)."""
+        request = QueryRequest(
+            connection=connection,
+            sql=sql,
+            actor=actor,
+            surface=surface,
+            max_rows=max_rows,
+            cache_ttl_seconds=cache_ttl_seconds,
+            force=force,
+        )
+        run, cached = await self._execution.submit_or_reuse(request)
+        if not cached:
+            wait = (run.deadline_at - run.submitted_at).total_seconds() + WAIT_SLACK_SECONDS
+            run = await self._execution.wait(run.id, actor, wait)
+        if run.status != RunStatus.SUCCEEDED:
+            raise ChartFailed(run)
+        return run, cached
+
+    def _read(self, run: QueryRun) -> pa.Table:
+        """A run's whole (capped) result, decimals as floats so charts can scale them."""
+        table = self._execution.results.page(run.id, 0, run.max_rows).rows
+        for i, field in enumerate(table.schema):
+            if pa.types.is_decimal(field.type):
+                column = table.column(i).cast(pa.float64())
+                table = table.set_column(i, field.with_type(pa.float64()), column)
+        return table

@@ -1,0 +1,247 @@
+"""Request and response bodies of the chart and dashboard API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from belvedere.auth.roles import Role
+from belvedere.charts.service import ChartData
+from belvedere.charts.spec import ChartSpec, DashboardFilterValue, Source
+from belvedere.store.dashboards import Access
+from belvedere.store.models import Chart
+
+GRID_COLUMNS = 12
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+ConnectionName = Annotated[str, Field(min_length=1, max_length=100)]
+CacheTtl = Annotated[int, Field(ge=0, le=7 * 86400)]
+
+
+class ColumnOut(BaseModel):
+    name: str
+    type: str
+
+
+class ColumnsIn(BaseModel):
+    connection: ConnectionName
+    source: Source
+
+
+class ColumnsOut(BaseModel):
+    columns: list[ColumnOut]
+
+
+class ExploreIn(BaseModel):
+    connection: ConnectionName
+    spec: ChartSpec
+    force: bool = False
+
+
+class ChartSqlIn(BaseModel):
+    connection: ConnectionName
+    spec: ChartSpec
+
+
+class ChartSqlOut(BaseModel):
+    sql: str
+    dialect: str
+
+
+class ChartDataOut(BaseModel):
+    columns: list[ColumnOut]
+    rows: list[list[Any]]
+    row_count: int
+    truncated: bool = Field(description="More rows matched than the chart's limit.")
+    sql: str
+    cached: bool = Field(description="Served from the cache (same query, same identity).")
+    ran_at: datetime = Field(description="When the query behind these rows ended.")
+    elapsed_ms: int
+    vega_lite: dict[str, Any] | None = Field(
+        description="Vega-Lite spec drawing the rows (dataset `rows`); null for tables."
+    )
+    dimensions: list[str] = Field(description="Result columns that group (time first).")
+    metrics: list[str] = Field(description="Result columns that aggregate.")
+
+    @classmethod
+    def of(cls, data: ChartData, spec: ChartSpec) -> ChartDataOut:
+        time = [spec.time.column] if spec.time else []
+        return cls(
+            dimensions=[*time, *spec.dimensions],
+            metrics=[m.name for m in spec.metrics],
+            columns=[ColumnOut(name=n, type=t) for n, t in data.columns],
+            rows=data.rows,
+            row_count=len(data.rows),
+            truncated=data.truncated,
+            sql=data.sql,
+            cached=data.cached,
+            ran_at=data.ran_at,
+            elapsed_ms=data.elapsed_ms,
+            vega_lite=data.vega_lite,
+        )
+
+
+class ChartIn(BaseModel):
+    name: Title
+    connection: ConnectionName
+    spec: ChartSpec
+    cache_ttl_seconds: CacheTtl | None = None
+
+
+class ChartPatch(BaseModel):
+    name: Title | None = None
+    connection: ConnectionName | None = None
+    spec: ChartSpec | None = None
+    cache_ttl_seconds: CacheTtl | None = None
+
+
+class ChartOut(BaseModel):
+    id: int
+    name: str
+    connection: str
+    spec: dict[str, Any]
+    cache_ttl_seconds: int | None
+    owner: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, chart: Chart, owner: str) -> ChartOut:
+        return cls(
+            id=chart.id,
+            name=chart.name,
+            connection=chart.connection_name,
+            spec=chart.spec,
+            cache_ttl_seconds=chart.cache_ttl_seconds,
+            owner=owner,
+            created_at=chart.created_at,
+            updated_at=chart.updated_at,
+        )
+
+
+class ChartsOut(BaseModel):
+    charts: list[ChartOut]
+
+
+# -- dashboards ------------------------------------------------------------------------------
+
+
+class Tile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: Literal["chart", "markdown"]
+    chart_id: int | None = None
+    markdown: Annotated[str, Field(max_length=20_000)] | None = None
+    x: Annotated[int, Field(ge=0, lt=GRID_COLUMNS)]
+    y: Annotated[int, Field(ge=0, le=10_000)]
+    w: Annotated[int, Field(ge=1, le=GRID_COLUMNS)]
+    h: Annotated[int, Field(ge=1, le=40)]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Tile:
+        if self.x + self.w > GRID_COLUMNS:
+            raise ValueError(f"tile {self.id!r} is wider than the {GRID_COLUMNS}-column grid")
+        if self.kind == "chart" and self.chart_id is None:
+            raise ValueError(f"chart tile {self.id!r} needs a chart_id")
+        if self.kind == "markdown" and self.markdown is None:
+            raise ValueError(f"markdown tile {self.id!r} needs its markdown")
+        return self
+
+
+class Layout(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tiles: Annotated[list[Tile], Field(max_length=100)] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> Layout:
+        ids = [t.id for t in self.tiles]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two tiles have the same id")
+        return self
+
+    def chart_ids(self) -> list[int]:
+        return [t.chart_id for t in self.tiles if t.chart_id is not None]
+
+
+class DashboardFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    column: Annotated[str, Field(min_length=1, max_length=300)]
+    kind: Literal["values", "date_range"]
+    label: Annotated[str, Field(max_length=200)] = ""
+
+
+class ShareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: Annotated[str, Field(min_length=1, max_length=150)] | None = None
+    role: Role | None = None
+    access: Literal["viewer", "editor"]
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ShareIn:
+        if (self.user is None) == (self.role is None):
+            raise ValueError("share with either a user or a role")
+        return self
+
+
+class SharesIn(BaseModel):
+    shares: Annotated[list[ShareIn], Field(max_length=500)]
+
+
+class DashboardIn(BaseModel):
+    title: Title
+
+
+class DashboardPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    layout: Layout | None = None
+    filters: Annotated[list[DashboardFilter], Field(max_length=20)] | None = None
+    refresh_seconds: Annotated[int, Field(ge=10, le=86400)] | None = None
+
+
+class DashboardChartOut(BaseModel):
+    id: int
+    name: str
+    type: str
+    connection: str
+
+
+class DashboardOut(BaseModel):
+    id: int
+    title: str
+    owner: str
+    access: Access
+    layout: Layout
+    filters: list[DashboardFilter]
+    refresh_seconds: int | None
+    charts: dict[str, DashboardChartOut]
+    shares: list[ShareIn]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DashboardSummaryOut(BaseModel):
+    id: int
+    title: str
+    owner: str
+    access: Access
+    updated_at: datetime
+
+
+class DashboardsOut(BaseModel):
+    dashboards: list[DashboardSummaryOut]
+
+
+class DashboardDataIn(BaseModel):
+    filters: Annotated[list[DashboardFilterValue], Field(max_length=20)] = []
+    force: bool = False
+
+
+class FilterValuesOut(BaseModel):
+    values: list[Any]

@@ -1,0 +1,271 @@
+"""Dashboards: a grid of charts and markdown, filters, sharing, and each chart's data as the
+viewer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from belvedere.auth.roles import Permission
+from belvedere.charts.service import ChartFailed
+from belvedere.charts.spec import DashboardFilterValue, Filter
+from belvedere.execution.runs import Surface
+from belvedere.services import Services
+from belvedere.store.dashboards import Access, Share
+from belvedere.store.models import Chart, Dashboard, User
+from belvedere.web.api.chart_schemas import (
+    ChartDataOut,
+    DashboardChartOut,
+    DashboardDataIn,
+    DashboardFilter,
+    DashboardIn,
+    DashboardOut,
+    DashboardPatch,
+    DashboardsOut,
+    DashboardSummaryOut,
+    FilterValuesOut,
+    Layout,
+    ShareIn,
+    SharesIn,
+)
+from belvedere.web.api.charts import cache_ttl, chart_data_out, chart_failure, stored_spec
+from belvedere.web.api.schemas import ErrorOut
+from belvedere.web.deps import CurrentUser, ServicesDep, actor, require
+from belvedere.web.errors import ApiError
+
+router = APIRouter(
+    prefix="/dashboards",
+    tags=["dashboards"],
+    responses={400: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+)
+Builder = Annotated[User, Depends(require(Permission.EDIT_CHARTS))]
+
+
+def _not_found(dashboard_id: int) -> ApiError:
+    return ApiError(404, "dashboard_not_found", f"No dashboard {dashboard_id}.")
+
+
+def _visible(services: Services, dashboard_id: int, user: User) -> tuple[Dashboard, Access]:
+    found = services.dashboards.visible(dashboard_id, user)
+    if found is None:
+        raise _not_found(dashboard_id)
+    return found
+
+
+def _editable(services: Services, dashboard_id: int, user: User) -> Dashboard:
+    dashboard, access = _visible(services, dashboard_id, user)
+    if not access.can_edit:
+        raise ApiError(403, "not_editor", "You may view this dashboard, not change it.")
+    return dashboard
+
+
+def _layout(dashboard: Dashboard) -> Layout:
+    """A stored layout (one written by an older version that no longer parses shows empty
+    rather than failing the page; it is kept as it is until the next save)."""
+    try:
+        return Layout.model_validate(dashboard.layout or {})
+    except ValidationError:
+        return Layout()
+
+
+def _filters(dashboard: Dashboard) -> list[DashboardFilter]:
+    filters = []
+    for raw in dashboard.filters or []:
+        try:
+            filters.append(DashboardFilter.model_validate(raw))
+        except ValidationError:
+            continue
+    return filters
+
+
+def _out(services: Services, dashboard: Dashboard, access: Access) -> DashboardOut:
+    layout = _layout(dashboard)
+    charts = services.charts.many(layout.chart_ids())
+    names = {u.id: u.username for u in services.users.list()}
+    shares = []
+    if access is Access.OWNER:
+        shares = [
+            ShareIn(user=names.get(s.user_id) if s.user_id else None, role=s.role, access=s.access)
+            for s in services.dashboards.shares(dashboard.id)
+            if s.role is not None or s.user_id in names
+        ]
+    return DashboardOut(
+        id=dashboard.id,
+        title=dashboard.title,
+        owner=names.get(dashboard.owner_id, "?"),
+        access=access,
+        layout=layout,
+        filters=_filters(dashboard),
+        refresh_seconds=dashboard.refresh_seconds,
+        charts={
+            str(c.id): DashboardChartOut(
+                id=c.id, name=c.name, type=str(c.spec.get("type", "")), connection=c.connection_name
+            )
+            for c in charts.values()
+        },
+        shares=shares,
+        created_at=dashboard.created_at,
+        updated_at=dashboard.updated_at,
+    )
+
+
+@router.get("", response_model=DashboardsOut)
+def list_dashboards(user: CurrentUser, services: ServicesDep) -> DashboardsOut:
+    """Dashboards you own or that are shared with you (or your role)."""
+    names = {u.id: u.username for u in services.users.list()}
+    return DashboardsOut(
+        dashboards=[
+            DashboardSummaryOut(
+                id=d.id,
+                title=d.title,
+                owner=names.get(d.owner_id, "?"),
+                access=access,
+                updated_at=d.updated_at,
+            )
+            for d, access in services.dashboards.list_visible(user)
+        ]
+    )
+
+
+@router.post("", response_model=DashboardOut, status_code=201)
+def create_dashboard(body: DashboardIn, user: Builder, services: ServicesDep) -> DashboardOut:
+    """A new, empty dashboard, private to you until you share it."""
+    dashboard = services.dashboards.create(user.id, body.title)
+    return _out(services, dashboard, Access.OWNER)
+
+
+@router.get("/{dashboard_id}", response_model=DashboardOut)
+def get_dashboard(dashboard_id: int, user: CurrentUser, services: ServicesDep) -> DashboardOut:
+    """A dashboard you own or that is shared with you."""
+    dashboard, access = _visible(services, dashboard_id, user)
+    return _out(services, dashboard, access)
+
+
+@router.patch("/{dashboard_id}", response_model=DashboardOut)
+def change_dashboard(
+    dashboard_id: int, body: DashboardPatch, user: CurrentUser, services: ServicesDep
+) -> DashboardOut:
+    """Change a dashboard you own or may edit. A chart tile may show one of your own charts,
+    or a chart the dashboard already shows."""
+    dashboard = _editable(services, dashboard_id, user)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    if body.layout is not None:
+        already = set(_layout(dashboard).chart_ids())
+        for chart_id in body.layout.chart_ids():
+            if chart_id not in already and services.charts.owned(chart_id, user.id) is None:
+                raise ApiError(404, "chart_not_found", f"No chart {chart_id} of yours to add.")
+    if "refresh_seconds" in changes and body.refresh_seconds is None:
+        changes["refresh_seconds"] = None
+    updated = services.dashboards.update(dashboard_id, changes)
+    if updated is None:
+        raise _not_found(dashboard_id)
+    access = Access.OWNER if updated.owner_id == user.id else Access.EDITOR
+    return _out(services, updated, access)
+
+
+@router.delete("/{dashboard_id}", status_code=204)
+def delete_dashboard(dashboard_id: int, user: CurrentUser, services: ServicesDep) -> Response:
+    """Delete your dashboard (its charts stay)."""
+    dashboard, access = _visible(services, dashboard_id, user)
+    if access is not Access.OWNER:
+        raise ApiError(403, "not_owner", "Only its owner can delete a dashboard.")
+    services.dashboards.delete(dashboard.id)
+    return Response(status_code=204)
+
+
+@router.put("/{dashboard_id}/shares", response_model=DashboardOut)
+def share_dashboard(
+    dashboard_id: int, body: SharesIn, user: CurrentUser, services: ServicesDep
+) -> DashboardOut:
+    """Share your dashboard with users or roles, as viewers or editors (replaces the list).
+    Each viewer's charts run as that viewer, under their own permissions."""
+    dashboard, access = _visible(services, dashboard_id, user)
+    if access is not Access.OWNER:
+        raise ApiError(403, "not_owner", "Only its owner can share a dashboard.")
+    shares = []
+    for share in body.shares:
+        target = None
+        if share.user is not None:
+            target = services.users.by_username(share.user)
+            if target is None:
+                raise ApiError(400, "unknown_user", f"No user {share.user!r}.")
+        shares.append(
+            Share(Access(share.access), target.id if target else None, share.role or None)
+        )
+    services.dashboards.set_shares(dashboard.id, shares)
+    return _out(services, dashboard, access)
+
+
+def _chart_on(services: Services, dashboard_id: int, chart_id: int, user: User) -> Chart:
+    """A chart shown on a dashboard the user may see; 404 for anything else."""
+    dashboard, _ = _visible(services, dashboard_id, user)
+    chart = None
+    if chart_id in _layout(dashboard).chart_ids():
+        chart = services.charts.get(chart_id)
+    if chart is None:
+        raise ApiError(404, "chart_not_found", f"No chart {chart_id} on dashboard {dashboard_id}.")
+    return chart
+
+
+def applicable(chart: Chart, values: list[DashboardFilterValue]) -> list[Filter]:
+    """The dashboard filters that apply to a chart: those on a column its source has."""
+    columns = set(chart.source_columns or ())
+    return [f for value in values if value.column in columns for f in value.as_filters()]
+
+
+@router.post("/{dashboard_id}/charts/{chart_id}/data", response_model=ChartDataOut)
+async def dashboard_chart_data(
+    dashboard_id: int,
+    chart_id: int,
+    body: DashboardDataIn,
+    user: CurrentUser,
+    services: ServicesDep,
+) -> ChartDataOut:
+    """One chart of a dashboard, run as you with the dashboard's filter values (those on a
+    column the chart's source has); `force` bypasses the cache."""
+    chart = await services.execution.io(_chart_on, services, dashboard_id, chart_id, user)
+    spec = stored_spec(chart)
+    return await chart_data_out(
+        services,
+        user,
+        chart.connection_name,
+        spec,
+        chart.owner_id,
+        chart,
+        body.force,
+        Surface.DASHBOARD,
+        extra_filters=applicable(chart, body.filters),
+    )
+
+
+@router.get("/{dashboard_id}/filter-values", response_model=FilterValuesOut)
+async def filter_values(
+    dashboard_id: int,
+    user: CurrentUser,
+    services: ServicesDep,
+    column: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
+) -> FilterValuesOut:
+    """The values of a column for a dashboard filter, from the first chart whose source has
+    it, queried as you."""
+    dashboard, _ = await run_in_threadpool(_visible, services, dashboard_id, user)
+    if column is None:
+        raise ApiError(400, "invalid_request", "Name the column: ?column=NAME.")
+    charts = await run_in_threadpool(services.charts.many, _layout(dashboard).chart_ids())
+    chart = next((c for c in charts.values() if column in (c.source_columns or ())), None)
+    if chart is None:
+        raise ApiError(400, "unknown_column", f"No chart of this dashboard has column {column!r}.")
+    try:
+        values = await services.chart_data.distinct_values(
+            chart.connection_name,
+            stored_spec(chart).source,
+            column,
+            owner_id=chart.owner_id,
+            actor=actor(user),
+            cache_ttl_seconds=cache_ttl(services, chart),
+        )
+    except ChartFailed as exc:
+        raise chart_failure(exc) from None
+    return FilterValuesOut(values=values)
