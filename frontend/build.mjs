@@ -1,5 +1,7 @@
 // Bundles the browser code with esbuild into the Python package's static folder, and copies
 // Swagger UI (from the npm registry, never committed) next to it for the API docs page.
+// The bundle is an ES module split in chunks: pages import their heavy code (Vega for charts,
+// gridstack for dashboards) lazily, so that only the pages that draw charts download it.
 import { build } from "esbuild";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -16,9 +18,11 @@ await build({
   bundle: true,
   minify: true,
   sourcemap: true,
-  format: "iife",
+  format: "esm",
+  splitting: true,
   target: ["es2020"],
   outdir: out,
+  chunkNames: "chunks/[name]-[hash]",
   logLevel: "warning",
 });
 

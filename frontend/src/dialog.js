@@ -21,9 +21,19 @@ export function field(label, control, help = null) {
  * value, primary, danger, testid}: the first one answers Enter. onSubmit(values, how) runs
  * when the form is sent, with the form's values and the `value` of the button that sent it; it
  * may throw (or reject) to show an error and keep the dialog open, or resolve to `false` to keep
- * it open without one. Returns {dialog, form, fail(message), close()}.
+ * it open without one. `cancel` is the label of the button that closes it. Returns {dialog, form,
+ * fail(message), close()}.
  */
-export function openDialog({ title, id = null, body = [], actions = [], onSubmit, wide = false }) {
+export function openDialog({
+  title,
+  id = null,
+  body = [],
+  actions = [],
+  onSubmit,
+  wide = false,
+  cancel = "Cancel",
+  testid = null,
+}) {
   fields += 1;
   const titleId = `dialog-title-${fields}`;
   const error = h("p", { class: "error-message form-error", role: "alert", hidden: true });
@@ -52,10 +62,14 @@ export function openDialog({ title, id = null, body = [], actions = [], onSubmit
       "div",
       { class: "actions reversed" },
       buttons,
-      h("button", { type: "button", onclick: () => close() }, "Cancel"),
+      h("button", { type: "button", onclick: () => close(), "data-testid": "dialog-cancel" }, cancel),
     ),
   );
-  const dialog = h("dialog", { id, class: `dialog${wide ? " wide" : ""}`, "aria-labelledby": titleId }, form);
+  const dialog = h(
+    "dialog",
+    { id, class: `dialog${wide ? " wide" : ""}`, "aria-labelledby": titleId, "data-testid": testid },
+    form,
+  );
 
   function fail(message) {
     error.textContent = message;

@@ -4,7 +4,9 @@ import { h, replace } from "./dom.js";
 
 export function init() {
   for (const link of document.querySelectorAll(".topbar nav a")) {
-    if (link.getAttribute("href") === location.pathname) link.setAttribute("aria-current", "page");
+    const href = link.getAttribute("href");
+    if (href === location.pathname || (href !== "/" && location.pathname.startsWith(`${href}/`)))
+      link.setAttribute("aria-current", "page");
   }
   const button = document.getElementById("sign-out");
   button?.addEventListener("click", async () => {

@@ -1,4 +1,4 @@
-"""Pages: sign-in, SQL Lab, connections, API docs."""
+"""Pages: sign-in, SQL Lab, charts, dashboards, connections, API docs."""
 
 from __future__ import annotations
 
@@ -116,6 +116,43 @@ def sqllab(request: Request, user: CurrentUser) -> Response:
     if not can(user.role, Permission.RUN_SQL):
         return _forbidden(request, user, Permission.RUN_SQL)
     return render(request, "sqllab.html", user, {"name": "sqllab"})
+
+
+@router.get("/charts", response_class=HTMLResponse)
+def charts_page(request: Request, user: CurrentUser) -> Response:
+    if not can(user.role, Permission.EDIT_CHARTS):
+        return _forbidden(request, user, Permission.EDIT_CHARTS)
+    return render(request, "charts.html", user, {"name": "charts"})
+
+
+@router.get("/charts/new", response_class=HTMLResponse)
+def new_chart_page(request: Request, user: CurrentUser) -> Response:
+    if not can(user.role, Permission.EDIT_CHARTS):
+        return _forbidden(request, user, Permission.EDIT_CHARTS)
+    return render(request, "explore.html", user, {"name": "explore", "chart_id": None})
+
+
+@router.get("/charts/{chart_id}", response_class=HTMLResponse)
+def chart_page(request: Request, user: CurrentUser, chart_id: int) -> Response:
+    if not can(user.role, Permission.EDIT_CHARTS):
+        return _forbidden(request, user, Permission.EDIT_CHARTS)
+    return render(request, "explore.html", user, {"name": "explore", "chart_id": chart_id})
+
+
+@router.get("/dashboards", response_class=HTMLResponse)
+def dashboards_page(request: Request, user: CurrentUser) -> Response:
+    create = can(user.role, Permission.EDIT_CHARTS)
+    return render(request, "dashboards.html", user, {"name": "dashboards", "create": create})
+
+
+@router.get("/dashboards/{dashboard_id}", response_class=HTMLResponse)
+def dashboard_page(request: Request, user: CurrentUser, dashboard_id: int) -> Response:
+    page = {
+        "name": "dashboard",
+        "dashboard_id": dashboard_id,
+        "edit_charts": can(user.role, Permission.EDIT_CHARTS),
+    }
+    return render(request, "dashboard.html", user, page)
 
 
 @router.get("/connections", response_class=HTMLResponse)
