@@ -17,6 +17,7 @@ from bench import (
     bq_schema_load,
     bq_table_export,
     csv_export,
+    dashboard_load,
     health_under_load,
 )
 from bench.support import Report
@@ -28,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[], Report]] = {
     bq_table_export.NAME: bq_table_export.run,
     bq_schema_load.NAME: bq_schema_load.run,
     bq_concurrency.NAME: bq_concurrency.run,
+    dashboard_load.NAME: dashboard_load.run,
 }
 
 
