@@ -1,5 +1,6 @@
 // How the chart pages show a failed request: a few words by HTTP status, then the server's
 // message (a bad spec, a warehouse error, a timeout).
+import { authorizationPrompt, needsAuthorization } from "./authorize.js";
 import { h } from "./dom.js";
 
 /** What went wrong, in a few words, by HTTP status. */
@@ -13,8 +14,16 @@ export function failureTitle(error) {
   return "Could not run the chart";
 }
 
-/** An error box: a title and the server's message. */
+/**
+ * An error box: a title and the server's message; when the connection queries as each user
+ * and this one has not authorized it yet, the button to do so (and come back to this page).
+ */
 export function errorBox(error, title = failureTitle(error)) {
+  if (needsAuthorization(error)) {
+    // Not the answer's own authorize_url: that one leads back to SQL Lab, not to this page.
+    const connection = error.body?.error?.connection || "";
+    return authorizationPrompt({ connection }, { connection });
+  }
   return h(
     "div",
     { class: "error-box" },
