@@ -8,6 +8,7 @@ what was recorded so far, so that start-up and warm-up stay out of the figures.
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import os
 import pstats
@@ -58,7 +59,8 @@ def run(out: str, argv: list[str]) -> None:
             profiles = list(_profiles)
         stats = pstats.Stats(profiles[0])
         for profile in profiles[1:]:
-            stats.add(profile)
+            with contextlib.suppress(TypeError):  # a thread that recorded nothing since reset
+                stats.add(profile)
         stats.dump_stats(out)
 
 
