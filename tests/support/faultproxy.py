@@ -39,6 +39,7 @@ import h11
 import httpx
 
 from tests.support.ports import free_port
+from tests.support.recorded import Recorded
 
 T = TypeVar("T")
 CHUNK = 64 * 1024
@@ -236,7 +237,7 @@ class HttpProxy:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self._lock = threading.Condition()
-        self._requests: list[RecordedRequest] = []
+        self._requests: Recorded[RecordedRequest] = Recorded(self._lock, "request")
         self._rules: list[_Rule] = []
         self.errors: list[Exception] = []
         """Unexpected errors while handling a connection (e.g. a predicate that raised)."""
@@ -257,8 +258,7 @@ class HttpProxy:
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received since the last :meth:`clear`, oldest first."""
-        with self._lock:
-            return [replace(r) for r in self._requests]
+        return self._requests.copies()
 
     def jobs_inserted(self) -> list[dict[str, Any]]:
         """The bodies of jobs.insert calls."""
@@ -274,21 +274,11 @@ class HttpProxy:
 
     def wait_for(self, predicate: Predicate, timeout: float = 10.0) -> RecordedRequest:
         """Wait until a request matching ``predicate`` has arrived; returns the first."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                for request in self._requests:
-                    if predicate(request):
-                        return replace(request)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"no matching request within {timeout} s")
-                self._lock.wait(left)
+        return self._requests.wait_for(predicate, timeout)
 
     def clear(self) -> None:
         """Forget the recorded requests."""
-        with self._lock:
-            self._requests.clear()
+        self._requests.clear()
 
     # faults
 
@@ -442,9 +432,7 @@ class HttpProxy:
             body=parsed,
             time=time.monotonic(),
         )
-        with self._lock:
-            self._requests.append(record)
-            self._lock.notify_all()
+        self._requests.add(record)
         return record
 
     def _set_status(self, record: RecordedRequest, code: int) -> None:
@@ -590,7 +578,7 @@ class TcpProxy:
         own = free_port()
         self.target = f"127.0.0.1:{own}"
         self._lock = threading.Condition()
-        self._records: list[TcpConnection] = []
+        self._records: Recorded[TcpConnection] = Recorded(self._lock, "connection")
         self._pipes: dict[int, _Pipe] = {}
         self.errors: list[Exception] = []
         """Unexpected errors while handling a connection."""
@@ -607,28 +595,17 @@ class TcpProxy:
     @property
     def connections(self) -> list[TcpConnection]:
         """Every connection accepted since the last :meth:`clear`, oldest first."""
-        with self._lock:
-            return [replace(r) for r in self._records]
+        return self._records.copies()
 
     def wait_for(
         self, predicate: Callable[[TcpConnection], bool], timeout: float = 10.0
     ) -> TcpConnection:
         """Wait until a connection matches ``predicate``; returns the first that does."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                for record in self._records:
-                    if predicate(record):
-                        return replace(record)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"no matching connection within {timeout} s")
-                self._lock.wait(left)
+        return self._records.wait_for(predicate, timeout)
 
     def clear(self) -> None:
         """Forget the recorded connections (open ones keep running)."""
-        with self._lock:
-            self._records.clear()
+        self._records.clear()
 
     # faults
 
@@ -686,9 +663,7 @@ class TcpProxy:
         self._tasks.add(task)
         record = TcpConnection(id=next(self._ids), opened=time.monotonic())
         pipe = _Pipe(record, writer, asyncio.Event())
-        with self._lock:
-            self._records.append(record)
-            self._lock.notify_all()
+        self._records.add(record)
         self._pipes[record.id] = pipe
         upstream: asyncio.StreamWriter | None = None
         try:

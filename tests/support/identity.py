@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -45,6 +45,7 @@ from tests.support.google import (
     MISSING_CREDENTIALS,
     GoogleService,
 )
+from tests.support.recorded import Recorded
 
 if TYPE_CHECKING:
     from google.cloud import bigquery
@@ -199,7 +200,7 @@ class GrpcIdentityProxy:
         self.upstream = upstream
         self._google = google
         self._lock = threading.Condition()
-        self._calls: list[GrpcCall] = []
+        self._calls: Recorded[GrpcCall] = Recorded(self._lock, "call")
         self.errors: list[Exception] = []
         """Unexpected errors inside the proxy."""
         self._channel = grpc.insecure_channel(upstream, options=_CHANNEL_OPTIONS)
@@ -218,8 +219,7 @@ class GrpcIdentityProxy:
     @property
     def calls(self) -> list[GrpcCall]:
         """Every call received since the last :meth:`clear`, oldest first."""
-        with self._lock:
-            return [replace(c) for c in self._calls]
+        return self._calls.copies()
 
     def callers(self) -> list[str | None]:
         """The caller each call was forwarded as, in order (``None``: refused)."""
@@ -227,21 +227,11 @@ class GrpcIdentityProxy:
 
     def wait_for(self, predicate: Callable[[GrpcCall], bool], timeout: float = 10.0) -> GrpcCall:
         """Wait until a call matches ``predicate``; returns the first that does."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                for call in self._calls:
-                    if predicate(call):
-                        return replace(call)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"no matching call within {timeout} s")
-                self._lock.wait(left)
+        return self._calls.wait_for(predicate, timeout)
 
     def clear(self) -> None:
         """Forget the recorded calls."""
-        with self._lock:
-            self._calls.clear()
+        self._calls.clear()
 
     def reset(self) -> None:
         """Nothing to undo (it has no faults; put a ``TcpProxy`` in front for those)."""
@@ -253,9 +243,7 @@ class GrpcIdentityProxy:
         authorization = next((v for k, v in metadata if k == "authorization"), None)
         verdict = judge(self._google, authorization if isinstance(authorization, str) else None)
         call = GrpcCall(method, verdict.principal, verdict.groups, verdict.token, time.monotonic())
-        with self._lock:
-            self._calls.append(call)
-            self._lock.notify_all()
+        self._calls.add(call)
         if verdict.principal is None:
             if verdict.refusal == "scope":
                 raise _Abort(call, grpc.StatusCode.PERMISSION_DENIED, INSUFFICIENT_SCOPES)
