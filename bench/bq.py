@@ -23,8 +23,6 @@ from tests.support.bqemulator import OVERRIDE_ENV, PROJECT, Emulator, running_em
 from bench.support import cpu_seconds, expect, rss
 
 CONNECTION = "bq"
-TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
-WAIT_MS = 30_000  # the most the API waits per request
 
 
 @contextmanager
@@ -76,15 +74,6 @@ def add_connection(
     body = {"name": name, "kind": "bigquery", "options": connection_options(rest_url, grpc_target)}
     response = client.post("/api/v1/connections", json=body)
     expect(response.status_code == 201, f"adding connection {name} failed: {response.text}")
-
-
-def finish(client: httpx.Client, run: dict[str, Any]) -> dict[str, Any]:
-    """The run once it has ended (polling with the API's longest wait)."""
-    while run["status"] not in TERMINAL:
-        response = client.get(f"/api/v1/runs/{run['id']}", params={"wait_ms": WAIT_MS})
-        response.raise_for_status()
-        run = response.json()
-    return run
 
 
 class CpuMeter:

@@ -37,19 +37,19 @@ from tests.support.faultproxy import HttpProxy, kind_is
 
 from bench.bq import (
     CONNECTION,
-    TERMINAL,
-    WAIT_MS,
     CpuMeter,
     add_connection,
     emulator,
     emulator_pid,
-    finish,
 )
 from bench.support import (
     CSRF_HEADER,
+    TERMINAL,
+    WAIT_MS,
     Report,
     Server,
     expect,
+    finish,
     median,
     ms,
     percentile,

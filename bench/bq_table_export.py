@@ -24,13 +24,15 @@ import pyarrow.csv as pacsv
 from tests.support.bqemulator import Emulator, restart, seed
 from tests.support.bqseed import BIG_ROWS, EVENTS_ROWS, SHOP
 
-from bench.bq import CONNECTION, WAIT_MS, add_connection, emulator, emulator_rss, finish
+from bench.bq import CONNECTION, add_connection, emulator, emulator_rss
 from bench.support import (
-    CHUNK_BYTES,
+    WAIT_MS,
     Phase,
     Report,
     count_lines,
+    download_csv,
     expect,
+    finish,
     median,
     mib,
     profile_from_here,
@@ -78,14 +80,6 @@ def _run_export(client: httpx.Client, table: str, rows: int) -> str:
     return str(run["id"])
 
 
-def _download(client: httpx.Client, run_id: str, out: Path) -> None:
-    url = f"/api/v1/runs/{run_id}/export"
-    with client.stream("GET", url, params={"format": "csv"}) as response, out.open("wb") as f:
-        response.raise_for_status()
-        for chunk in response.iter_raw(CHUNK_BYTES):
-            f.write(chunk)
-
-
 def run() -> Report:
     read: list[float] = []
     write: list[float] = []
@@ -103,7 +97,7 @@ def run() -> Report:
             add_connection(client, emu.rest_url, emu.grpc_target)
             ours, theirs = Path(tmp) / "belvedere.csv", Path(tmp) / "sdk.csv"
             _sdk_export(emu, WARMUP_TABLE, theirs)
-            _download(client, _run_export(client, WARMUP_TABLE, EVENTS_ROWS), ours)
+            download_csv(client, _run_export(client, WARMUP_TABLE, EVENTS_ROWS), ours)
             profile_from_here(server)
             for round_ in range(ROUNDS):
                 if round_ and emulator_sizes[-1] > EMULATOR_RESTART_BYTES:
@@ -117,7 +111,7 @@ def run() -> Report:
                 with Phase(server) as query:
                     run_id = _run_export(client, TABLE, ROWS)
                 with Phase(server) as download:
-                    _download(client, run_id, ours)
+                    download_csv(client, run_id, ours)
                 runs.append(query)
                 downloads.append(download)
                 emulator_sizes.append(emulator_rss(emu))

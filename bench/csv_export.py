@@ -18,11 +18,12 @@ import duckdb
 import httpx
 
 from bench.support import (
-    CHUNK_BYTES,
     Phase,
     Report,
     count_lines,
+    download_csv,
     expect,
+    finish,
     median,
     mib,
     profile_from_here,
@@ -39,7 +40,6 @@ SQL = "SELECT * FROM sales UNION ALL SELECT * FROM sales WHERE order_line_id <= 
 ROUNDS = 3
 TARGET_RATIO = 0.5
 TARGET_PEAK_BYTES = 500 * 2**20
-TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 
 
 def _duckdb_copy(demo: Path, out: Path) -> float:
@@ -54,22 +54,11 @@ def _duckdb_copy(demo: Path, out: Path) -> float:
 
 def _run_export(client: httpx.Client) -> str:
     run = submit(client, SQL, wait_ms=30_000, export=True)
-    while run["status"] not in TERMINAL:
-        response = client.get(f"/api/v1/runs/{run['id']}", params={"wait_ms": 30_000})
-        response.raise_for_status()
-        run = response.json()
+    run = finish(client, run)
     expect(run["status"] == "succeeded", f"export run did not succeed: {run}")
     expect(run["row_count"] == ROWS, f"expected {ROWS:,} rows, the run has {run['row_count']}")
     expect(not run["truncated"], "the export run was truncated")
     return str(run["id"])
-
-
-def _download(client: httpx.Client, run_id: str, out: Path) -> None:
-    url = f"/api/v1/runs/{run_id}/export"
-    with client.stream("GET", url, params={"format": "csv"}) as response, out.open("wb") as f:
-        response.raise_for_status()
-        for chunk in response.iter_raw(CHUNK_BYTES):
-            f.write(chunk)
 
 
 def run() -> Report:
@@ -89,7 +78,7 @@ def run() -> Report:
             with Phase(server) as query:
                 run_id = _run_export(client)
             with Phase(server) as download:
-                _download(client, run_id, ours)
+                download_csv(client, run_id, ours)
             runs.append(query)
             downloads.append(download)
             lines = {"DuckDB": count_lines(theirs), "Belvedere": count_lines(ours)}

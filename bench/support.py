@@ -177,6 +177,30 @@ def submit(
 
 
 # -- process memory ------------------------------------------------------------------------
+#: States a run does not leave.
+TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
+#: The longest the API waits for a run per request.
+WAIT_MS = 30_000
+
+
+def finish(client: httpx.Client, run: dict[str, Any]) -> dict[str, Any]:
+    """The run once it has ended (polling with the API's longest wait)."""
+    while run["status"] not in TERMINAL:
+        response = client.get(f"/api/v1/runs/{run['id']}", params={"wait_ms": WAIT_MS})
+        response.raise_for_status()
+        run = response.json()
+    return run
+
+
+def download_csv(client: httpx.Client, run_id: str, out: Path) -> None:
+    """A run's whole result as CSV, streamed to a file."""
+    url = f"/api/v1/runs/{run_id}/export"
+    with client.stream("GET", url, params={"format": "csv"}) as response, out.open("wb") as f:
+        response.raise_for_status()
+        for chunk in response.iter_raw(CHUNK_BYTES):
+            f.write(chunk)
+
+
 def _status_kib(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(key + ":"):
