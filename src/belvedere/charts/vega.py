@@ -208,7 +208,13 @@ def _heatmap(chart: _Chart) -> Spec:
     return _single({"type": "rect"}, encoding)
 
 
+#: Height of a big number with its trend line (pixels).
+BIG_NUMBER_HEIGHT = 150
+
+
 def _big_number(chart: _Chart) -> Spec:
+    """The latest value in big letters; with a time axis, its trend as a line beneath, both
+    in one view so that it fits the container's width."""
     metric = chart.metrics[0]
     last = [  # the last row: with a time axis, the latest
         {"window": [{"op": "row_number", "as": _ROW}]},
@@ -216,29 +222,45 @@ def _big_number(chart: _Chart) -> Spec:
         {"filter": f"datum.{_ROW} === datum.{_ROWS}"},
     ]
     number: Spec = {
-        "width": "container",
-        "height": 80,
         "transform": last,
-        "mark": {"type": "text", "fontSize": 48, "fontWeight": "bold", "tooltip": True},
-        "encoding": {"text": {**chart.metric(metric), "format": NUMBER_FORMAT}},
-        "view": {"stroke": None},
-    }
-    if chart.spec.time is None:
-        return number
-    x = chart.continuous(chart.spec.time.column)
-    trend: Spec = {
-        "width": "container",
-        "height": 60,
-        "mark": {"type": "line", "tooltip": True},
-        "encoding": {
-            "x": {**x, "axis": None},
-            "y": {**chart.metric(metric), "axis": None, "scale": {"zero": False}},
-            "tooltip": chart.tooltip(),
+        "mark": {
+            "type": "text",
+            "fontSize": 48,
+            "fontWeight": "bold",
+            "align": "center",
+            "baseline": "middle",
+            "x": {"expr": "width / 2"},
+            "y": 40,
+            "tooltip": True,
         },
-        "view": {"stroke": None},
+        "encoding": {"text": {**chart.metric(metric), "format": NUMBER_FORMAT}},
     }
-    del number["view"]
-    return {"vconcat": [number, trend], "config": {"view": {"stroke": None}}}
+    layers = [number]
+    if chart.spec.time is not None:
+        x = chart.continuous(chart.spec.time.column)
+        trend_range = [{"expr": "height"}, 90]  # pixels: from the number down to the bottom
+        layers.insert(
+            0,
+            {
+                "mark": {"type": "line", "tooltip": True},
+                "encoding": {
+                    "x": {**x, "axis": None},
+                    "y": {
+                        **chart.metric(metric),
+                        "axis": None,
+                        "scale": {"zero": False, "range": trend_range},
+                    },
+                    "tooltip": chart.tooltip(),
+                },
+            },
+        )
+    return {
+        "width": "container",
+        "height": BIG_NUMBER_HEIGHT if chart.spec.time is not None else 80,
+        "autosize": {"type": "fit", "contains": "padding"},
+        "layer": layers,
+        "config": {"view": {"stroke": None}},
+    }
 
 
 _DRAWERS = {
