@@ -1,7 +1,8 @@
 """``python -m bench._profile OUT.prof serve``: the ``belvedere`` command under cProfile.
 
 cProfile sees one thread only, so every thread (event loop, pools) gets its own profiler; at
-exit their statistics are merged into ``OUT.prof`` (read it with ``python -m pstats``). The
+exit their statistics are merged into ``OUT.prof`` (read it with ``python -m pstats``), and the
+main thread's, the event loop's, are also written alone to ``OUT.loop.prof``. The
 clock is each thread's CPU time, or wall time with ``BENCH_PROFILE_CLOCK=wall``. SIGUSR1 forgets
 what was recorded so far, so that start-up and warm-up stay out of the figures.
 """
@@ -57,6 +58,8 @@ def run(out: str, argv: list[str]) -> None:
         main_profile.disable()
         with _lock:
             profiles = list(_profiles)
+        # The main thread runs the event loop: its own figures tell what holds the loop up.
+        pstats.Stats(profiles[0]).dump_stats(f"{out.removesuffix('.prof')}.loop.prof")
         stats = pstats.Stats(profiles[0])
         for profile in profiles[1:]:
             with contextlib.suppress(TypeError):  # a thread that recorded nothing since reset

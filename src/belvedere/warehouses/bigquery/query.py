@@ -208,7 +208,10 @@ class BigQueryQuery(_StreamingRead):
         self._check_cancelled()
         if not rows.schema:  # a statement without a result (DDL, DML)
             return pa.RecordBatchReader.from_batches(pa.schema([]), [])
-        storage = self._open_storage()
+        # A result that fits one REST page is read from it: a Storage read would cost a gRPC
+        # channel and a read session for nothing (the SDK would not use it anyway).
+        small = rows.total_rows is not None and rows.total_rows <= PAGE_ROWS
+        storage = None if small else self._open_storage()
         return self._stream(rows, lambda: self._result(job), storage)
 
     def _result(self, job: QueryJob) -> RowIterator:
