@@ -495,12 +495,14 @@ export function createChartForm(root, { sourceNode, onChange }) {
     );
   }
 
+  /** The columns a sort may name: the chart's own, or for raw rows every source column. */
   function resultNames() {
-    return [
+    const chosen = [
       ...(draft.time?.column ? [draft.time.column] : []),
       ...draft.dimensions.filter(Boolean),
       ...draft.metrics.map(metricName),
     ];
+    return chosen.length ? chosen : columns.map((c) => c.name);
   }
 
   function sortSection() {

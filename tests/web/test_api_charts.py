@@ -203,3 +203,11 @@ def test_charts_are_their_owners(
     assert client.get(f"/api/v1/charts/{chart['id']}").json()["name"] == "mine"
     viewer = app_client().login(make_user("vera", Role.VIEWER))
     assert _explore(viewer, BAR).status_code == 403
+
+
+def test_raw_rows_sort_by_any_column(client: Client) -> None:
+    spec = {"type": "table", "source": SALES, "sort": [{"by": "line_total", "desc": True}]}
+    body = _explore(client, {**spec, "limit": 3}).json()
+    totals = [row[[c["name"] for c in body["columns"]].index("line_total")] for row in body["rows"]]
+    top = sql_rows(client, "SELECT line_total FROM sales ORDER BY line_total DESC LIMIT 3")
+    assert totals == [float(r[0]) for r in top]

@@ -187,10 +187,11 @@ class ChartSpec(Strict):
             names.append(self.time.column)
         if len(set(names)) != len(names):
             raise ValueError("two result columns have the same name: give the metrics labels")
-        known = set(names)
-        for sort in self.sort:
-            if sort.by not in known:
-                raise ValueError(f"sort by {sort.by!r}: not a dimension or metric of the chart")
+        if names:  # raw rows (a table of nothing chosen) sort by any column of the source
+            known = set(names)
+            for sort in self.sort:
+                if sort.by not in known:
+                    raise ValueError(f"sort by {sort.by!r}: not a dimension or metric of the chart")
         return self
 
     def result_columns(self) -> list[str]:
