@@ -107,6 +107,22 @@ function parseValue(raw, type) {
   return value;
 }
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+
+/**
+ * On a date or time column, say whether the values are dates or date-times, so that the
+ * server compares them as such (a range ending on a day then takes in that whole day).
+ */
+function valueType(type, value) {
+  if (!TEMPORAL.test(type)) return {};
+  const texts = (Array.isArray(value) ? value : [value]).filter((v) => typeof v === "string");
+  if (!texts.length) return {};
+  if (texts.every((v) => ISO_DATE.test(v))) return { value_type: "date" };
+  if (texts.every((v) => ISO_DATE.test(v) || ISO_DATETIME.test(v))) return { value_type: "datetime" };
+  return {};
+}
+
 /** The spec of a draft, for the API (`columns` give the filter values their types). */
 export function specOf(draft, source, columns) {
   const typeOf = (name) => columns.find((c) => c.name === name)?.type || "";
@@ -114,19 +130,20 @@ export function specOf(draft, source, columns) {
     .filter((f) => f.column)
     .map((f) => {
       const type = typeOf(f.column);
+      const typed = (filter) => ({ ...filter, ...valueType(type, filter.value) });
       if (NO_VALUE.has(f.op)) return { column: f.column, op: f.op, value: null };
       if (LIST_OPS.has(f.op)) {
         const values = f.text
           .split(",")
           .map((v) => v.trim())
           .filter((v) => v !== "");
-        return { column: f.column, op: f.op, value: values.map((v) => parseValue(v, type)) };
+        return typed({ column: f.column, op: f.op, value: values.map((v) => parseValue(v, type)) });
       }
       if (f.op === "between") {
         const end = (raw) => (raw.trim() === "" ? null : parseValue(raw, type));
-        return { column: f.column, op: f.op, value: [end(f.text), end(f.end)] };
+        return typed({ column: f.column, op: f.op, value: [end(f.text), end(f.end)] });
       }
-      return { column: f.column, op: f.op, value: parseValue(f.text, type) };
+      return typed({ column: f.column, op: f.op, value: parseValue(f.text, type) });
     });
   return {
     type: draft.type,

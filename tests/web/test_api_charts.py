@@ -211,3 +211,23 @@ def test_raw_rows_sort_by_any_column(client: Client) -> None:
     totals = [row[[c["name"] for c in body["columns"]].index("line_total")] for row in body["rows"]]
     top = sql_rows(client, "SELECT line_total FROM sales ORDER BY line_total DESC LIMIT 3")
     assert totals == [float(r[0]) for r in top]
+
+
+def test_a_date_range_typed_in_the_builder_takes_in_its_last_day(client: Client) -> None:
+    january = {"column": "ordered_at", "op": "between", "value": ["2024-01-01", "2024-01-31"]}
+    spec = {"type": "big_number", "source": SALES, "metrics": [{"agg": "count"}]}
+    typed = _explore(client, {**spec, "filters": [{**january, "value_type": "date"}]})
+    assert typed.status_code == 200, typed.text
+    whole = sql_rows(
+        client,
+        "SELECT count(*) FROM sales "
+        "WHERE ordered_at >= DATE '2024-01-01' AND ordered_at < DATE '2024-02-01'",
+    )
+    assert typed.json()["rows"] == whole
+    as_text = _explore(client, {**spec, "filters": [january]}).json()["rows"]
+    assert as_text[0][0] < whole[0][0]  # text compares up to 2024-01-31 00:00 only
+    bad = _explore(
+        client,
+        {**spec, "filters": [{**january, "value": ["1/1/2024", None], "value_type": "date"}]},
+    )
+    assert bad.status_code == 422 and "2024-01-31" in bad.json()["error"]["message"]

@@ -120,6 +120,31 @@ class Filter(Strict):
     column: Name
     op: Operator = Operator.EQ
     value: Scalar | list[Scalar | None] | None = None
+    value_type: Literal["date", "datetime"] | None = None
+    """Read the values (ISO text in JSON) as dates or date-times: a range ending on a date
+    then takes in that whole day, even on a timestamp column."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_values(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("value_type") not in ("date", "datetime"):
+            return data
+        parse = date.fromisoformat if data["value_type"] == "date" else datetime.fromisoformat
+
+        def typed(value: object) -> object:
+            if not isinstance(value, str):
+                return value
+            try:
+                return parse(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a {data['value_type']} (write it as 2024-01-31"
+                    f"{'' if data['value_type'] == 'date' else 'T12:00:00'})"
+                ) from None
+
+        value = data.get("value")
+        value = [typed(v) for v in value] if isinstance(value, list) else typed(value)
+        return {**data, "value": value}
 
     @model_validator(mode="after")
     def _value_fits(self) -> Filter:
