@@ -212,3 +212,30 @@ async def test_a_run_left_behind_by_a_stopped_server_ends_failed(services: Servi
     assert run.status == RunStatus.FAILED
     assert run.error_message == "The server stopped before this query finished."
     await services.execution.close()
+
+
+async def test_a_cancel_from_another_process_stops_the_query_here(
+    make_settings: Callable[..., Settings], demo_path: Path
+) -> None:
+    settings = make_settings(embedded_query_threads=1)
+    here, elsewhere = Services(settings), Services(settings)  # two server processes, one store
+    here.first_start()
+    here.connections.add("demo", "duckdb", {"path": str(demo_path), "read_only": True})
+    try:
+        run = await here.execution.submit(request(FOREVER))
+        while (await here.execution.get(run.id, ALICE)).status != RunStatus.RUNNING:
+            await here.execution.wait(run.id, ALICE, timeout=0.05)
+        cancelled = await elsewhere.execution.cancel(run.id, ALICE)
+        assert cancelled.status == RunStatus.CANCELLED
+        ended = await here.execution.wait(run.id, ALICE, timeout=5)
+        assert ended.status == RunStatus.CANCELLED
+        # The one query thread is free again: DuckDB was interrupted, not left running.
+        after = await here.execution.submit(request("SELECT 1 AS one"))
+        assert (await here.execution.wait(after.id, ALICE, timeout=10)).status == (
+            RunStatus.SUCCEEDED
+        )
+    finally:
+        await here.execution.close()
+        await elsewhere.execution.close()
+        here.close()
+        elsewhere.close()

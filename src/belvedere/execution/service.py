@@ -56,6 +56,8 @@ POLL_SECONDS = 0.25
 #: How long past its deadline a run may stay active before it is presumed abandoned.
 ABANDON_GRACE = timedelta(seconds=60)
 INTERNAL_ERROR = "Belvedere failed to run the query; the server log has details."
+#: How often a process looks for its active runs ended by another (a cancel elsewhere).
+ELSEWHERE_POLL_SECONDS = 0.5
 #: How long past a run's deadline the backend's own timeouts fire.
 BACKSTOP_SECONDS = 1.0
 #: Niceness of embedded-engine threads, so the event loop wins the CPU when it needs it.
@@ -119,6 +121,7 @@ class ExecutionService:
         self._cancel_pool = ThreadPoolExecutor(16, thread_name_prefix="belvedere-cancel")
         self._active: dict[str, RunControl] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._watcher: asyncio.Task[None] | None = None
 
     def start_threads(self) -> None:
         """Start the remote pool's threads now (at server start), not while a burst of runs
@@ -229,7 +232,32 @@ class ExecutionService:
         task = asyncio.create_task(self._supervise(run, request, control, timeout, pool))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch_elsewhere())
         return run, False
+
+    async def _watch_elsewhere(self) -> None:
+        """While this process has active runs, stop those that another process ended (a
+        cancel that reached another server process, or an operator's), as a local cancel
+        would: the worker is told, the warehouse query cancelled, waiters answered."""
+        while self._active:
+            await asyncio.sleep(ELSEWHERE_POLL_SECONDS)
+            ids = list(self._active)
+            if not ids:
+                break
+            try:
+                ended = await self.io(self._runs.ended_among, ids)
+            except Exception:
+                log.exception("checking for runs ended elsewhere failed")
+                continue
+            for run in ended:
+                control = self._active.get(run.id)
+                if control is None or control.final is not None:
+                    continue  # ended here meanwhile
+                control.request_stop()
+                control.finish(run)
+                control.ended.set()
+                self._cancel_pool.submit(control.stop)
 
     def _cached(self, key: str, since: datetime) -> QueryRun | None:
         run = self._runs.cached(key, since)
@@ -435,7 +463,7 @@ class ExecutionService:
             control = self._active.get(run_id)
             if control is not None:
                 await self._end(control, RunStatus.CANCELLED, "cancelled", "Cancelled by the user.")
-            else:  # running in another process: its supervisor sees the state change
+            else:  # running in another process: it notices (_watch_elsewhere) and stops it
                 await self.io(
                     self._runs.transition,
                     run_id,
@@ -464,6 +492,8 @@ class ExecutionService:
 
     async def close(self, grace_seconds: float = 5.0) -> None:
         """Cancel every active run, give workers a moment to let go, release the pools."""
+        if self._watcher is not None:
+            self._watcher.cancel()
         controls = list(self._active.values())
         for control in controls:
             await self._end(control, RunStatus.CANCELLED, "server_stopped", "The server stopped.")

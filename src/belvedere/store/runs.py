@@ -58,6 +58,13 @@ class Runs:
             )
             return bool(result.rowcount)
 
+    def ended_among(self, run_ids: list[str]) -> list[QueryRun]:
+        """Those of the runs that have ended (e.g. cancelled by another process)."""
+        active = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+        query = select(QueryRun).where(QueryRun.id.in_(run_ids), QueryRun.status.not_in(active))
+        with self._db.session() as s:
+            return list(s.scalars(query))
+
     def cached(self, cache_key: str, since: datetime) -> QueryRun | None:
         """The newest run with this cache key that succeeded after ``since``."""
         query = (
