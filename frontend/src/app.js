@@ -25,6 +25,8 @@ const user = data.user || null;
 nav.init();
 if (PAGES[page.name]) PAGES[page.name].init(page, user);
 else if (LAZY_PAGES[page.name]) start(LAZY_PAGES[page.name]);
+// The page's controls answer from here on (tests wait for this before clicking).
+document.documentElement.dataset.ready = "true";
 
 /** Load a page's module, then start it; say so in the page if it cannot load. */
 async function start(load) {

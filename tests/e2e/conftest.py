@@ -153,6 +153,11 @@ def admin_context(
     return new_context(storage_state=sign_in_state("admin", ADMIN_PASSWORD))
 
 
+def ready(page: Page) -> None:
+    """Wait until the page's script has started (its controls answer clicks)."""
+    expect(page.locator("html")).to_have_attribute("data-ready", "true")
+
+
 def watch(page: Page, problems: list[str] | None = None) -> list[str]:
     """What goes wrong in a page: uncaught errors, and what the content security policy
     blocks; the list (a new one, or ``problems``) fills while the test runs."""

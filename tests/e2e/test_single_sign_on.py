@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.conftest import ADMIN_PASSWORD, Server, serve
+from tests.e2e.conftest import ADMIN_PASSWORD, Server, ready, serve
 from tests.support.oidc import OidcProvider
 
 pytestmark = pytest.mark.e2e
@@ -58,6 +58,7 @@ def test_sign_in_with_the_provider(sso_page: Page, sso_server: Server) -> None:
     expect(page.locator(".topbar .username")).to_have_text("Alice Archer")
     expect(page.locator("#change-password")).to_have_count(0)  # no password to change
 
+    ready(page)
     page.locator("#sign-out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
     page.wait_for_load_state()  # the sign-in form's script is running
