@@ -102,6 +102,8 @@ def _start(label: str, tmp: Path) -> Server:
         BELVEDERE_PORT=str(port),
         BELVEDERE_ADMIN_PASSWORD=PASSWORD,
     )
+    if workers := os.environ.get("BENCH_WORKERS"):
+        env["BELVEDERE_WORKERS"] = workers
     argv = [sys.executable, "-m", "belvedere", "serve"]
     if profile_dir := os.environ.get(PROFILE_ENV):
         out = Path(profile_dir).resolve() / f"{label}-{port}.prof"

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     port: int = Field(
         default=8321, ge=1, le=65535, description="Port `belvedere serve` listens on."
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes of `belvedere serve`, sharing the port: more spread the "
+        "work of many queries at once over CPUs. Each keeps a few short-lived caches of its "
+        "own (sessions 2 s, connection settings 5 s, schema catalogs).",
+    )
     base_url: str | None = Field(
         default=None,
         description="Public URL of this server, printed at start. Default: `http://HOST:PORT`.",

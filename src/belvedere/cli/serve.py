@@ -34,18 +34,31 @@ def serve(host: str | None, port: int | None) -> None:
     if first.demo_created:
         click.echo("The demo warehouse is connection 'demo'.")
 
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level,
+        "proxy_headers": True,
+        "server_header": False,
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.workers > 1:
+        # Each process builds its own services and application from the same settings; runs,
+        # sessions and results live in the shared store, so any process can answer for any.
+        click.echo(f"Serving with {settings.workers} processes.")
+        services.close()
+        uvicorn.run(
+            "belvedere.web.asgi:app_from_environment",
+            factory=True,
+            workers=settings.workers,
+            **options,  # type: ignore[arg-type]
+        )
+        return
+
     from belvedere.web.app import create_app
 
     app = create_app(services)
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level=settings.log_level,
-            proxy_headers=True,
-            server_header=False,
-            timeout_graceful_shutdown=5,
-        )
+        uvicorn.run(app, **options)  # type: ignore[arg-type]
     finally:
         services.close()

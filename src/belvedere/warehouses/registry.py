@@ -1,4 +1,5 @@
-"""Which backends exist; each is imported only when a connection of its kind is used."""
+"""Which backends exist; each is imported when a connection of its kind is first used, or
+all at once by :func:`preload`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ BACKENDS: dict[str, str] = {
 
 class UnknownBackend(LookupError):
     """No backend of that kind."""
+
+
+def preload() -> None:
+    """Import every backend now (blocking; a second or so for the BigQuery SDK): a server
+    does it at start, off its event loop, rather than on the first query of each kind."""
+    for kind in BACKENDS:
+        backend_class(kind)
 
 
 def backend_class(kind: str) -> type[Warehouse]:

@@ -15,6 +15,7 @@ from belvedere.audit.retention import expire_forever
 from belvedere.auth.cookies import SessionCookies
 from belvedere.runtime import refuse_monkey_patching
 from belvedere.services import Services
+from belvedere.warehouses.registry import preload as preload_backends
 from belvedere.web.api import (
     audit,
     auth,
@@ -48,6 +49,7 @@ def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.execution.start_threads()
+        await services.execution.io(preload_backends)
         retention = asyncio.create_task(
             expire_forever(
                 services.audit, services.execution, services.settings.audit_retention_days

@@ -1,0 +1,14 @@
+"""The application as an import string, for server processes that build their own (uvicorn
+workers): ``belvedere.web.asgi:app_from_environment``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from belvedere.cli.context import open_services
+from belvedere.web.app import create_app
+
+
+def app_from_environment() -> FastAPI:
+    """Services from the environment's settings, and the application over them."""
+    return create_app(open_services())
