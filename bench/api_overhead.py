@@ -81,13 +81,13 @@ def run() -> Report:
             posts: list[float] = []
             pages: list[float] = []
             baseline: list[float] = []
-            cpu_before = cpu_seconds(server.pid)
+            cpu_before = cpu_seconds(server.pid, children=True)
             for _ in range(RUNS):
                 post, page = _belvedere_once(client)
                 posts.append(post)
                 pages.append(page)
                 baseline.append(_duckdb_once(database))
-            server_cpu = (cpu_seconds(server.pid) - cpu_before) / RUNS
+            server_cpu = (cpu_seconds(server.pid, children=True) - cpu_before) / RUNS
             health = [_health_once(client) for _ in range(RUNS)]
         finally:
             database.close()

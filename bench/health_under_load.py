@@ -78,9 +78,10 @@ def run() -> Report:
         threads = min(os.cpu_count() or 1, QUERIES)  # the server's default embedded pool
         try:
             _wait_pool_busy(client, run_ids, threads)
-            cpu_before, wall_before = cpu_seconds(server.pid), time.perf_counter()
+            cpu_before, wall_before = cpu_seconds(server.pid, children=True), time.perf_counter()
             loaded = _latencies(client)
-            busy = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - wall_before)
+            used = cpu_seconds(server.pid, children=True) - cpu_before
+            busy = used / (time.perf_counter() - wall_before)
             after = _statuses(client, run_ids)
         finally:
             cancelled = []
@@ -88,9 +89,9 @@ def run() -> Report:
                 response = client.post(f"/api/v1/runs/{run_id}/cancel")
                 cancelled.append(response.json().get("status") if response.is_success else None)
         time.sleep(SETTLE_SECONDS / 2)
-        cpu_start = cpu_seconds(server.pid)
+        cpu_start = cpu_seconds(server.pid, children=True)
         time.sleep(SETTLE_SECONDS)
-        settled = (cpu_seconds(server.pid) - cpu_start) / SETTLE_SECONDS
+        settled = (cpu_seconds(server.pid, children=True) - cpu_start) / SETTLE_SECONDS
     running, active = after.count("running"), sum(s in ACTIVE for s in after)
     report = Report(
         NAME,

@@ -250,11 +250,32 @@ def rss(pid: int) -> int:
     return _status_kib(pid, "VmRSS") * 1024
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, all threads together."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/PID/stat`` after the command name (field 3 onwards)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == pid:  # field 4: the parent
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """CPU time (user + system) a process has used so far, all threads together; with
+    ``children``, its live child processes' too (a server's worker processes)."""
+    fields = _stat(pid)
     ticks = int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15
-    return ticks / os.sysconf("SC_CLK_TCK")
+    own = ticks / os.sysconf("SC_CLK_TCK")
+    if not children:
+        return own
+    return own + sum(cpu_seconds(child, children=True) for child in _children(pid))
 
 
 def reset_peak_rss(pid: int) -> bool:
