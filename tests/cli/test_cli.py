@@ -175,7 +175,7 @@ def test_users_add_and_list(env: dict[str, str]) -> None:
 def test_doctor_reports_the_environment(env: dict[str, str]) -> None:
     code, out, _ = invoke("doctor", "--connections")
     assert "monkey-patching: none" in out
-    assert "server model: uvicorn on asyncio" in out
+    assert "server model: uvicorn on asyncio, 1 process(es)" in out
     assert "metadata store" in out
     assert "connection demo: Connected." in out
     assert code == 0, out

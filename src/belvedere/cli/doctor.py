@@ -47,8 +47,8 @@ def environment_checks(settings: Settings) -> list[Check]:
         Check(
             "ok",
             "server model",
-            "uvicorn on asyncio; warehouse calls on bounded thread pools "
-            f"({settings.query_threads} remote, "
+            f"uvicorn on asyncio, {settings.workers} process(es); warehouse calls on bounded "
+            f"thread pools ({settings.query_threads} remote, "
             f"{settings.embedded_query_threads or os.cpu_count()} embedded), never on the "
             "event loop",
         ),
