@@ -94,7 +94,7 @@ class Services:
         self.saved_queries = SavedQueries(self.db)
         self.charts = Charts(self.db)
         self.dashboards = Dashboards(self.db)
-        self.chart_data = ChartService(self.execution, self.connections, self.saved_queries)
+        self.chart_data = ChartService(self.execution, self.saved_queries)
         self.audit = AuditLog(self.db)
 
     def first_start(self) -> FirstStart:

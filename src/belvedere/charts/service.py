@@ -22,7 +22,6 @@ from belvedere.charts.sql import (
     source_expression,
 )
 from belvedere.charts.vega import vega_lite
-from belvedere.connections.service import ConnectionService
 from belvedere.execution.formats import table_rows, type_name
 from belvedere.execution.requests import QueryRequest
 from belvedere.execution.runs import Actor, RunStatus, Surface
@@ -95,17 +94,15 @@ class ChartService:
     def __init__(
         self,
         execution: ExecutionService,
-        connections: ConnectionService,
         saved_queries: SavedQueries,
     ) -> None:
         self._execution = execution
-        self._connections = connections
         self._saved = saved_queries
         self._statements: dict[tuple[str, ...], str] = {}
 
     async def dialect(self, connection: str) -> str:
         """The SQL dialect of a connection's warehouse."""
-        view = await self._execution.io(self._connections.get, connection)
+        view = await self._execution.connection(connection)
         return backend_class(view.kind).quirks.dialect
 
     async def _source_sql(self, connection: str, source: Source, owner_id: int) -> str | None:

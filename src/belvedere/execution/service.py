@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from belvedere.concurrency import run_in_pool
-from belvedere.connections.service import ConnectionService
+from belvedere.connections.service import ConnectionService, ConnectionView
 from belvedere.execution.control import RunControl
 from belvedere.execution.requests import Limits, QueryRequest
 from belvedere.execution.results import ResultPage, ResultsStore
@@ -138,6 +138,12 @@ class ExecutionService:
     def _pool(self, kind: str) -> ThreadPoolExecutor:
         return self._embedded_pool if backend_class(kind).embedded else self._remote_pool
 
+    async def connection(self, name: str) -> ConnectionView:
+        """A connection's settings: from the last few seconds' read without I/O, else read
+        on the I/O pool (raises ``ConnectionNotFound``)."""
+        view = self._connections.peek(name)
+        return view if view is not None else await self.io(self._connections.get, name)
+
     async def principal(self, actor: Actor, connection: str) -> Principal:
         """Who ``actor`` queries ``connection`` as (raises ``AuthorizationRequired`` when the
         user must first authorize it)."""
@@ -148,7 +154,7 @@ class ExecutionService:
     ) -> T:
         """Call a blocking function of a connection's backend, for an identity, on the
         backend's pool."""
-        view = await self.io(self._connections.get, connection)
+        view = await self.connection(connection)
         return await run_in_pool(
             self._pool(view.kind),
             lambda: func(self._connections.warehouse(connection, principal)),
@@ -191,9 +197,7 @@ class ExecutionService:
         run that holds it (``True``: reused). A reused run may be another user's: one who
         queried as the same principal, so its rows are what this user would get. Read it
         with :meth:`page`; never hand out its id."""
-        connection = self._connections.peek(request.connection)
-        if connection is None:
-            connection = await self.io(self._connections.get, request.connection)
+        connection = await self.connection(request.connection)
         sql = _statement(request, backend_class(connection.kind).quirks.dialect)
         principal = await self.principal(request.actor, request.connection)
         timeout = (

@@ -12,14 +12,16 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission
-from belvedere.charts.service import ChartInvalid
+from belvedere.charts.service import ChartFailed, ChartInvalid
 from belvedere.connections.service import ConnectionInvalid, ConnectionNotFound
 from belvedere.execution.results import ResultMissing
+from belvedere.execution.runs import RunStatus
 from belvedere.execution.service import InvalidRequest, RunNotFound
 from belvedere.identity.service import AuthorizationRequired, IdentityError
 from belvedere.security.secretbox import SecretBoxError
+from belvedere.store.models import QueryRun
 from belvedere.store.users import UserError
-from belvedere.warehouses.errors import WarehouseError
+from belvedere.warehouses.errors import USER_ERROR_KINDS, ErrorKind, WarehouseError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,38 @@ class Forbidden(ApiError):
 def authorize_url(connection: str) -> str:
     """Where a user goes to authorize a per-user connection, and back to SQL Lab."""
     return f"/auth/warehouse/start?{urlencode({'connection': connection, 'next': '/sqllab'})}"
+
+
+def failure_status(run: QueryRun) -> int:
+    """The HTTP status of a failed run: 400 for the query's own fault, 403 when the user must
+    authorize the warehouse, 502 when it could not be reached, else 500."""
+    if run.error_code in {k.value for k in USER_ERROR_KINDS}:
+        return 400
+    if run.error_code == ErrorKind.UNAVAILABLE.value:
+        return 502
+    if run.error_code == ErrorKind.AUTHORIZATION.value:
+        return 403
+    return 500
+
+
+def chart_failure(exc: ChartFailed) -> ApiError:
+    """The answer to a chart whose query ended without rows (timed out, cancelled, failed)."""
+    run = exc.run
+    message = run.error_message or f"The chart's query ended {run.status}."
+    status = RunStatus(run.status)
+    if status is RunStatus.TIMED_OUT:
+        return ApiError(504, "timed_out", message)
+    if status is RunStatus.CANCELLED:
+        return ApiError(409, "cancelled", message)
+    if status is not RunStatus.FAILED:
+        return ApiError(504, "timed_out", "The chart's query did not end in time.")
+    code, status_code = run.error_code or "failed", failure_status(run)
+    if status_code == 403:
+        url = authorize_url(run.connection_name)
+        return ApiError(403, code, message, connection=run.connection_name, authorize_url=url)
+    if status_code == 400:
+        return ApiError(400, code, message, line=run.error_line, column=run.error_column)
+    return ApiError(status_code, code, message)
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -118,6 +152,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(
             403, "authorization_required", str(exc), connection=exc.connection, authorize_url=url
         )
+
+    @app.exception_handler(ChartFailed)
+    async def chart_failed(request: Request, exc: ChartFailed) -> Response:
+        failure = chart_failure(exc)
+        return _json(failure.status, failure.code, failure.message, **failure.extra)
 
     @app.exception_handler(ResultMissing)
     async def missing(request: Request, exc: ResultMissing) -> Response:

@@ -11,13 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from belvedere.auth.roles import Permission
 from belvedere.charts.render import to_png, to_svg
-from belvedere.charts.service import ChartData, ChartFailed
+from belvedere.charts.service import ChartData
 from belvedere.charts.spec import ChartSpec, Filter, Source
 from belvedere.execution.formats import csv_chunks
-from belvedere.execution.runs import RunStatus, Surface
+from belvedere.execution.runs import Surface
 from belvedere.services import Services
 from belvedere.store.models import Chart, User
-from belvedere.warehouses.errors import USER_ERROR_KINDS, ErrorKind
 from belvedere.web.api.chart_schemas import (
     ChartDataOut,
     ChartIn,
@@ -33,7 +32,7 @@ from belvedere.web.api.chart_schemas import (
 )
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import ServicesDep, actor, require
-from belvedere.web.errors import ApiError, authorize_url
+from belvedere.web.errors import ApiError
 
 router = APIRouter(
     prefix="/charts",
@@ -46,28 +45,6 @@ router = APIRouter(
     },
 )
 Builder = Annotated[User, Depends(require(Permission.EDIT_CHARTS))]
-
-
-def chart_failure(exc: ChartFailed) -> ApiError:
-    """The answer to a chart whose query ended without rows."""
-    run = exc.run
-    message = run.error_message or f"The chart's query ended {run.status}."
-    status = RunStatus(run.status)
-    if status is RunStatus.TIMED_OUT:
-        return ApiError(504, "timed_out", message)
-    if status is RunStatus.CANCELLED:
-        return ApiError(409, "cancelled", message)
-    if status is not RunStatus.FAILED:
-        return ApiError(504, "timed_out", "The chart's query did not end in time.")
-    code = run.error_code or "failed"
-    if code == ErrorKind.AUTHORIZATION.value:
-        url = authorize_url(run.connection_name)
-        return ApiError(403, code, message, connection=run.connection_name, authorize_url=url)
-    if code == ErrorKind.UNAVAILABLE.value:
-        return ApiError(502, code, message)
-    if code in {k.value for k in USER_ERROR_KINDS}:
-        return ApiError(400, code, message, line=run.error_line, column=run.error_column)
-    return ApiError(500, code, message)
 
 
 def cache_ttl(services: Services, chart: Chart | None) -> float:
@@ -105,12 +82,9 @@ async def _source_columns(
 @router.post("/columns", response_model=ColumnsOut)
 async def source_columns(body: ColumnsIn, user: Builder, services: ServicesDep) -> ColumnsOut:
     """The columns of a table or saved query, to build a chart on (queried as you)."""
-    try:
-        columns = await services.chart_data.source_columns(
-            body.connection, body.source, user.id, actor(user), Surface.CHART
-        )
-    except ChartFailed as exc:
-        raise chart_failure(exc) from None
+    columns = await services.chart_data.source_columns(
+        body.connection, body.source, user.id, actor(user), Surface.CHART
+    )
     return ColumnsOut(columns=[ColumnOut(name=n, type=t) for n, t in columns])
 
 
@@ -129,6 +103,31 @@ async def explore(body: ExploreIn, user: Builder, services: ServicesDep) -> Char
     )
 
 
+async def run_chart(
+    services: Services,
+    user: User,
+    connection: str,
+    spec: ChartSpec,
+    owner_id: int,
+    chart: Chart | None,
+    force: bool = False,
+    surface: Surface = Surface.CHART,
+    extra_filters: Sequence[Filter] = (),
+) -> ChartData:
+    """Run a chart as ``user`` (a query that ends without rows raises ``ChartFailed``,
+    answered by the error handlers)."""
+    return await services.chart_data.data(
+        connection,
+        spec,
+        owner_id=owner_id,
+        actor=actor(user),
+        surface=surface,
+        cache_ttl_seconds=cache_ttl(services, chart),
+        force=force,
+        extra_filters=extra_filters,
+    )
+
+
 async def chart_data_out(
     services: Services,
     user: User,
@@ -140,20 +139,10 @@ async def chart_data_out(
     surface: Surface = Surface.CHART,
     extra_filters: Sequence[Filter] = (),
 ) -> ChartDataOut:
-    """Run a chart as ``user`` and answer with its data (or the error its query ended with)."""
-    try:
-        data = await services.chart_data.data(
-            connection,
-            spec,
-            owner_id=owner_id,
-            actor=actor(user),
-            surface=surface,
-            cache_ttl_seconds=cache_ttl(services, chart),
-            force=force,
-            extra_filters=extra_filters,
-        )
-    except ChartFailed as exc:
-        raise chart_failure(exc) from None
+    """Run a chart as ``user`` and answer with its data."""
+    data = await run_chart(
+        services, user, connection, spec, owner_id, chart, force, surface, extra_filters
+    )
     return ChartDataOut.of(data, spec)
 
 
@@ -243,7 +232,7 @@ async def export_chart(
     """Your chart as a PNG or SVG image (drawn on the server) or its data as CSV."""
     chart = await run_in_threadpool(owned, services, chart_id, user)
     spec = stored_spec(chart)
-    data = await _chart_data(services, user, chart, spec)
+    data = await run_chart(services, user, chart.connection_name, spec, user.id, chart)
     filename = f"{_slug(chart.name)}.{format}"
     headers = {"content-disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
@@ -261,20 +250,6 @@ async def export_chart(
         return Response(svg, media_type=MEDIA["svg"], headers=headers)
     png = await services.execution.io(to_png, drawing)
     return Response(png, media_type=MEDIA["png"], headers=headers)
-
-
-async def _chart_data(services: Services, user: User, chart: Chart, spec: ChartSpec) -> ChartData:
-    try:
-        return await services.chart_data.data(
-            chart.connection_name,
-            spec,
-            owner_id=user.id,
-            actor=actor(user),
-            surface=Surface.CHART,
-            cache_ttl_seconds=cache_ttl(services, chart),
-        )
-    except ChartFailed as exc:
-        raise chart_failure(exc) from None
 
 
 def _slug(name: str) -> str:

@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from belvedere.auth.roles import Permission
-from belvedere.charts.service import ChartFailed
 from belvedere.charts.spec import DashboardFilterValue, Filter
 from belvedere.execution.runs import Surface
 from belvedere.services import Services
@@ -31,7 +30,7 @@ from belvedere.web.api.chart_schemas import (
     ShareIn,
     SharesIn,
 )
-from belvedere.web.api.charts import cache_ttl, chart_data_out, chart_failure, stored_spec
+from belvedere.web.api.charts import cache_ttl, chart_data_out, stored_spec
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import CurrentUser, ServicesDep, actor, require
 from belvedere.web.errors import ApiError
@@ -257,15 +256,12 @@ async def filter_values(
     chart = next((c for c in charts.values() if column in (c.source_columns or ())), None)
     if chart is None:
         raise ApiError(400, "unknown_column", f"No chart of this dashboard has column {column!r}.")
-    try:
-        values = await services.chart_data.distinct_values(
-            chart.connection_name,
-            stored_spec(chart).source,
-            column,
-            owner_id=chart.owner_id,
-            actor=actor(user),
-            cache_ttl_seconds=cache_ttl(services, chart),
-        )
-    except ChartFailed as exc:
-        raise chart_failure(exc) from None
+    values = await services.chart_data.distinct_values(
+        chart.connection_name,
+        stored_spec(chart).source,
+        column,
+        owner_id=chart.owner_id,
+        actor=actor(user),
+        cache_ttl_seconds=cache_ttl(services, chart),
+    )
     return FilterValuesOut(values=values)

@@ -30,7 +30,7 @@ from belvedere.execution.runs import RunStatus, Surface
 from belvedere.services import Services
 from belvedere.store.models import QueryRun, User, utcnow
 from belvedere.units import human_bytes
-from belvedere.warehouses.errors import USER_ERROR_KINDS, ErrorKind
+from belvedere.warehouses.errors import ErrorKind
 from belvedere.web.api.schemas import (
     ErrorOut,
     EstimateIn,
@@ -43,7 +43,7 @@ from belvedere.web.api.schemas import (
     RunOut,
 )
 from belvedere.web.deps import ServicesDep, actor, require
-from belvedere.web.errors import ApiError, authorize_url
+from belvedere.web.errors import ApiError, authorize_url, failure_status
 
 router = APIRouter(tags=["runs"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 Analyst = Annotated[User, Depends(require(Permission.RUN_SQL))]
@@ -55,15 +55,7 @@ def _status_code(run: QueryRun) -> int:
     status = RunStatus(run.status)
     if not status.is_terminal:
         return 202
-    if status is RunStatus.FAILED:
-        if run.error_code in {k.value for k in USER_ERROR_KINDS}:
-            return 400
-        if run.error_code == ErrorKind.UNAVAILABLE.value:
-            return 502
-        if run.error_code == ErrorKind.AUTHORIZATION.value:
-            return 403
-        return 500
-    return 200
+    return failure_status(run) if status is RunStatus.FAILED else 200
 
 
 @router.post(
