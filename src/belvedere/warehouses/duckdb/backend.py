@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,6 +13,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from belvedere.sql.classify import StatementRefused, StatementRules, check_statements
 from belvedere.warehouses.base import (
     TYPE_METADATA_KEY,
     ColumnInfo,
@@ -23,7 +25,15 @@ from belvedere.warehouses.base import (
     Warehouse,
     group_by_schema,
 )
-from belvedere.warehouses.duckdb.quirks import EXCEPTION_KINDS, POSITION, QUIRKS
+from belvedere.warehouses.duckdb.quirks import (
+    ENGINE_CONFIG,
+    EXCEPTION_KINDS,
+    POSITION,
+    QUIRKS,
+    READ_STATEMENT_TYPES,
+    SANDBOX,
+    WRITE_STATEMENT_TYPES,
+)
 from belvedere.warehouses.errors import (
     ErrorKind,
     WarehouseError,
@@ -43,11 +53,13 @@ class DuckDBOptions(BaseModel):
         min_length=1,
     )
     read_only: bool = Field(
-        default=True, description="Open the file read-only (other processes may read it too)."
+        default=True,
+        description="Open the file read-only (other processes may read it too) and run only "
+        "queries; off, users may also change this database's own tables.",
     )
     allow_file_access: bool = Field(
         default=False,
-        description="Let queries read and write files on the server (read_csv, COPY, ATTACH). "
+        description="Let queries read files on the server (read_csv, read_parquet, glob). "
         "Leave off unless every user of this connection may see the server's files.",
     )
 
@@ -95,6 +107,7 @@ class DuckDBWarehouse(Warehouse):
     def __init__(self, options: DuckDBOptions, credentials: Any = None) -> None:
         self.options = options
         self._db: duckdb.DuckDBPyConnection | None = None
+        self._rules: StatementRules | None = None
         self._lock = threading.Lock()
 
     def _database(self) -> duckdb.DuckDBPyConnection:
@@ -107,7 +120,10 @@ class DuckDBWarehouse(Warehouse):
         path = self.options.path
         if path != ":memory:" and self.options.read_only and not Path(path).exists():
             raise WarehouseError(ErrorKind.UNAVAILABLE, f"DuckDB file not found: {path}")
-        config: dict[str, Any] = {"enable_external_access": self.options.allow_file_access}
+        config: dict[str, Any] = {
+            **ENGINE_CONFIG,
+            "enable_external_access": self.options.allow_file_access,
+        }
         try:
             return duckdb.connect(
                 path, read_only=self.options.read_only and path != ":memory:", config=config
@@ -118,7 +134,50 @@ class DuckDBWarehouse(Warehouse):
     def query(
         self, sql: str, params: Params = None, context: QueryContext | None = None
     ) -> DuckDBQuery:
-        return DuckDBQuery(self._database().cursor(), sql, params)
+        cursor = self._database().cursor()
+        try:
+            self._check(cursor, sql)
+        except BaseException:
+            cursor.close()
+            raise
+        return DuckDBQuery(cursor, sql, params)
+
+    def _check(self, cursor: duckdb.DuckDBPyConnection, sql: str) -> None:
+        """Refuse user SQL that is not a query on this database (or, on a writable
+        connection, a change to its own tables): the engine's parser names each statement's
+        type, then SQLGlot looks inside for settings, logs, paths and session state."""
+        writable = not self.options.read_only
+        try:
+            types = [s.type.name for s in cursor.extract_statements(sql)]
+        except duckdb.Error as exc:
+            raise self.translate_error(exc, sql) from exc
+        allowed = READ_STATEMENT_TYPES | (WRITE_STATEMENT_TYPES if writable else frozenset())
+        rules = self._statement_rules()
+        message = rules.writable_message if writable else rules.read_only_message
+        if not set(types) <= allowed:
+            raise WarehouseError(ErrorKind.ACCESS_DENIED, message)
+        try:
+            checked = check_statements(
+                sql,
+                self.quirks.dialect,
+                rules,
+                writable=writable,
+                files=self.options.allow_file_access,
+            )
+        except StatementRefused as exc:
+            raise WarehouseError(ErrorKind.ACCESS_DENIED, exc.message) from exc
+        if checked != len(types):  # the two parsers disagree on where statements end
+            raise WarehouseError(ErrorKind.ACCESS_DENIED, message)
+
+    def _statement_rules(self) -> StatementRules:
+        """The sandbox's rules, with the engine's setting names (which ``SHOW x`` may not
+        take) read once."""
+        if self._rules is None:
+            names = frozenset(
+                r[0].lower() for r in self._rows("SELECT name FROM duckdb_settings()")
+            )
+            self._rules = replace(SANDBOX, denied_show=names)
+        return self._rules
 
     def _rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         cursor = self._database().cursor()

@@ -1,9 +1,10 @@
-"""DuckDB's quirks as data: dialect, exception classes and message patterns."""
+"""DuckDB's quirks as data: dialect, exception classes, message patterns and the sandbox."""
 
 from __future__ import annotations
 
 import re
 
+from belvedere.sql.classify import StatementRules
 from belvedere.warehouses.base import Quirks
 from belvedere.warehouses.errors import ErrorKind, ErrorRule
 
@@ -39,3 +40,95 @@ EXCEPTION_KINDS: dict[str, ErrorKind] = {
 
 #: "LINE 3: select x form y" followed by a caret line; DuckDB may elide the line's start with "...".
 POSITION = re.compile(r"\n\s*LINE (?P<line>\d+): (?P<text>[^\n]*)\n(?P<caret> *)\^")
+
+#: Engine options set at connect time: configuration locked (no SET, PRAGMA or logging), no
+#: extension downloads. ``enable_external_access`` follows the connection's file access.
+ENGINE_CONFIG: dict[str, bool] = {
+    "lock_configuration": True,
+    "autoinstall_known_extensions": False,
+    "allow_community_extensions": False,
+}
+
+#: Statement types (DuckDB's own parser) that user SQL may have; PIVOT parses as MULTI.
+READ_STATEMENT_TYPES = frozenset({"SELECT", "EXPLAIN", "MULTI"})
+WRITE_STATEMENT_TYPES = frozenset(
+    {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "TRANSACTION", "MERGE_INTO"}
+)
+
+#: What user SQL may not reach: settings, logs, paths, other databases, session state.
+SANDBOX = StatementRules(
+    read_only_message=(
+        "Belvedere runs read-only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN on this connection."
+    ),
+    writable_message="Belvedere runs queries and changes to this connection's own tables only: "
+    "no SET, PRAGMA, CALL, ATTACH, DETACH, INSTALL, LOAD, COPY, EXPORT or temporary objects.",
+    denied_functions=frozenset(
+        {
+            # settings and their values (paths among them)
+            "current_setting",
+            "duckdb_profiling_settings",
+            # logging
+            "enable_logging",
+            "disable_logging",
+            "truncate_duckdb_logs",
+            "write_log",
+            "enable_profiling",
+            "disable_profiling",
+            "enable_profile",
+            "disable_profile",
+            # databases and their files
+            "database_list",
+            "database_size",
+            "show_databases",
+            "checkpoint",
+            "force_checkpoint",
+            "enable_checkpoint_on_shutdown",
+            "disable_checkpoint_on_shutdown",
+            "enable_object_cache",
+            "disable_object_cache",
+            "import_database",
+            "copy_database",
+            # SQL run from a string, past this check
+            "query",
+            "query_table",
+            "json_execute_serialized_sql",
+            # shared state: sequences, secrets, grammar, external resources, Python objects
+            "nextval",
+            "setval",
+            "which_secret",
+            "add_grammar_extension",
+            "remove_grammar_extension",
+            "create_external_resource",
+            "register_external_resource",
+            "register_external_resource_type",
+            "deregister_external_resource",
+            "destroy_external_resource",
+            "arrow_scan",
+            "arrow_scan_dumb",
+            "python_arrow_scan",
+            "pandas_scan",
+            "python_map_function",
+        }
+    ),
+    denied_tables=frozenset({"pg_settings", "sqlite_temp_master", "sqlite_temp_schema"}),
+    denied_prefixes=("duckdb_", "pragma_"),
+    allowed_names=frozenset(
+        {
+            "duckdb_columns",
+            "duckdb_constraints",
+            "duckdb_dependencies",
+            "duckdb_functions",
+            "duckdb_indexes",
+            "duckdb_keywords",
+            "duckdb_schemas",
+            "duckdb_sequences",
+            "duckdb_tables",
+            "duckdb_types",
+            "duckdb_views",
+            "pragma_table_info",
+        }
+    ),
+    file_names=frozenset({"glob", "sniff_csv", "parquet_scan", "read_duckdb"}),
+    file_prefixes=("read_", "parquet_", "iceberg_", "delta_"),
+    show_forms=frozenset({"DATABASES", "TABLES", "ALL TABLES"}),
+)
