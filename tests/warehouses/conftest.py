@@ -49,7 +49,13 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
         server = request.getfixturevalue("postgres")
         database = request.getfixturevalue("pg_database")
         warehouse = PostgresWarehouse(
-            PostgresOptions(host=server.host, port=server.port, database=database, user="postgres")
+            PostgresOptions(
+                host=server.host,
+                port=server.port,
+                database=database,
+                user="postgres",
+                read_only=False,  # the suite writes, as on DuckDB (read-only: test_postgres_rules)
+            )
         )
         long_sql = "SELECT pg_sleep(600)"
     _seed(warehouse)

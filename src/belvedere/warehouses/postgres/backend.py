@@ -30,6 +30,8 @@ from belvedere.warehouses.postgres.sessions import IdleConnections
 from belvedere.warehouses.postgres.types import arrow_field, to_batch
 
 BATCH_ROWS = 10_000
+#: SQLSTATE of a write attempted in a read-only transaction.
+READ_ONLY_SQLSTATE = "25006"
 
 
 class PostgresOptions(BaseModel):
@@ -44,32 +46,53 @@ class PostgresOptions(BaseModel):
         default="prefer", description="TLS mode (libpq `sslmode`)."
     )
     connect_timeout: int = Field(default=10, ge=1, le=300, description="Seconds to connect.")
+    read_only: bool = Field(
+        default=True,
+        description="Run users' SQL in read-only transactions, rolled back at the end (turn "
+        "off only for a connection meant for writing).",
+    )
 
 
 class PostgresQuery(Query):
-    """A query on its own connection; cancellable with the server's cancel request."""
+    """A query on its own connection; cancellable with the server's cancel request.
 
-    def __init__(self, warehouse: PostgresWarehouse, sql: str, params: Params) -> None:
+    On a read-only connection the statement runs alone (the extended protocol takes one
+    statement, so no ``COMMIT;`` can end the transaction early) in a ``READ ONLY``
+    transaction that is rolled back, so not even a ``SET`` outlives the run.
+    """
+
+    def __init__(
+        self,
+        warehouse: PostgresWarehouse,
+        sql: str,
+        params: Params,
+        context: QueryContext | None = None,
+    ) -> None:
         self._warehouse = warehouse
         self._sql = sql
         self._params = params
+        self._context = context or QueryContext()
+        self._read_only = warehouse.options.read_only
         self._connection: Connection[Any] | None = None
         self._transaction = contextlib.ExitStack()
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
 
     def run(self) -> pa.RecordBatchReader:
-        connection = self._warehouse.sessions().get()
+        connection = self._warehouse.sessions().get(self._context.timeout_seconds)
         with self._lock:
             self._connection = connection
         if self._cancelled.is_set():
             raise WarehouseError(ErrorKind.CANCELLED, "query cancelled")
         if not returns_rows(self._sql):
+            if self._read_only:
+                self._transaction.enter_context(connection.transaction(force_rollback=True))
             cursor = connection.cursor()
-            cursor.execute(self._sql, self._params)
+            # prepare=True: the extended protocol, one statement only (read-only connections).
+            cursor.execute(self._sql, self._params, prepare=self._read_only or None)
             return _reader(connection, cursor.description, lambda: [cursor.fetchall()])
         # A server-side cursor streams a large result without holding it in memory.
-        self._transaction.enter_context(connection.transaction())
+        self._transaction.enter_context(connection.transaction(force_rollback=self._read_only))
         name = f"belvedere_{id(self):x}"
         server_cursor = connection.cursor(name=name)
         try:
@@ -94,10 +117,15 @@ class PostgresQuery(Query):
     def close(self) -> None:
         with self._lock:
             connection, self._connection = self._connection, None
+        stopped = self._cancelled.is_set()
+        if stopped and connection is not None:
+            # A stopped query's server may not answer a ROLLBACK either: close, never wait.
+            with contextlib.suppress(psycopg.Error):
+                connection.close()
         with contextlib.suppress(psycopg.Error):
             self._transaction.close()
         if connection is not None:
-            self._warehouse.sessions().put(connection)
+            self._warehouse.sessions().put(connection, reuse=not stopped)
 
 
 #: First keywords of statements that return rows and may run inside a server-side cursor.
@@ -152,14 +180,15 @@ class PostgresWarehouse(Warehouse):
                         "sslmode": o.sslmode,
                         "connect_timeout": o.connect_timeout,
                         "application_name": "belvedere",
-                    }
+                    },
+                    read_only=o.read_only,
                 )
             return self._sessions
 
     def query(
         self, sql: str, params: Params = None, context: QueryContext | None = None
     ) -> PostgresQuery:
-        return PostgresQuery(self, sql, params)
+        return PostgresQuery(self, sql, params, context)
 
     def _rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         try:
@@ -245,6 +274,11 @@ class PostgresWarehouse(Warehouse):
         message = diag.message_primary or str(exc)
         if diag.message_hint:
             message += f" (hint: {diag.message_hint})"
+        if state == READ_ONLY_SQLSTATE and self.options.read_only:
+            message += (
+                ". Belvedere runs SQL on this connection read-only; an admin can turn the "
+                "connection's read_only option off."
+            )
         line = column = None
         if diag.statement_position and sql is not None:
             offset = int(diag.statement_position) - 1 - position_offset
