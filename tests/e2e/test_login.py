@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import ADMIN_PASSWORD, ready, watch
 
 pytestmark = pytest.mark.e2e
 
@@ -62,3 +63,20 @@ def test_change_password_from_the_user_menu(page_as: Callable[[str, str], Page])
     expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
     sign_in(page, "pat", "pat-new-password")
     expect(page).to_have_url(re.compile(r"/sqllab$"))
+
+
+def test_a_crafted_next_stays_data(page: Page) -> None:
+    """Markup in ``next`` neither becomes elements nor navigates; the page still works."""
+    problems = watch(page)
+    attack = "/</script><meta http-equiv=refresh content=0;url=/api/v1/openapi.json>"
+    page.goto(f"/login?next={quote(attack)}")
+    ready(page)
+    expect(page.locator("meta[http-equiv]")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    assert (
+        page.evaluate("JSON.parse(document.getElementById('page-data').textContent)")["page"][
+            "next"
+        ]
+        == attack
+    )
+    assert problems == []

@@ -38,7 +38,10 @@ def serve(host: str | None, port: int | None) -> None:
         "host": host,
         "port": port,
         "log_level": settings.log_level,
-        "proxy_headers": True,
+        # Client addresses (sign-in throttling counts per address) and the scheme come from
+        # X-Forwarded-* only when the direct peer is one of the trusted proxies.
+        "proxy_headers": bool(settings.trusted_proxies.strip()),
+        "forwarded_allow_ips": settings.trusted_proxies.strip() or None,
         "server_header": False,
         "timeout_graceful_shutdown": 5,
     }

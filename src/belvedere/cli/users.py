@@ -79,3 +79,39 @@ def set_password(username: str, password: str) -> None:
     finally:
         services.close()
     click.echo(f"Password of {username!r} changed.")
+
+
+@users.command("unlock")
+@click.argument("username")
+@click.option(
+    "--address",
+    "addresses",
+    multiple=True,
+    help="Also end the refusal of this client address (repeatable; see `users locked`).",
+)
+def unlock(username: str, addresses: tuple[str, ...]) -> None:
+    """End a sign-in refusal after failed passwords: the account's failures are forgotten."""
+    services = open_services()
+    try:
+        cleared = services.throttle.unlock(username, addresses)
+    finally:
+        services.close()
+    if cleared:
+        click.echo(f"Unlocked {username!r}: sign-in failures forgotten.")
+    else:
+        click.echo(f"{username!r} had no failed sign-ins to forget.")
+
+
+@users.command("locked")
+def locked() -> None:
+    """List accounts and client addresses refused sign-in now, and until when."""
+    services = open_services()
+    try:
+        refusals = services.throttle.refusals()
+    finally:
+        services.close()
+    if not refusals:
+        click.echo("No sign-in is refused now.")
+    for refusal in refusals:
+        until = refusal.until.strftime("%Y-%m-%d %H:%M:%S UTC")
+        click.echo(f"{refusal.kind}\t{refusal.name}\t{refusal.failures} failures\tuntil {until}")

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from belvedere import __version__
 from belvedere.audit.retention import expire_forever
@@ -34,8 +34,17 @@ from belvedere.web.errors import install_error_handlers
 from belvedere.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from belvedere.web.pages import routes as pages
 from belvedere.web.pages import signin
+from belvedere.web.staticfiles import StaticAssets
 
 STATIC = Path(__file__).with_name("static")
+
+
+class _Belvedere(FastAPI):
+    """FastAPI with the security headers outermost: on every answer, the server's own 500s
+    and the body limit's 413s included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
 def create_app(services: Services) -> FastAPI:
@@ -59,7 +68,7 @@ def create_app(services: Services) -> FastAPI:
         retention.cancel()
         await services.execution.close()
 
-    app = FastAPI(
+    app = _Belvedere(
         title="Belvedere",
         version=__version__,
         description="Query warehouses under your own permissions. Sign in through "
@@ -98,7 +107,6 @@ def create_app(services: Services) -> FastAPI:
 
     app.include_router(pages.router)
     app.include_router(signin.router)
-    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticAssets(directory=STATIC, check_dir=False), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_request_bytes)
     return app

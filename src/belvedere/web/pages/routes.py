@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -24,14 +23,24 @@ ASSETS = Path(__file__).parent.parent / "static" / "build"
 router = APIRouter(include_in_schema=False)
 
 
+#: Longest ``next`` kept; a longer one is not a page of ours.
+MAX_NEXT = 2000
+
+
 def safe_next(target: str | None) -> str:
-    """A redirect target after sign-in: a local path only, never another site."""
+    """A redirect target after sign-in: a path on this site only, never another site.
+
+    Refused (``/`` instead): anything not starting with one ``/`` (a scheme, ``//host``),
+    backslashes (browsers read ``/\\host`` as ``//host``), control characters (browsers drop
+    tabs and newlines, so ``/<tab>/host`` is ``//host``) and overlong values.
+    """
     if (
         not target
+        or len(target) > MAX_NEXT
         or not target.startswith("/")
         or target.startswith("//")
         or "\\" in target
-        or any(ord(c) < 32 for c in target)
+        or any(ord(c) < 32 or ord(c) == 127 for c in target)
     ):
         return "/"
     return target
@@ -46,7 +55,11 @@ def asset_version() -> str:
 def render(
     request: Request, template: str, user: User | None, page: dict[str, Any], status: int = 200
 ) -> Response:
-    """A page with its data for the browser code as JSON."""
+    """A page with its data for the browser code as JSON.
+
+    The template embeds the data with Jinja's ``tojson``, which writes ``<``, ``>``, ``&`` and
+    ``'`` as ``\\u`` escapes: no value, whoever wrote it, can close the ``<script>`` element.
+    """
     data = {"page": page, "version": __version__}
     if user is not None:
         data["user"] = {
@@ -60,7 +73,7 @@ def render(
         {
             "user": user,
             "page": page,
-            "page_data": json.dumps(data),
+            "page_data": data,
             "assets": asset_version(),
             "can": lambda p: user is not None and can(user.role, Permission(p)),
             "version": __version__,

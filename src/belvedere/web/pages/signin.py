@@ -34,6 +34,19 @@ def problem(
     return render(request, "problem.html", user, page, status=status)
 
 
+#: The most of a provider's error text shown (it comes from the URL, so anyone can write it).
+MAX_REPORTED = 200
+
+
+def _reported(text: str | None) -> str:
+    """Text from the query string fit to show as text: printable, one line, short.
+
+    (The page escapes it as every value; this only keeps it from posing as a long message.)
+    """
+    cleaned = " ".join("".join(c for c in text or "" if c.isprintable()).split())
+    return cleaned if len(cleaned) <= MAX_REPORTED else cleaned[: MAX_REPORTED - 1] + "…"
+
+
 @router.get("/oidc/start")
 async def oidc_start(request: Request, services: ServicesDep, next: str | None = None) -> Response:
     if not services.oidc.enabled:
@@ -55,7 +68,7 @@ async def oidc_callback(
     error_description: str | None = None,
 ) -> Response:
     if error or not state or not code:
-        reason = error_description or error or "the sign-in provider sent nothing back"
+        reason = _reported(error_description or error) or "the sign-in provider sent nothing back"
         return problem(request, None, "Sign-in failed", f"Sign-in was not completed: {reason}.")
     try:
         signed = await run_in_threadpool(services.oidc.finish, state, code)
