@@ -5,7 +5,8 @@ import { optionFields, optionValues } from "./connection-form.js";
 import { bytes, duration } from "./format.js";
 
 function optionSummary(connection) {
-  const set = Object.entries(connection.options).filter(
+  // A viewer is told a connection's name and kind only: no options, no secrets.
+  const set = Object.entries(connection.options || {}).filter(
     ([, value]) =>
       value !== null && value !== "" && !(typeof value === "object" && Object.keys(value).length === 0),
   );
@@ -29,7 +30,7 @@ function optionSummary(connection) {
       size ? bytes(value) : String(value),
     );
   });
-  const secrets = connection.secrets_set.map((name) =>
+  const secrets = (connection.secrets_set || []).map((name) =>
     h("span", { class: "chip secret" }, h("span", { class: "key" }, name), " stored"),
   );
   return [...parts, ...secrets];
@@ -74,6 +75,7 @@ export async function init(page) {
       );
       return;
     }
+    const detailed = connections.some((c) => "options" in c); // viewers: name and kind only
     replace(
       list,
       h(
@@ -87,17 +89,21 @@ export async function init(page) {
             {},
             h("th", {}, "Name"),
             h("th", {}, "Kind"),
-            h("th", {}, "Options"),
-            h("th", {}, "Timeout"),
+            detailed && h("th", {}, "Options"),
+            detailed && h("th", {}, "Timeout"),
             manage && h("th", {}, h("span", { class: "visually-hidden" }, "Actions")),
           ),
         ),
-        h("tbody", {}, connections.map(row)),
+        h(
+          "tbody",
+          {},
+          connections.map((c) => row(c, detailed)),
+        ),
       ),
     );
   }
 
-  function row(connection) {
+  function row(connection, detailed) {
     const status = h("div", { class: "row-status" });
     const test = async (button) => {
       button.disabled = true;
@@ -129,14 +135,15 @@ export async function init(page) {
       { dataset: { connection: connection.name } },
       h("td", { class: "name" }, h("strong", {}, connection.name), status),
       h("td", {}, connection.kind),
-      h("td", { class: "options" }, optionSummary(connection)),
-      h(
-        "td",
-        {},
-        connection.timeout_seconds
-          ? `${connection.timeout_seconds} s`
-          : h("span", { class: "muted" }, "default"),
-      ),
+      detailed && h("td", { class: "options" }, optionSummary(connection)),
+      detailed &&
+        h(
+          "td",
+          {},
+          connection.timeout_seconds
+            ? `${connection.timeout_seconds} s`
+            : h("span", { class: "muted" }, "default"),
+        ),
       manage &&
         h(
           "td",

@@ -4,6 +4,7 @@
 import { get, post } from "./api.js";
 import { errorBox } from "./chart-errors.js";
 import { createChartView } from "./chart-view.js";
+import { openDialog } from "./dialog.js";
 import { h, replace } from "./dom.js";
 import { duration, fullTime } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
@@ -48,6 +49,24 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
       },
       "↻",
     );
+  // The chart's SQL comes with its data only to the chart's owner, or to everyone when the
+  // owner chose to show it to viewers: the button shows when there is SQL to show.
+  let sql = null;
+  const viewSql =
+    isChart &&
+    h(
+      "button",
+      {
+        type: "button",
+        class: "small tile-button",
+        title: `The SQL of ${label}`,
+        "aria-label": `View the SQL of ${label}`,
+        "data-testid": "tile-view-sql",
+        hidden: true,
+        onclick: showSql,
+      },
+      "SQL",
+    );
   const edit =
     !isChart &&
     h(
@@ -88,6 +107,7 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
       spinner,
       cached,
       h("span", { class: "spacer" }),
+      viewSql,
       refresh,
       edit,
       remove,
@@ -121,6 +141,22 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
     el.dataset.state = state;
     spinner.hidden = state !== "loading";
     body.setAttribute("aria-busy", String(state === "loading"));
+  }
+
+  function showSql() {
+    if (sql === null) return;
+    openDialog({
+      title: `SQL of ${label}`,
+      wide: true,
+      testid: "tile-sql-dialog",
+      body: [h("pre", { class: "sql-view", "data-testid": "tile-sql" }, sql)],
+      cancel: "Close",
+    });
+  }
+
+  function setSql(text) {
+    sql = typeof text === "string" ? text : null;
+    viewSql.hidden = sql === null;
   }
 
   function showError(err, heading) {
@@ -157,6 +193,7 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
       controller = null;
       setState("error");
       cached.hidden = true;
+      setSql(null);
       view.clear();
       showError(err);
       return;
@@ -164,6 +201,7 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
     if (controller !== mine) return;
     controller = null;
     error.hidden = true;
+    setSql(data.sql);
     cached.hidden = !data.cached;
     cached.title = data.cached ? `From the cache: ran at ${fullTime(data.ran_at)}` : "";
     title.title = `${label}\n${data.row_count} rows in ${duration(data.elapsed_ms)}, at ${fullTime(data.ran_at)}`;

@@ -239,6 +239,13 @@ export async function init(page) {
       placeholder: "Default",
       "data-testid": "chart-save-cache-ttl",
     });
+    const showSqlBox = h("input", {
+      type: "checkbox",
+      name: "show_sql",
+      checked: Boolean(chart?.show_sql_to_viewers),
+      "aria-describedby": "chart-save-show-sql-help",
+      "data-testid": "chart-save-show-sql",
+    });
     const actions = chart
       ? [
           { label: "Save", value: "update", primary: true, testid: "chart-save-submit" },
@@ -251,6 +258,16 @@ export async function init(page) {
       body: [
         field("Name", name),
         field("Cache results for (seconds)", ttl, "Empty: the server's default. 0: never cache."),
+        h(
+          "div",
+          { class: "field checkbox" },
+          h("label", {}, showSqlBox, " Show the SQL to viewers"),
+          h(
+            "small",
+            { class: "help", id: "chart-save-show-sql-help" },
+            "Others who see this chart on a shared dashboard may read its SQL, a saved query it is built on included. Off: only you.",
+          ),
+        ),
       ],
       actions,
       onSubmit: async (values, how) => {
@@ -260,6 +277,7 @@ export async function init(page) {
           name: text,
           ...body,
           cache_ttl_seconds: values.ttl === "" ? null : Number(values.ttl),
+          show_sql_to_viewers: showSqlBox.checked,
         };
         const saved =
           how === "update" && chart ? await patch(`${API}/${chart.id}`, payload) : await post(API, payload);

@@ -45,7 +45,9 @@ function entry(run, onPick) {
         run.table &&
           h("span", { class: "chip", title: "The table was read directly, without a query" }, "table read"),
       ),
-      h("code", { class: "sql" }, snippet(run.sql)),
+      run.sql_hidden
+        ? h("span", { class: "sql hidden" }, "(a dashboard chart: its SQL is shown on the dashboard)")
+        : h("code", { class: "sql" }, snippet(run.sql)),
     ),
   );
 }

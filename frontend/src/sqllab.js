@@ -379,7 +379,7 @@ export function init() {
    */
   function showPicked(run) {
     if (active) return;
-    if (!run.table && run.sql !== editor.text()) {
+    if (!run.table && !run.sql_hidden && run.sql !== editor.text()) {
       saved.replacing(run.sql);
       editor.setText(run.sql);
     }

@@ -33,6 +33,7 @@ def identity_options(mode: str, google: GoogleService) -> dict[str, Any]:
         "service_account_key": service_account_key(google.token_uri, email=BELVEDERE_SA),
         "identity": "impersonation",
         "impersonation_template": "bq-{user}@{project}.iam.gserviceaccount.com",
+        "impersonation_domains": ["example.com"],
     }
 
 
@@ -193,8 +194,12 @@ def test_each_viewer_sees_their_own_rows(world: World) -> None:
     assert sorted(bob_raw["rows"]) == bob_rows
     assert tile(bob, dashboard_id, bar)["rows"] == by_region(bob_rows) == [["south", 80, 2]]
     assert set(world.queried_as()) == {principal(world.mode, "bob")}
-    # The same chart, the same SQL: only the identity differs.
-    assert bob_raw["sql"] == alice_raw["sql"]
+    # The same chart, the same SQL: only the identity differs. The viewer is not sent the SQL
+    # until the owner shows it to viewers.
+    assert bob_raw["sql"] is None
+    shown = alice.patch(f"/api/v1/charts/{raw}", json={"show_sql_to_viewers": True})
+    assert shown.status_code == 200, shown.text
+    assert tile(bob, dashboard_id, raw)["sql"] == alice_raw["sql"]
 
     # A user the dashboard is not shared with does not get at its charts at all.
     carol = world.user("carol", authorized=False)

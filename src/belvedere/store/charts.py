@@ -9,7 +9,14 @@ from sqlalchemy import select
 from belvedere.store.db import Database
 from belvedere.store.models import Chart
 
-CHANGEABLE = ("name", "connection_name", "spec", "source_columns", "cache_ttl_seconds")
+CHANGEABLE = (
+    "name",
+    "connection_name",
+    "spec",
+    "source_columns",
+    "cache_ttl_seconds",
+    "show_sql_to_viewers",
+)
 
 
 class Charts:

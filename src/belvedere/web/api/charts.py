@@ -16,6 +16,7 @@ from belvedere.charts.spec import ChartSpec, Filter, Source
 from belvedere.execution.formats import csv_chunks
 from belvedere.execution.runs import Surface
 from belvedere.services import Services
+from belvedere.store.ids import RowId
 from belvedere.store.models import Chart, User
 from belvedere.web.api.chart_schemas import (
     ChartDataOut,
@@ -138,12 +139,13 @@ async def chart_data_out(
     force: bool,
     surface: Surface = Surface.CHART,
     extra_filters: Sequence[Filter] = (),
+    show_sql: bool = True,
 ) -> ChartDataOut:
-    """Run a chart as ``user`` and answer with its data."""
+    """Run a chart as ``user`` and answer with its data (and its SQL if ``show_sql``)."""
     data = await run_chart(
         services, user, connection, spec, owner_id, chart, force, surface, extra_filters
     )
-    return ChartDataOut.of(data, spec)
+    return ChartDataOut.of(data, spec, show_sql=show_sql)
 
 
 @router.get("", response_model=ChartsOut)
@@ -166,25 +168,27 @@ async def create_chart(body: ChartIn, user: Builder, services: ServicesDep) -> C
         spec=body.spec.model_dump(mode="json", by_alias=True),
         source_columns=columns,
         cache_ttl_seconds=body.cache_ttl_seconds,
+        show_sql_to_viewers=body.show_sql_to_viewers,
     )
     return ChartOut.of(chart, user.username)
 
 
 @router.get("/{chart_id}", response_model=ChartOut)
-def get_chart(chart_id: int, user: Builder, services: ServicesDep) -> ChartOut:
+def get_chart(chart_id: RowId, user: Builder, services: ServicesDep) -> ChartOut:
     """One of your charts."""
     return ChartOut.of(owned(services, chart_id, user), user.username)
 
 
 @router.patch("/{chart_id}", response_model=ChartOut)
 async def change_chart(
-    chart_id: int, body: ChartPatch, user: Builder, services: ServicesDep
+    chart_id: RowId, body: ChartPatch, user: Builder, services: ServicesDep
 ) -> ChartOut:
     """Change your chart."""
     chart = await run_in_threadpool(owned, services, chart_id, user)
     changes = body.model_dump(exclude_unset=True, by_alias=True)
-    if changes.get("spec") is None:
-        changes.pop("spec", None)
+    for kept in ("spec", "show_sql_to_viewers"):
+        if changes.get(kept) is None:
+            changes.pop(kept, None)
     if "connection" in changes:
         changes["connection_name"] = changes.pop("connection") or chart.connection_name
     if body.spec is not None or "connection_name" in changes:
@@ -199,7 +203,7 @@ async def change_chart(
 
 
 @router.delete("/{chart_id}", status_code=204)
-def delete_chart(chart_id: int, user: Builder, services: ServicesDep) -> Response:
+def delete_chart(chart_id: RowId, user: Builder, services: ServicesDep) -> Response:
     """Delete your chart (dashboards that show it then show that it is gone)."""
     if not services.charts.delete(chart_id, user.id):
         raise ApiError(404, "chart_not_found", f"No chart {chart_id}.")
@@ -208,7 +212,7 @@ def delete_chart(chart_id: int, user: Builder, services: ServicesDep) -> Respons
 
 @router.get("/{chart_id}/data", response_model=ChartDataOut)
 async def chart_data(
-    chart_id: int, user: Builder, services: ServicesDep, force: bool = False
+    chart_id: RowId, user: Builder, services: ServicesDep, force: bool = False
 ) -> ChartDataOut:
     """Your chart's data, run as you (from the cache unless `force`)."""
     chart = await run_in_threadpool(owned, services, chart_id, user)
@@ -224,7 +228,7 @@ MEDIA = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv"}
     responses={200: {"content": {m: {} for m in MEDIA.values()}}},
 )
 async def export_chart(
-    chart_id: int,
+    chart_id: RowId,
     user: Builder,
     services: ServicesDep,
     format: Annotated[Literal["png", "svg", "csv"], Query()] = "png",

@@ -7,9 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from starlette.concurrency import run_in_threadpool
 
-from belvedere.auth.roles import Permission
-from belvedere.connections.service import build_warehouse, secret_fields, validate_options
-from belvedere.connections.testing import check_connection
+from belvedere.auth.roles import Permission, can
+from belvedere.connections.service import (
+    ConnectionView,
+    secret_fields,
+    validate_options,
+)
+from belvedere.connections.testing import check_saved, check_unsaved
 from belvedere.store.models import User
 from belvedere.warehouses.registry import BACKENDS, backend_class
 from belvedere.web.api.schemas import (
@@ -17,11 +21,12 @@ from belvedere.web.api.schemas import (
     ConnectionKindOut,
     ConnectionOut,
     ConnectionPatch,
+    ConnectionSummaryOut,
     ConnectionTestIn,
     ErrorOut,
     TestOut,
 )
-from belvedere.web.deps import ServicesDep, require
+from belvedere.web.deps import ServicesDep, actor, require
 
 router = APIRouter(tags=["connections"], responses={403: {"model": ErrorOut}})
 Admin = Annotated[User, Depends(require(Permission.MANAGE_CONNECTIONS))]
@@ -47,10 +52,24 @@ def connection_kinds(_: Admin) -> list[ConnectionKindOut]:
     return kinds
 
 
-@router.get("/connections", response_model=list[ConnectionOut])
-def list_connections(user: Member, services: ServicesDep) -> list[ConnectionOut]:
-    """Every connection (options without secrets)."""
-    return [ConnectionOut.of(c) for c in services.connections.list()]
+#: Who is shown a connection's options (never its secrets): those who query or manage it.
+SEE_OPTIONS = (Permission.RUN_SQL, Permission.EDIT_CHARTS, Permission.MANAGE_CONNECTIONS)
+
+
+def _shown(view: ConnectionView, user: User) -> ConnectionOut | ConnectionSummaryOut:
+    """A connection as ``user`` may see it: a viewer, its name and kind only (no path, host,
+    port or account); others, its options without secrets."""
+    if any(can(user.role, p) for p in SEE_OPTIONS):
+        return ConnectionOut.of(view)
+    return ConnectionSummaryOut.of(view)
+
+
+@router.get("/connections", response_model=list[ConnectionOut | ConnectionSummaryOut])
+def list_connections(
+    user: Member, services: ServicesDep
+) -> list[ConnectionOut | ConnectionSummaryOut]:
+    """Every connection: its options without secrets, or only its name and kind for viewers."""
+    return [_shown(c, user) for c in services.connections.list()]
 
 
 @router.post(
@@ -73,18 +92,27 @@ async def test_unsaved(body: ConnectionTestIn, admin: Admin, services: ServicesD
     if body.name is not None:
         given = await run_in_threadpool(services.connections.with_stored_secrets, body.name, given)
     options = validate_options(body.kind, given)
-    warehouse = build_warehouse(body.kind, options)
-    try:
-        outcome = await check_connection(services.execution, warehouse)
-    finally:
-        await run_in_threadpool(warehouse.close)
-    return TestOut(ok=outcome.ok, message=outcome.message, elapsed_ms=outcome.elapsed_ms)
+    report = await check_unsaved(
+        services.execution,
+        services.identity,
+        actor(admin),
+        body.name or "this connection",
+        body.kind,
+        options,
+    )
+    return TestOut.of(report)
 
 
-@router.get("/connections/{name}", response_model=ConnectionOut, responses=NOT_FOUND)
-def get_connection(name: str, _: Member, services: ServicesDep) -> ConnectionOut:
-    """One connection."""
-    return ConnectionOut.of(services.connections.get(name))
+@router.get(
+    "/connections/{name}",
+    response_model=ConnectionOut | ConnectionSummaryOut,
+    responses=NOT_FOUND,
+)
+def get_connection(
+    name: str, user: Member, services: ServicesDep
+) -> ConnectionOut | ConnectionSummaryOut:
+    """One connection (only its name and kind for viewers)."""
+    return _shown(services.connections.get(name), user)
 
 
 @router.patch(
@@ -113,7 +141,8 @@ def remove_connection(name: str, _: Admin, services: ServicesDep) -> Response:
 
 @router.post("/connections/{name}/test", response_model=TestOut, responses=NOT_FOUND)
 async def test_saved(name: str, admin: Admin, services: ServicesDep) -> TestOut:
-    """Try a saved connection."""
-    warehouse = await run_in_threadpool(services.connections.warehouse, name)
-    outcome = await check_connection(services.execution, warehouse)
-    return TestOut(ok=outcome.ok, message=outcome.message, elapsed_ms=outcome.elapsed_ms)
+    """Try a saved connection as its own account and, if it queries as each user, as you."""
+    report = await check_saved(
+        services.execution, services.connections, services.identity, actor(admin), name
+    )
+    return TestOut.of(report)

@@ -3,17 +3,21 @@ viewer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from belvedere.auth.roles import Permission
+from belvedere.auth.roles import Permission, can
+from belvedere.charts.service import ChartFailed, ChartInvalid
 from belvedere.charts.spec import DashboardFilterValue, Filter
 from belvedere.execution.runs import Surface
 from belvedere.services import Services
 from belvedere.store.dashboards import Access, Share
+from belvedere.store.ids import RowId
 from belvedere.store.models import Chart, Dashboard, User
 from belvedere.web.api.chart_schemas import (
     ChartDataOut,
@@ -33,7 +37,7 @@ from belvedere.web.api.chart_schemas import (
 from belvedere.web.api.charts import cache_ttl, chart_data_out, stored_spec
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import CurrentUser, ServicesDep, actor, require
-from belvedere.web.errors import ApiError
+from belvedere.web.errors import ApiError, chart_failure
 
 router = APIRouter(
     prefix="/dashboards",
@@ -78,6 +82,29 @@ def _filters(dashboard: Dashboard) -> list[DashboardFilter]:
         except ValidationError:
             continue
     return filters
+
+
+def _filters_anywhere(access: Access, user: User) -> bool:
+    """Whether the user may filter on any column of the dashboard's charts: a chart builder
+    who may edit it (trying a filter before saving it). Everyone else filters only on the
+    columns the dashboard's filters declare, so a viewer learns nothing a chart doesn't show
+    beyond the values the owner chose to offer."""
+    return access.can_edit and can(user.role, Permission.EDIT_CHARTS)
+
+
+def _check_filterable(dashboard: Dashboard, access: Access, user: User, columns: list[str]) -> None:
+    """403 unless the user may filter the dashboard on each of ``columns``."""
+    if _filters_anywhere(access, user):
+        return
+    declared = {f.column for f in _filters(dashboard)}
+    for column in columns:
+        if column not in declared:
+            raise ApiError(
+                403,
+                "filter_not_declared",
+                f"This dashboard has no filter on {column!r}: you may filter only on the "
+                "dashboard's own filters.",
+            )
 
 
 def _out(services: Services, dashboard: Dashboard, access: Access) -> DashboardOut:
@@ -137,7 +164,7 @@ def create_dashboard(body: DashboardIn, user: Builder, services: ServicesDep) ->
 
 
 @router.get("/{dashboard_id}", response_model=DashboardOut)
-def get_dashboard(dashboard_id: int, user: CurrentUser, services: ServicesDep) -> DashboardOut:
+def get_dashboard(dashboard_id: RowId, user: CurrentUser, services: ServicesDep) -> DashboardOut:
     """A dashboard you own or that is shared with you."""
     dashboard, access = _visible(services, dashboard_id, user)
     return _out(services, dashboard, access)
@@ -145,12 +172,21 @@ def get_dashboard(dashboard_id: int, user: CurrentUser, services: ServicesDep) -
 
 @router.patch("/{dashboard_id}", response_model=DashboardOut)
 def change_dashboard(
-    dashboard_id: int, body: DashboardPatch, user: CurrentUser, services: ServicesDep
+    dashboard_id: RowId, body: DashboardPatch, user: CurrentUser, services: ServicesDep
 ) -> DashboardOut:
     """Change a dashboard you own or may edit. A chart tile may show one of your own charts,
     or a chart the dashboard already shows."""
     dashboard = _editable(services, dashboard_id, user)
     changes = body.model_dump(exclude_unset=True, mode="json")
+    if body.filters is not None and not can(user.role, Permission.EDIT_CHARTS):
+        declared = {f.column for f in _filters(dashboard)}
+        added = [f.column for f in body.filters if f.column not in declared]
+        if added:
+            raise ApiError(
+                403,
+                "not_builder",
+                f"Only a chart builder adds a filter on a new column: {added[0]!r}.",
+            )
     if body.layout is not None:
         already = set(_layout(dashboard).chart_ids())
         for chart_id in body.layout.chart_ids():
@@ -166,7 +202,7 @@ def change_dashboard(
 
 
 @router.delete("/{dashboard_id}", status_code=204)
-def delete_dashboard(dashboard_id: int, user: CurrentUser, services: ServicesDep) -> Response:
+def delete_dashboard(dashboard_id: RowId, user: CurrentUser, services: ServicesDep) -> Response:
     """Delete your dashboard (its charts stay)."""
     dashboard, access = _visible(services, dashboard_id, user)
     if access is not Access.OWNER:
@@ -177,7 +213,7 @@ def delete_dashboard(dashboard_id: int, user: CurrentUser, services: ServicesDep
 
 @router.put("/{dashboard_id}/shares", response_model=DashboardOut)
 def share_dashboard(
-    dashboard_id: int, body: SharesIn, user: CurrentUser, services: ServicesDep
+    dashboard_id: RowId, body: SharesIn, user: CurrentUser, services: ServicesDep
 ) -> DashboardOut:
     """Share your dashboard with users or roles, as viewers or editors (replaces the list).
     Each viewer's charts run as that viewer, under their own permissions."""
@@ -198,15 +234,44 @@ def share_dashboard(
     return _out(services, dashboard, access)
 
 
-def _chart_on(services: Services, dashboard_id: int, chart_id: int, user: User) -> Chart:
+def _chart_on(
+    services: Services, dashboard_id: int, chart_id: int, user: User
+) -> tuple[Dashboard, Access, Chart]:
     """A chart shown on a dashboard the user may see; 404 for anything else."""
-    dashboard, _ = _visible(services, dashboard_id, user)
+    dashboard, access = _visible(services, dashboard_id, user)
     chart = None
     if chart_id in _layout(dashboard).chart_ids():
         chart = services.charts.get(chart_id)
     if chart is None:
         raise ApiError(404, "chart_not_found", f"No chart {chart_id} on dashboard {dashboard_id}.")
-    return chart
+    return dashboard, access, chart
+
+
+def _shows_sql(chart: Chart, user: User) -> bool:
+    """Whether ``user`` is sent the chart's SQL: its owner, or anyone if the owner says so."""
+    return chart.owner_id == user.id or chart.show_sql_to_viewers
+
+
+def _without_sql(error: ApiError) -> ApiError:
+    """A chart's error as told to someone not shown its SQL: the message's first line only
+    (warehouses and the SQL parser quote the statement after it), no position in the SQL."""
+    extra = {k: v for k, v in error.extra.items() if k not in ("line", "column")}
+    return ApiError(error.status, error.code, error.message.split("\n", 1)[0], **extra)
+
+
+@contextmanager
+def _errors_told(with_sql: bool) -> Iterator[None]:
+    """Answer a chart's failure as usual, or without its SQL (see :func:`_without_sql`)."""
+    try:
+        yield
+    except ChartFailed as exc:
+        if with_sql:
+            raise
+        raise _without_sql(chart_failure(exc)) from None
+    except ChartInvalid as exc:
+        if with_sql:
+            raise
+        raise _without_sql(ApiError(400, "invalid_chart", str(exc))) from None
 
 
 def applicable(chart: Chart, values: list[DashboardFilterValue]) -> list[Filter]:
@@ -217,51 +282,63 @@ def applicable(chart: Chart, values: list[DashboardFilterValue]) -> list[Filter]
 
 @router.post("/{dashboard_id}/charts/{chart_id}/data", response_model=ChartDataOut)
 async def dashboard_chart_data(
-    dashboard_id: int,
-    chart_id: int,
+    dashboard_id: RowId,
+    chart_id: RowId,
     body: DashboardDataIn,
     user: CurrentUser,
     services: ServicesDep,
 ) -> ChartDataOut:
     """One chart of a dashboard, run as you with the dashboard's filter values (those on a
-    column the chart's source has); `force` bypasses the cache."""
-    chart = await services.execution.io(_chart_on, services, dashboard_id, chart_id, user)
-    spec = stored_spec(chart)
-    return await chart_data_out(
-        services,
-        user,
-        chart.connection_name,
-        spec,
-        chart.owner_id,
-        chart,
-        body.force,
-        Surface.DASHBOARD,
-        extra_filters=applicable(chart, body.filters),
+    column the chart's source has); `force` bypasses the cache. Filters must be on the
+    dashboard's declared filter columns (403 otherwise), unless you build charts and may edit
+    the dashboard. The SQL comes back only to the chart's owner, or to everyone if the owner
+    turned `show_sql_to_viewers` on."""
+    dashboard, access, chart = await services.execution.io(
+        _chart_on, services, dashboard_id, chart_id, user
     )
+    _check_filterable(dashboard, access, user, [f.column for f in body.filters])
+    spec = stored_spec(chart)
+    show_sql = _shows_sql(chart, user)
+    with _errors_told(show_sql):
+        return await chart_data_out(
+            services,
+            user,
+            chart.connection_name,
+            spec,
+            chart.owner_id,
+            chart,
+            body.force,
+            Surface.DASHBOARD,
+            extra_filters=applicable(chart, body.filters),
+            show_sql=show_sql,
+        )
 
 
 @router.get("/{dashboard_id}/filter-values", response_model=FilterValuesOut)
 async def filter_values(
-    dashboard_id: int,
+    dashboard_id: RowId,
     user: CurrentUser,
     services: ServicesDep,
     column: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
 ) -> FilterValuesOut:
     """The values of a column for a dashboard filter, from the first chart whose source has
-    it, queried as you."""
-    dashboard, _ = await run_in_threadpool(_visible, services, dashboard_id, user)
+    it, queried as you. The column must be one of the dashboard's filters (403 otherwise),
+    unless you build charts and may edit the dashboard."""
+    dashboard, access = await run_in_threadpool(_visible, services, dashboard_id, user)
     if column is None:
         raise ApiError(400, "invalid_request", "Name the column: ?column=NAME.")
+    _check_filterable(dashboard, access, user, [column])
     charts = await run_in_threadpool(services.charts.many, _layout(dashboard).chart_ids())
     chart = next((c for c in charts.values() if column in (c.source_columns or ())), None)
     if chart is None:
         raise ApiError(400, "unknown_column", f"No chart of this dashboard has column {column!r}.")
-    values = await services.chart_data.distinct_values(
-        chart.connection_name,
-        stored_spec(chart).source,
-        column,
-        owner_id=chart.owner_id,
-        actor=actor(user),
-        cache_ttl_seconds=cache_ttl(services, chart),
-    )
+    with _errors_told(_shows_sql(chart, user)):
+        values = await services.chart_data.distinct_values(
+            chart.connection_name,
+            stored_spec(chart).source,
+            column,
+            owner_id=chart.owner_id,
+            actor=actor(user),
+            cache_ttl_seconds=cache_ttl(services, chart),
+        )
     return FilterValuesOut(values=values)
