@@ -39,6 +39,7 @@ def world(
                 "service_account_key": service_account_key(google.token_uri, email=BELVEDERE_SA),
                 "identity": "impersonation",
                 "impersonation_template": "bq-{user}@{project}.iam.gserviceaccount.com",
+                "impersonation_domains": ["example.com"],
                 "impersonation_targets": {
                     "group:bi-admins": "bi-admins@test-project.iam.gserviceaccount.com"
                 },

@@ -48,6 +48,16 @@ def role_mapping(text: str) -> dict[str, Role]:
     return mapping
 
 
+def verified_email(claims: dict[str, Any]) -> str | None:
+    """The e-mail of ID token claims if the provider verified it (``email_verified`` true);
+    else ``None``: an unverified address may be anyone's, so it names no one here."""
+    email = claims.get("email")
+    verified = claims.get("email_verified")
+    if isinstance(verified, str):  # some providers send "true"
+        verified = verified.strip().lower() == "true"
+    return email.strip() if isinstance(email, str) and email.strip() and verified is True else None
+
+
 class OIDCSignIn:
     """The sign-in flow against one issuer."""
 
@@ -169,13 +179,16 @@ class OIDCSignIn:
         raise AssertionError("unreachable")
 
     def _user(self, claims: dict[str, Any]) -> User:
-        email = claims.get("email")
-        if email and claims.get("email_verified") is False:
-            raise SignInError("Your email address is not verified with the sign-in provider.")
+        email = verified_email(claims)
         domains = [
             d.strip().lower() for d in self._settings.oidc_allowed_domains.split(",") if d.strip()
         ]
-        if domains and (not email or email.rsplit("@", 1)[-1].lower() not in domains):
+        if domains and email is None:
+            raise SignInError(
+                "The sign-in provider did not vouch for your e-mail address (no verified "
+                "e-mail), so your domain cannot be checked: verify it with the provider first."
+            )
+        if domains and email is not None and email.rsplit("@", 1)[-1].lower() not in domains:
             raise SignInError("Accounts of your domain may not sign in here.")
         groups_claim = claims.get(self._settings.oidc_groups_claim) or []
         groups = [str(g) for g in groups_claim] if isinstance(groups_claim, list) else []

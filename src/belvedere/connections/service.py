@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -39,6 +40,15 @@ class ConnectionInvalid(ValueError):
     """A connection's definition was refused; the message says why."""
 
 
+class ConnectionConflict(ConnectionInvalid):
+    """Options valid one by one that cannot work together (e.g. no credentials of its own,
+    yet a per-user identity minted with them); the message says which and why."""
+
+
+#: The pydantic error type an options model raises for options that cannot work together.
+OPTIONS_CONFLICT = "options_conflict"
+
+
 @dataclass(frozen=True)
 class ConnectionView:
     """A connection as users may see it: options without secrets."""
@@ -66,6 +76,11 @@ def _validate(kind: str, options: dict[str, Any]) -> BaseModel:
     except LookupError as exc:
         raise ConnectionInvalid(str(exc)) from None
     except ValidationError as exc:
+        conflicts = [e["msg"] for e in exc.errors() if e["type"] == OPTIONS_CONFLICT]
+        if conflicts:
+            raise ConnectionConflict(
+                f"These {kind} options cannot work together: {'; '.join(conflicts)}."
+            ) from None
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in exc.errors()
         )
@@ -82,6 +97,8 @@ class ConnectionService:
         self._views: dict[str, tuple[float, ConnectionView]] = {}
         self._options: dict[str, tuple[float, BaseModel]] = {}
         self._lock = threading.Lock()
+        self.on_change: list[Callable[[str], None]] = []
+        """Called with a connection's name once it changed or was removed (blocking)."""
 
     # -- reading -------------------------------------------------------------------------
     def list(self) -> list[ConnectionView]:
@@ -268,6 +285,8 @@ class ConnectionService:
             self._options.pop(name, None)
         for live in gone:
             live.close()
+        for hook in self.on_change:
+            hook(name)
 
     def close(self) -> None:
         """Close every live backend."""

@@ -8,6 +8,10 @@ from typing import Any
 SHARED = "shared"
 
 
+class IdentityError(ValueError):
+    """No identity can be found for this user on this connection; the message says why."""
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who runs a query, as the warehouse sees it.

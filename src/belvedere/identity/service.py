@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from belvedere.connections.service import ConnectionService
 from belvedere.execution.runs import Actor
-from belvedere.identity.principal import CONNECTION_IDENTITY, Principal, user_key_prefix
+from belvedere.identity.principal import (
+    CONNECTION_IDENTITY,
+    IdentityError,
+    Principal,
+    user_key_prefix,
+)
 from belvedere.identity.vault import TokenVault
 from belvedere.settings import Settings
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+__all__ = ["AuthorizationRequired", "IdentityError", "IdentityService"]
 
 
 class AuthorizationRequired(Exception):
@@ -15,10 +28,6 @@ class AuthorizationRequired(Exception):
     def __init__(self, connection: str) -> None:
         super().__init__(f"Connect your Google account to query {connection}.")
         self.connection = connection
-
-
-class IdentityError(ValueError):
-    """No identity can be found for this user on this connection; the message says why."""
 
 
 class IdentityService:
@@ -36,19 +45,21 @@ class IdentityService:
         view = self._connections.get(connection)
         if view.kind != "bigquery":
             return CONNECTION_IDENTITY
+        return self.resolve_with(actor, connection, self._connections.options(connection))
+
+    def resolve_with(self, actor: Actor, connection: str, options: object) -> Principal:
+        """Who ``actor`` queries as with these options (a saved connection's, or ones being
+        tested before saving under the name ``connection``)."""
         from belvedere.warehouses.bigquery import identity as google
         from belvedere.warehouses.bigquery.options import BigQueryOptions
 
-        options = self._connections.options(connection)
-        assert isinstance(options, BigQueryOptions)
-        if options.identity == "service_account":
+        if not isinstance(options, BigQueryOptions) or options.identity == "service_account":
             return CONNECTION_IDENTITY
         if actor.user_id is None:
             raise IdentityError(
                 f"Connection {connection} queries BigQuery as each user: run as a user "
                 "(belvedere query --as USER)."
             )
-        email = actor.email or actor.name
         if options.identity == "user_oauth":
             found = self.vault.get(actor.user_id, connection)
             if found is None:
@@ -57,27 +68,35 @@ class IdentityService:
             client_id, secret = self.oauth_client(options)
             return Principal(
                 key=f"{user_key_prefix(actor.user_id)}{stored_at.timestamp()}",
-                name=f"user:{email}",
-                credentials=lambda: google.user_credentials(
-                    grant["refresh_token"],
-                    token_url=self._settings.google_oauth_token_url,
-                    client_id=client_id,
-                    client_secret=secret,
+                # The grant is the identity; the e-mail only labels it in the audit log.
+                name=f"user:{actor.email}" if actor.email else f"grant of {actor.name}",
+                credentials=self._short_lived(
+                    lambda: google.user_credentials(
+                        grant["refresh_token"],
+                        token_url=self._settings.google_oauth_token_url,
+                        client_id=client_id,
+                        client_secret=secret,
+                    )
                 ),
             )
-        target = google.impersonation_target(options, email, actor.groups)
-        if target is None:
-            raise IdentityError(
-                f"No service account to impersonate for {email} on {connection}: ask an admin "
-                "to map you (or your group) to one."
-            )
+        target = google.impersonation_target(options, actor.email, actor.groups, connection)
         return Principal(
             key=f"impersonate:{target}",
             name=f"serviceAccount:{target}",
-            credentials=lambda: google.impersonated(
-                options, target, self._settings.google_iam_credentials_url
+            credentials=self._short_lived(
+                lambda: google.impersonated(
+                    options, target, self._settings.google_iam_credentials_url
+                )
             ),
         )
+
+    def _short_lived(self, make: Callable[[], Credentials]) -> Callable[[], Credentials]:
+        """Credentials whose access tokens are reused no longer than the configured token
+        lifetime (``BELVEDERE_IDENTITY_TOKEN_TTL_SECONDS``)."""
+        from belvedere.warehouses.bigquery.clients import cap_token_lifetime
+
+        ttl = self._settings.identity_token_ttl_seconds
+        return lambda: cap_token_lifetime(make(), ttl)
 
     def oauth_client(self, options: object) -> tuple[str, str | None]:
         """The OAuth client users authorize a connection through."""

@@ -64,6 +64,10 @@ class Sessions:
                     if user.id == user_id:
                         del self._recent[id_hash]
 
+    def forget_user(self, user_id: int) -> None:
+        """Read a changed user's account again at their next request (role, e-mail)."""
+        self._forget(user_id=user_id)
+
     def start(self, user_id: int) -> str:
         """Create a session and return its (secret) id."""
         token = secrets.token_urlsafe(32)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from belvedere.auth.roles import Role
 from belvedere.security.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
@@ -12,6 +17,40 @@ from belvedere.store.models import User
 
 class UserError(ValueError):
     """An account could not be created or changed; the message says why."""
+
+
+def normalize_email(email: str | None) -> str | None:
+    """An e-mail as stored: trimmed, ``None`` when empty (case is kept, compared without)."""
+    email = (email or "").strip()
+    if email and (email.count("@") != 1 or any(c.isspace() for c in email)):
+        raise UserError(f"{email!r} is not an e-mail address")
+    return email or None
+
+
+def _email_taken(s: Session, email: str | None, user_id: int | None) -> None:
+    """Refuse an e-mail that another account has (unique without regard to case)."""
+    if email is None:
+        return
+    same = select(User.username).where(func.lower(User.email) == email.lower())
+    if user_id is not None:
+        same = same.where(User.id != user_id)
+    other = s.scalar(same)
+    if other is not None:
+        raise UserError(
+            f"The e-mail {email} belongs to another account ({other}): an e-mail names one "
+            "person, on warehouses that query as each user."
+        )
+
+
+@contextmanager
+def _unique_email(email: str | None) -> Iterator[None]:
+    """The database's own uniqueness, for two accounts written at once."""
+    try:
+        yield
+    except IntegrityError:
+        raise UserError(
+            f"Another account was just given this username or the e-mail {email}."
+        ) from None
 
 
 class Users:
@@ -39,9 +78,11 @@ class Users:
             raise UserError("a username is 1 to 150 characters without spaces")
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             raise UserError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
-        with self._db.session() as s:
+        email = normalize_email(email)
+        with _unique_email(email), self._db.session() as s:
             if s.scalar(select(User.id).where(User.username == username)) is not None:
                 raise UserError(f"user {username!r} already exists")
+            _email_taken(s, email, None)
             user = User(
                 username=username,
                 role=Role(role).value,
@@ -65,8 +106,10 @@ class Users:
         default_role: Role,
     ) -> User:
         """The user of an OIDC identity: created at first sign-in, updated at each one (email,
-        groups, and the role when a group maps to one). Refuses deactivated users."""
-        with self._db.session() as s:
+        groups, and the role when a group maps to one). Refuses deactivated users, and an
+        e-mail (verified by the provider: ``None`` otherwise) that another account has."""
+        email = normalize_email(email)
+        with _unique_email(email), self._db.session() as s:
             user = s.scalar(
                 select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
             )
@@ -91,6 +134,13 @@ class Users:
                 raise UserError("Your account is deactivated.")
             elif mapped_role is not None:
                 user.role = mapped_role.value
+            try:
+                _email_taken(s, email, user.id)
+            except UserError:
+                raise UserError(
+                    f"Another account here already has the e-mail {email}; an admin must "
+                    "change or remove it before you can sign in."
+                ) from None
             user.email = email
             user.groups = groups
             user.display_name = display_name or user.display_name
@@ -125,14 +175,19 @@ class Users:
         role: Role | None = None,
         password: str | None = None,
         is_active: bool | None = None,
+        email: str | None = None,
     ) -> User | None:
-        """Change an account's role, password or active flag."""
+        """Change an account's role, password, active flag or e-mail (``""`` removes it)."""
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             raise UserError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
-        with self._db.session() as s:
+        new_email = normalize_email(email) if email is not None else None
+        with _unique_email(new_email), self._db.session() as s:
             user = s.get(User, user_id)
             if user is None:
                 return None
+            if email is not None:
+                _email_taken(s, new_email, user_id)
+                user.email = new_email
             if role is not None:
                 user.role = Role(role).value
             if password is not None:

@@ -25,12 +25,14 @@ from belvedere.warehouses.base import (
 )
 from belvedere.warehouses.bigquery import catalog
 from belvedere.warehouses.bigquery.clients import credentials_for, rest_client
+from belvedere.warehouses.bigquery.identity import auth_reason, token_refusal
 from belvedere.warehouses.bigquery.options import BigQueryOptions
 from belvedere.warehouses.bigquery.query import (
     DEFAULT_CALL_SECONDS,
     BigQueryQuery,
     BigQueryTableRead,
     labels,
+    storage_api_error,
 )
 from belvedere.warehouses.bigquery.quirks import POSITION, QUIRKS, REASON_KINDS
 from belvedere.warehouses.bigquery.schema import columns_of_fields
@@ -185,8 +187,11 @@ class BigQueryWarehouse(Warehouse):
     def translate_error(self, exc: Exception, sql: str | None = None) -> Exception:
         if isinstance(exc, WarehouseError):
             return exc
+        if (storage := storage_api_error(exc)) is not None:
+            return storage
         if isinstance(exc, api.GoogleAPICallError):
-            first: dict[str, Any] = (exc.errors or [{}])[0] if exc.errors else {}
+            found_errors = [e for e in exc.errors or () if isinstance(e, dict)]
+            first: dict[str, Any] = found_errors[0] if found_errors else {}
             message = str(first.get("message") or exc.message)
             found = classify(message, self.quirks.error_rules)
             kind = (
@@ -209,10 +214,13 @@ class BigQueryWarehouse(Warehouse):
                 "Your Google authorization for this connection expired or was revoked: "
                 "connect your Google account again.",
             )
-        if isinstance(exc, auth_errors.RefreshError | auth_errors.TransportError):
+        if isinstance(exc, auth_errors.TransportError):
             return WarehouseError(
-                ErrorKind.ACCESS_DENIED, f"Could not get an access token for BigQuery: {exc}"
+                ErrorKind.UNAVAILABLE,
+                f"Google could not be reached for an access token: {auth_reason(exc)}",
             )
+        if isinstance(exc, auth_errors.RefreshError):
+            return WarehouseError(ErrorKind.ACCESS_DENIED, token_refusal(exc, self._credentials))
         return exc
 
     def close(self) -> None:

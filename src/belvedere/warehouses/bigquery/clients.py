@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import threading
 import urllib.request
+from datetime import timedelta
 from typing import Any
 
 import google.auth
 import grpc
 from google.api_core.client_options import ClientOptions
+from google.auth import _helpers
 from google.auth.credentials import AnonymousCredentials, Credentials
 from google.auth.transport.requests import AuthorizedSession
 from google.auth.transport.requests import Request as GoogleAuthRequest
@@ -47,6 +49,27 @@ def credentials_for(options: BigQueryOptions) -> Credentials:
         return key
     found, _project = google.auth.default(scopes=SCOPES)
     return found
+
+
+def cap_token_lifetime(credentials: Credentials, max_seconds: float) -> Credentials:
+    """Make ``credentials`` ask Google for a new access token at most ``max_seconds`` after
+    each one it got, whatever lifetime Google gave it (in place, so that their type, which
+    error messages look at, stays; returns them).
+
+    google-auth refreshes a token :data:`~google.auth._helpers.REFRESH_THRESHOLD` before its
+    expiry, so the expiry kept is that much past the cap.
+    """
+    refresh = credentials.refresh
+    most = timedelta(seconds=max_seconds) + _helpers.REFRESH_THRESHOLD
+
+    def refresh_capped(request: Any) -> None:
+        refresh(request)  # type: ignore[no-untyped-call]
+        cap = _helpers.utcnow() + most  # type: ignore[no-untyped-call]
+        if credentials.expiry is None or credentials.expiry > cap:
+            credentials.expiry = cap
+
+    credentials.refresh = refresh_capped  # type: ignore[method-assign]
+    return credentials
 
 
 #: Kept-alive HTTP connections per connection: enough for many queries waiting at once.

@@ -3,14 +3,19 @@ service account impersonated through the IAM Credentials API with the connection
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
+from google.auth import exceptions as auth_errors
 from google.auth import impersonated_credentials
 from google.auth.credentials import Credentials
 from google.oauth2.credentials import Credentials as UserCredentials
 
+from belvedere.identity.principal import IdentityError
 from belvedere.warehouses.bigquery.clients import SCOPES, credentials_for
-from belvedere.warehouses.bigquery.options import BigQueryOptions
+from belvedere.warehouses.bigquery.options import BigQueryOptions, template_fields
+from belvedere.warehouses.errors import ErrorKind, WarehouseError
 
 #: What users grant Belvedere when they authorize BigQuery.
 USER_SCOPES = ("https://www.googleapis.com/auth/bigquery", "openid", "email")
@@ -37,20 +42,48 @@ def user_credentials(
     )
 
 
-def impersonation_target(options: BigQueryOptions, email: str, groups: Sequence[str]) -> str | None:
-    """The service account a user acts as: their own mapping, a group's, or the template's."""
-    targets = options.impersonation_targets
-    if f"user:{email}" in targets:
-        return targets[f"user:{email}"]
+def impersonation_target(
+    options: BigQueryOptions, email: str | None, groups: Sequence[str], connection: str
+) -> str:
+    """The service account a user acts as: their own mapping, a group's, or the template's.
+
+    ``email`` must be the user's verified e-mail (unique across accounts). A user is never
+    mapped by a name that another person could also have: the template's ``{user}`` is filled
+    only for e-mails of the connection's ``impersonation_domains``. Raises ``IdentityError``
+    with the reason when no service account is the user's.
+    """
+    address = email.strip().lower() if email else None
+    targets = {_member(k): v for k, v in options.impersonation_targets.items()}
+    if address and f"user:{address}" in targets:
+        return targets[f"user:{address}"]
     for group in groups:
-        if f"group:{group}" in targets:
-            return targets[f"group:{group}"]
-    if options.impersonation_template:
-        local = email.split("@", 1)[0]
-        return options.impersonation_template.format(
-            user=local, email=email, project=options.project
+        if _member(f"group:{group}") in targets:
+            return targets[_member(f"group:{group}")]
+    template = options.impersonation_template
+    if not template:
+        raise IdentityError(
+            f"No service account to impersonate for {address or 'you'} on {connection}: ask an "
+            "admin to map you (or your group) to one."
         )
-    return None
+    if address is None:
+        raise IdentityError(
+            f"Your account has no verified e-mail address, so connection {connection} cannot "
+            "tell who you are: ask an admin to set your e-mail, or sign in with single sign-on."
+        )
+    local, _, domain = address.rpartition("@")
+    if "user" in template_fields(template) and domain not in options.impersonation_domains:
+        raise IdentityError(
+            f"Connection {connection} maps only e-mails of "
+            f"{', '.join(options.impersonation_domains)} to service accounts by name, and yours "
+            f"is of {domain}: ask an admin to map you to a service account."
+        )
+    return template.format(user=local, email=address, project=options.project)
+
+
+def _member(key: str) -> str:
+    """A mapping key, its e-mail without case (``user:Alice@X`` is ``user:alice@x``)."""
+    kind, _, name = key.partition(":")
+    return f"{kind}:{name.strip().lower()}" if kind == "user" else key
 
 
 def impersonated(options: BigQueryOptions, target: str, iam_base_url: str) -> Credentials:
@@ -58,10 +91,63 @@ def impersonated(options: BigQueryOptions, target: str, iam_base_url: str) -> Cr
     endpoint = (
         f"{iam_base_url.rstrip('/')}/v1/projects/-/serviceAccounts/{target}:generateAccessToken"
     )
+    try:
+        source = credentials_for(options)
+    except auth_errors.DefaultCredentialsError:
+        raise WarehouseError(
+            ErrorKind.ACCESS_DENIED,
+            "No Application Default Credentials on the server to impersonate with: set "
+            "GOOGLE_APPLICATION_CREDENTIALS, or give this connection a service-account key.",
+        ) from None
     return impersonated_credentials.Credentials(  # type: ignore[no-untyped-call]
-        source_credentials=credentials_for(options),
+        source_credentials=source,
         target_principal=target,
         target_scopes=list(SCOPES),
         lifetime=IMPERSONATION_SECONDS,
         iam_endpoint_override=endpoint,
     )
+
+
+def token_refusal(exc: auth_errors.GoogleAuthError, credentials: Credentials | None) -> str:
+    """A sentence for a token Google would not mint: its own words, without the tuple and JSON
+    that google-auth wraps them in."""
+    reason = auth_reason(exc)
+    if isinstance(credentials, impersonated_credentials.Credentials):
+        target = credentials.service_account_email
+        return (
+            f"Google refused to let Belvedere act as {target}: {reason} Belvedere's own account "
+            "needs the Service Account Token Creator role on it."
+        )
+    return f"Google refused an access token for BigQuery: {reason}"
+
+
+def auth_reason(exc: auth_errors.GoogleAuthError) -> str:
+    """The most specific human text in an auth error's arguments."""
+    for arg in reversed(exc.args):
+        found = _message_in(arg)
+        if found:
+            return found if found.endswith((".", ")")) else found + "."
+    return "no reason given."
+
+
+def _message_in(value: Any) -> str | None:
+    if isinstance(value, BaseException):
+        value = str(value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            text = value.strip()
+            return text if text and not text.startswith(("{", "[", "(", "<")) else None
+    if isinstance(value, dict):
+        error = value.get("error")
+        if isinstance(error, dict):
+            return _message_in(error.get("message"))
+        description = value.get("error_description")
+        if isinstance(description, str) and description:
+            return description
+        if isinstance(error, str) and error:
+            return error
+    return None

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+from string import Formatter
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 Auth = Literal["application_default", "service_account_key", "none"]
 Identity = Literal["service_account", "user_oauth", "impersonation"]
+
+#: Placeholders of ``impersonation_template``.
+TEMPLATE_FIELDS = frozenset({"user", "email", "project"})
+#: Error type of options valid one by one that cannot work together (connections.service's
+#: OPTIONS_CONFLICT: refused with 422 when saved).
+CONFLICT = "options_conflict"
 
 
 class BigQueryOptions(BaseModel):
@@ -60,8 +69,15 @@ class BigQueryOptions(BaseModel):
     impersonation_template: str | None = Field(
         default=None,
         description="Service account of users not in `impersonation_targets`, e.g. "
-        "`bq-{user}@{project}.iam.gserviceaccount.com` ({user}: the email's local part, "
-        "{email}, {project}).",
+        "`bq-{user}@{project}.iam.gserviceaccount.com`. Placeholders: {email} (the user's "
+        "whole verified e-mail, lowercased), {project}, and {user} (the e-mail's local part, "
+        "only for e-mails of `impersonation_domains`; users of other domains are refused).",
+    )
+    impersonation_domains: list[str] = Field(
+        default_factory=list,
+        description="E-mail domains whose users the template's {user} may name, e.g. "
+        '`["example.com"]` (or `example.com, example.org`). Required when the template uses '
+        "{user}: the local part alone names a person only inside a domain you trust.",
     )
     maximum_bytes_billed: int | None = Field(
         default=None,
@@ -85,14 +101,47 @@ class BigQueryOptions(BaseModel):
         description="Talk to the Storage Read API endpoint over plaintext gRPC (emulators).",
     )
 
+    @field_validator("impersonation_domains", mode="before")
+    @classmethod
+    def _domains_text(cls, value: object) -> object:
+        """``"a.example, b.example"`` (as a form's text field sends it) is a list too."""
+        return [d for d in re.split(r"[\s,]+", value) if d] if isinstance(value, str) else value
+
+    @field_validator("impersonation_domains")
+    @classmethod
+    def _domains(cls, domains: list[str]) -> list[str]:
+        cleaned = [d.strip().lower().removeprefix("@") for d in domains]
+        if any(not d or "@" in d or any(c.isspace() for c in d) for d in cleaned):
+            raise ValueError("a domain is a name like example.com, without '@' or spaces")
+        return cleaned
+
+    @field_validator("impersonation_template")
+    @classmethod
+    def _template(cls, template: str | None) -> str | None:
+        if template is not None:
+            template_fields(template)
+        return template
+
     @model_validator(mode="after")
     def _key_when_needed(self) -> BigQueryOptions:
-        if self.identity == "impersonation" and not (
-            self.impersonation_targets or self.impersonation_template
-        ):
-            raise ValueError(
-                "identity 'impersonation' needs impersonation_targets or impersonation_template"
-            )
+        if self.identity == "impersonation":
+            if not (self.impersonation_targets or self.impersonation_template):
+                raise conflict(
+                    "identity 'impersonation' needs impersonation_targets or impersonation_template"
+                )
+            if self.auth == "none":
+                raise conflict(
+                    "identity 'impersonation' mints each user's token with the connection's "
+                    "own credentials, and auth 'none' has none: choose auth "
+                    "'application_default' or 'service_account_key'"
+                )
+            uses_user = "user" in template_fields(self.impersonation_template or "")
+            if uses_user and not self.impersonation_domains:
+                raise conflict(
+                    "impersonation_template uses {user}, which names a person only inside a "
+                    "domain you trust: list those domains in impersonation_domains, or use "
+                    "{email}"
+                )
         if self.auth == "service_account_key":
             if self.service_account_key is None or not self.service_account_key.get_secret_value():
                 raise ValueError("auth 'service_account_key' needs a service_account_key")
@@ -103,6 +152,32 @@ class BigQueryOptions(BaseModel):
     def job_project(self) -> str:
         """Where jobs run."""
         return self.billing_project or self.project
+
+
+def conflict(message: str) -> PydanticCustomError:
+    """The error of options that cannot work together (answered 422 when saved)."""
+    return PydanticCustomError(CONFLICT, message)
+
+
+def template_fields(template: str) -> set[str]:
+    """The placeholders of an impersonation template; refuses any other, and any attribute,
+    index, conversion or format spec (``{email.__class__}``)."""
+    found: set[str] = set()
+    try:
+        parsed = list(Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"impersonation_template is not a valid template: {exc}") from None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in TEMPLATE_FIELDS or spec or conversion:
+            raise ValueError(
+                f"impersonation_template may only use {{user}}, {{email}} and {{project}}, "
+                f"not {{{name}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}}"
+            )
+        found.add(name)
+    return found
 
 
 def service_account_info(key: SecretStr) -> dict[str, str]:

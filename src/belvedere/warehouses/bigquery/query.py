@@ -13,14 +13,15 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+import grpc
 import pyarrow as pa
 from google.api_core import exceptions as api
 from google.api_core.retry import Retry
 from google.cloud import bigquery
-from google.cloud.bigquery import QueryJob
+from google.cloud.bigquery import QueryJob, SchemaField, _pandas_helpers
 from google.cloud.bigquery.enums import QueryApiMethod
 from google.cloud.bigquery.retry import DEFAULT_RETRY
 from google.cloud.bigquery.table import RowIterator
@@ -57,6 +58,60 @@ STORAGE_REFUSALS = (
     api.MethodNotImplemented,
     api.Unauthenticated,
 )
+
+
+def _empty_schema(fields: Sequence[SchemaField]) -> pa.Schema:
+    """The Arrow schema of a result without rows (nothing was read to take it from): the
+    SDK's mapping of BigQuery types, strings where it has none."""
+    arrow: pa.Schema | None = None
+    if fields:
+        arrow = _pandas_helpers.bq_to_arrow_schema(fields)  # type: ignore[no-untyped-call]
+    if arrow is None:
+        arrow = pa.schema([pa.field(f.name, pa.string()) for f in fields])
+    return with_type_metadata(arrow, fields)
+
+
+#: gRPC status -> error kind, for failures of the Storage Read API.
+GRPC_KINDS: dict[grpc.StatusCode, ErrorKind] = {
+    grpc.StatusCode.RESOURCE_EXHAUSTED: ErrorKind.QUOTA,
+    grpc.StatusCode.DEADLINE_EXCEEDED: ErrorKind.UNAVAILABLE,
+    grpc.StatusCode.UNAVAILABLE: ErrorKind.UNAVAILABLE,
+    grpc.StatusCode.INTERNAL: ErrorKind.UNAVAILABLE,
+    grpc.StatusCode.UNKNOWN: ErrorKind.UNAVAILABLE,
+    grpc.StatusCode.ABORTED: ErrorKind.UNAVAILABLE,
+    grpc.StatusCode.DATA_LOSS: ErrorKind.UNAVAILABLE,
+    grpc.StatusCode.PERMISSION_DENIED: ErrorKind.ACCESS_DENIED,
+    grpc.StatusCode.UNAUTHENTICATED: ErrorKind.ACCESS_DENIED,
+    grpc.StatusCode.NOT_FOUND: ErrorKind.NOT_FOUND,
+    grpc.StatusCode.CANCELLED: ErrorKind.CANCELLED,
+}
+#: What each kind of Storage Read API failure says, before the API's own words.
+STORAGE_SENTENCES: dict[ErrorKind, str] = {
+    ErrorKind.QUOTA: "BigQuery's Storage Read API refused the read (a quota or limit was "
+    "reached; try again later)",
+    ErrorKind.UNAVAILABLE: "BigQuery's Storage Read API failed to answer",
+    ErrorKind.ACCESS_DENIED: "BigQuery's Storage Read API refused access",
+    ErrorKind.NOT_FOUND: "BigQuery's Storage Read API did not find the table",
+    ErrorKind.CANCELLED: "The read from BigQuery's Storage Read API was cancelled",
+}
+
+
+def storage_api_error(exc: BaseException) -> WarehouseError | None:
+    """A failure of the Storage Read API (gRPC) as a sentence and a kind; ``None`` for any
+    other error. Its errors carry gRPC call objects where REST ones carry dictionaries."""
+    if isinstance(exc, grpc.RpcError) and isinstance(exc, grpc.Call):
+        exc = api.from_grpc_error(exc)  # type: ignore[no-untyped-call]
+    if not isinstance(exc, api.GoogleAPICallError) or not isinstance(exc.response, grpc.Call):
+        return None
+    code = exc.grpc_status_code
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        lead = "BigQuery's Storage Read API did not answer in time"
+        kind = ErrorKind.UNAVAILABLE
+    else:
+        kind = GRPC_KINDS.get(code, ErrorKind.INVALID) if code is not None else ErrorKind.INVALID
+        lead = STORAGE_SENTENCES.get(kind, "BigQuery's Storage Read API refused the read")
+    details = (exc.message or (code.name if code is not None else "")).strip().rstrip(".")
+    return WarehouseError(kind, f"{lead}: {details}." if details else f"{lead}.")
 
 
 def labels(context: QueryContext) -> dict[str, str]:
@@ -139,11 +194,8 @@ class _StreamingRead(Query):
             rows = again()
             batches = iter(rows.to_arrow_iterable())
             first = next(batches, None)
-        if first is None:
-            empty = rows.to_arrow(create_bqstorage_client=False) if rows.schema else pa.table({})
-            return pa.RecordBatchReader.from_batches(
-                with_type_metadata(empty.schema, rows.schema), []
-            )
+        if first is None:  # no rows (for this caller): the columns still come back
+            return pa.RecordBatchReader.from_batches(_empty_schema(rows.schema), [])
         schema = with_type_metadata(first.schema, rows.schema)
 
         def all_batches() -> Iterator[pa.RecordBatch]:

@@ -1,0 +1,60 @@
+"""Revocation inside Belvedere takes effect at once: when a user is deactivated, a grant is
+revoked, or a connection changes, what Belvedere holds for that identity goes: the stored grants
+(refresh tokens), the live backends holding its access tokens, and cached results it could be
+served. Changes made in Google instead reach Belvedere when it next asks for an access token,
+at most ``BELVEDERE_IDENTITY_TOKEN_TTL_SECONDS`` later."""
+
+from __future__ import annotations
+
+import logging
+
+from belvedere.connections.service import ConnectionService
+from belvedere.execution.runs import Actor
+from belvedere.identity.principal import SHARED, user_key_prefix
+from belvedere.identity.service import AuthorizationRequired, IdentityService
+from belvedere.store.models import User
+from belvedere.store.runs import Runs
+
+log = logging.getLogger(__name__)
+
+
+class Revocation:
+    """Drops what Belvedere holds for an identity that lost its access (blocking)."""
+
+    def __init__(self, identity: IdentityService, connections: ConnectionService, runs: Runs):
+        self._identity = identity
+        self._connections = connections
+        self._runs = runs
+
+    def user(self, user: User) -> None:
+        """A user was deactivated: their grants, tokens and cached results go, everywhere."""
+        actor = Actor(
+            user_id=user.id,
+            name=user.username,
+            role=user.role,
+            email=user.email,
+            groups=tuple(user.groups or ()),
+        )
+        for connection in self._identity.vault.connections_of(user.id):
+            self._identity.vault.delete(user.id, connection)
+        for view in self._connections.list():
+            self._connections.forget_identity(view.name, user_key_prefix(user.id))
+            try:  # an impersonated account's tokens, where the user maps to one
+                principal = self._identity.resolve(actor, view.name)
+            except (ValueError, LookupError, AuthorizationRequired):
+                continue  # no identity of theirs there: nothing held
+            if principal.key != SHARED:
+                self._connections.forget_identity(view.name, principal.key)
+        dropped = self._runs.uncache(user_id=user.id)
+        log.info("user %s deactivated: grants, tokens and %d cached runs dropped", user.id, dropped)
+
+    def grant(self, user_id: int, connection: str) -> None:
+        """A user's grant to a connection was revoked (by them, or found dead)."""
+        self._identity.vault.delete(user_id, connection)
+        self._connections.forget_identity(connection, user_key_prefix(user_id))
+        self._runs.uncache(user_id=user_id, connection=connection)
+
+    def connection(self, name: str) -> None:
+        """A connection changed (its identity, credentials, target) or was removed: no result
+        it cached is served again. (Its live backends, tokens with them, are already gone.)"""
+        self._runs.uncache(connection=name)
