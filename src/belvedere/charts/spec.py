@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from belvedere.store.ids import RowId
+
 Name = Annotated[str, Field(min_length=1, max_length=300)]
 #: A filter value: a string, a number, a boolean, or a date/time (sent as an ISO string).
 Scalar = str | int | float | bool | date | datetime
@@ -82,7 +84,7 @@ class SavedQuerySource(Strict):
     """A saved query of the chart's connection, used as a subquery."""
 
     kind: Literal["saved_query"] = "saved_query"
-    saved_query_id: int
+    saved_query_id: RowId
 
 
 Source = Annotated[TableSource | SavedQuerySource, Field(discriminator="kind")]

@@ -69,8 +69,16 @@ _COMPARISONS: dict[Operator, type[exp.Binary]] = {
     Operator.LT: exp.LT,
     Operator.LTE: exp.LTE,
 }
-#: Nodes a custom metric may not contain: queries and statements of any kind.
-_NOT_IN_METRICS = (exp.Query, exp.Subquery, exp.DDL, exp.DML, exp.Command)
+#: Nodes a custom metric may not contain: queries and statements of any kind, parameters.
+_NOT_IN_METRICS = (
+    exp.Query,
+    exp.Subquery,
+    exp.DDL,
+    exp.DML,
+    exp.Command,
+    exp.Placeholder,
+    exp.Parameter,
+)
 
 
 def _quirks(dialect: str) -> _Quirks:
@@ -189,6 +197,7 @@ def custom_metric(dialect: str, sql: str) -> exp.Expr:
         if any(token.token_type is TokenType.SEMICOLON for token in tokens):
             raise ValueError("A custom metric is one expression: remove the semicolon.")
         parsed = sqlglot.parse_one(sql, read=dialect)
+        sqlglot.parse_one(parsed.sql(dialect=dialect), read=dialect)  # it must write back too
     except SqlglotError as error:
         raise ValueError(f"The custom metric could not be read as SQL: {error}") from None
     if isinstance(parsed, exp.Alias):

@@ -39,6 +39,7 @@ class QueryRequest:
     surface: Surface
     params: Params = None
     timeout_seconds: float | None = None
+    """Ask for a shorter deadline than the connection's; a longer one is cut to it."""
     max_rows: int | None = None
     export: bool = False
     """A full export: the export row cap applies instead of the interactive one."""
@@ -58,3 +59,10 @@ class Limits:
     timeout_seconds: float
     max_result_rows: int
     export_max_rows: int
+
+    def deadline_seconds(self, requested: float | None, connection: float | None) -> float:
+        """A run's deadline: the connection's, else the server's default. A request may only
+        shorten it: the connection's is set by an admin, and is the longest a run may hold a
+        warehouse."""
+        ceiling = connection or self.timeout_seconds
+        return min(requested, ceiling) if requested else ceiling

@@ -13,7 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission
 from belvedere.charts.service import ChartFailed, ChartInvalid
-from belvedere.connections.service import ConnectionInvalid, ConnectionNotFound
+from belvedere.connections.service import (
+    ConnectionConflict,
+    ConnectionInvalid,
+    ConnectionNotFound,
+)
 from belvedere.execution.results import ResultMissing
 from belvedere.execution.runs import RunStatus
 from belvedere.execution.service import InvalidRequest, RunNotFound
@@ -136,6 +140,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     simple: dict[type[Exception], tuple[int, str]] = {
         ConnectionNotFound: (404, "connection_not_found"),
+        ConnectionConflict: (422, "incompatible_options"),
         ConnectionInvalid: (400, "invalid_connection"),
         RunNotFound: (404, "run_not_found"),
         InvalidRequest: (400, "invalid_request"),

@@ -11,12 +11,18 @@ from belvedere.auth.roles import Role
 from belvedere.charts.service import ChartData
 from belvedere.charts.spec import ChartSpec, DashboardFilterValue, Source
 from belvedere.store.dashboards import Access
+from belvedere.store.ids import RowId
 from belvedere.store.models import Chart
+from belvedere.web.api.schemas import Patch
 
 GRID_COLUMNS = 12
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 ConnectionName = Annotated[str, Field(min_length=1, max_length=100)]
 CacheTtl = Annotated[int, Field(ge=0, le=7 * 86400)]
+SHOW_SQL = (
+    "Send the chart's SQL (which inlines a saved query it is built on) to the other people "
+    "who see it on a shared dashboard; off by default, and the owner always sees it."
+)
 
 
 class ColumnOut(BaseModel):
@@ -54,7 +60,10 @@ class ChartDataOut(BaseModel):
     rows: list[list[Any]]
     row_count: int
     truncated: bool = Field(description="More rows matched than the chart's limit.")
-    sql: str
+    sql: str | None = Field(
+        description="The SQL that ran; null on a shared dashboard unless the chart's owner "
+        "turned `show_sql_to_viewers` on."
+    )
     cached: bool = Field(description="Served from the cache (same query, same identity).")
     ran_at: datetime = Field(description="When the query behind these rows ended.")
     elapsed_ms: int
@@ -65,7 +74,7 @@ class ChartDataOut(BaseModel):
     metrics: list[str] = Field(description="Result columns that aggregate.")
 
     @classmethod
-    def of(cls, data: ChartData, spec: ChartSpec) -> ChartDataOut:
+    def of(cls, data: ChartData, spec: ChartSpec, *, show_sql: bool = True) -> ChartDataOut:
         time = [spec.time.column] if spec.time else []
         return cls(
             dimensions=[*time, *spec.dimensions],
@@ -74,7 +83,7 @@ class ChartDataOut(BaseModel):
             rows=data.rows,
             row_count=len(data.rows),
             truncated=data.truncated,
-            sql=data.sql,
+            sql=data.sql if show_sql else None,
             cached=data.cached,
             ran_at=data.ran_at,
             elapsed_ms=data.elapsed_ms,
@@ -87,13 +96,17 @@ class ChartIn(BaseModel):
     connection: ConnectionName
     spec: ChartSpec
     cache_ttl_seconds: CacheTtl | None = None
+    show_sql_to_viewers: bool = Field(default=False, description=SHOW_SQL)
 
 
-class ChartPatch(BaseModel):
+class ChartPatch(Patch):
+    nullable = frozenset({"cache_ttl_seconds"})  # null: the server's default
+
     name: Title | None = None
     connection: ConnectionName | None = None
     spec: ChartSpec | None = None
     cache_ttl_seconds: CacheTtl | None = None
+    show_sql_to_viewers: bool | None = Field(default=None, description=SHOW_SQL)
 
 
 class ChartOut(BaseModel):
@@ -102,6 +115,7 @@ class ChartOut(BaseModel):
     connection: str
     spec: dict[str, Any]
     cache_ttl_seconds: int | None
+    show_sql_to_viewers: bool = Field(description=SHOW_SQL)
     owner: str
     created_at: datetime
     updated_at: datetime
@@ -114,6 +128,7 @@ class ChartOut(BaseModel):
             connection=chart.connection_name,
             spec=chart.spec,
             cache_ttl_seconds=chart.cache_ttl_seconds,
+            show_sql_to_viewers=bool(chart.show_sql_to_viewers),
             owner=owner,
             created_at=chart.created_at,
             updated_at=chart.updated_at,
@@ -132,7 +147,7 @@ class Tile(BaseModel):
 
     id: Annotated[str, Field(min_length=1, max_length=64)]
     kind: Literal["chart", "markdown"]
-    chart_id: int | None = None
+    chart_id: RowId | None = None
     markdown: Annotated[str, Field(max_length=20_000)] | None = None
     x: Annotated[int, Field(ge=0, lt=GRID_COLUMNS)]
     y: Annotated[int, Field(ge=0, le=10_000)]
@@ -196,8 +211,9 @@ class DashboardIn(BaseModel):
     title: Title
 
 
-class DashboardPatch(BaseModel):
+class DashboardPatch(Patch):
     model_config = ConfigDict(extra="forbid")
+    nullable = frozenset({"refresh_seconds"})  # null: no automatic refresh
 
     title: Title | None = None
     layout: Layout | None = None

@@ -12,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 
 from belvedere.auth.roles import Permission
 from belvedere.execution.runs import Surface
+from belvedere.store.ids import RowId
 from belvedere.store.models import SavedQuery, User
 from belvedere.store.saved_queries import NotOwner
 from belvedere.web.api.runs import run_and_answer
-from belvedere.web.api.schemas import MAX_SQL_CHARS, ErrorOut, RunErrorOut, RunOut
+from belvedere.web.api.schemas import MAX_SQL_CHARS, ErrorOut, Patch, RunErrorOut, RunOut
 from belvedere.web.deps import ServicesDep, require
 from belvedere.web.errors import ApiError
 
@@ -35,7 +36,7 @@ class SavedQueryIn(BaseModel):
     shared: bool = Field(default=False, description="Visible to everyone who runs SQL.")
 
 
-class SavedQueryPatch(BaseModel):
+class SavedQueryPatch(Patch):
     connection: str | None = Field(default=None, min_length=1, max_length=100)
     name: str | None = Field(default=None, min_length=1, max_length=200)
     sql: str | None = Field(default=None, min_length=1, max_length=MAX_SQL_CHARS)
@@ -120,14 +121,14 @@ def save(body: SavedQueryIn, user: Analyst, services: ServicesDep) -> SavedQuery
 
 
 @router.get("/{saved_id}", response_model=SavedQueryOut)
-def get_saved(saved_id: int, user: Analyst, services: ServicesDep) -> SavedQueryOut:
+def get_saved(saved_id: RowId, user: Analyst, services: ServicesDep) -> SavedQueryOut:
     """One saved query you own or that is shared."""
     return _out(services, _visible(services, saved_id, user), user)
 
 
 @router.patch("/{saved_id}", response_model=SavedQueryOut)
 def change(
-    saved_id: int, body: SavedQueryPatch, user: Analyst, services: ServicesDep
+    saved_id: RowId, body: SavedQueryPatch, user: Analyst, services: ServicesDep
 ) -> SavedQueryOut:
     """Change your saved query."""
     changes = body.model_dump(exclude_unset=True)
@@ -144,7 +145,7 @@ def change(
 
 
 @router.delete("/{saved_id}", status_code=204)
-def delete(saved_id: int, user: Analyst, services: ServicesDep) -> Response:
+def delete(saved_id: RowId, user: Analyst, services: ServicesDep) -> Response:
     """Delete your saved query."""
     try:
         deleted = services.saved_queries.delete(saved_id, user.id)
@@ -161,7 +162,7 @@ def delete(saved_id: int, user: Analyst, services: ServicesDep) -> Response:
     responses={202: {"model": RunOut}, 400: {"model": RunErrorOut}},
 )
 async def run_saved(
-    saved_id: int, body: SavedRunIn, user: Analyst, services: ServicesDep
+    saved_id: RowId, body: SavedRunIn, user: Analyst, services: ServicesDep
 ) -> JSONResponse:
     """Run a saved query as yourself (your identity on the warehouse, your history)."""
     saved = await run_in_threadpool(_visible, services, saved_id, user)
