@@ -13,6 +13,7 @@ from sqlalchemy import select
 from belvedere.audit.records import AuditLog
 from belvedere.auth.oidc import OIDCSignIn
 from belvedere.auth.roles import Role
+from belvedere.auth.throttle import SignInThrottle, ThrottlePolicy
 from belvedere.catalog.service import CatalogService
 from belvedere.charts.service import ChartService
 from belvedere.connections.service import ConnectionService
@@ -22,6 +23,7 @@ from belvedere.execution.results import ResultsStore
 from belvedere.execution.service import ExecutionService
 from belvedere.identity.authorize import WarehouseAuthorizations
 from belvedere.identity.flows import PendingFlows
+from belvedere.identity.revocation import Revocation
 from belvedere.identity.service import IdentityService
 from belvedere.identity.vault import TokenVault
 from belvedere.security.keys import load_secret_key
@@ -60,6 +62,7 @@ class Services:
         self.db = Database(settings.metadata_url)
         self.db.migrate()
         self.users = Users(self.db)
+        self.throttle = SignInThrottle(self.db, ThrottlePolicy.from_settings(settings))
         self.sessions = Sessions(
             self.db,
             SessionPolicy(
@@ -77,6 +80,8 @@ class Services:
         )
         self.oidc = OIDCSignIn(settings, self.flows, self.users)
         self.runs = Runs(self.db)
+        self.revocation = Revocation(self.identity, self.connections, self.runs)
+        self.connections.on_change.append(self.revocation.connection)
         self.execution = ExecutionService(
             self.runs,
             self.connections,

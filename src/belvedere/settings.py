@@ -124,6 +124,34 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (HTTP 413 beyond)."
     )
+    signin_free_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong passwords an account, or a client address, may send before sign-in "
+        "is refused (HTTP 429) for a while.",
+    )
+    signin_lockout_seconds: int = Field(
+        default=30,
+        ge=1,
+        description="The first refusal's length after the free failures; it doubles with each "
+        "further failure.",
+    )
+    signin_lockout_max_seconds: int = Field(
+        default=900,
+        ge=1,
+        description="The longest a refusal lasts, however many failures came before.",
+    )
+    signin_forget_hours: int = Field(
+        default=24,
+        ge=1,
+        description="Failed sign-ins are forgotten after this long without another one.",
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses (or `*`) of reverse proxies whose "
+        "`X-Forwarded-For` and `X-Forwarded-Proto` are believed; empty: none. Sign-in "
+        "throttling counts failures per client address as this makes it.",
+    )
     oidc_client_id: str | None = Field(
         default=None,
         description="OAuth client id for sign-in with OpenID Connect; sign-in by OIDC is offered "
@@ -166,6 +194,15 @@ class Settings(BaseSettings):
     google_iam_credentials_url: str = Field(
         default="https://iamcredentials.googleapis.com",
         description="Base URL of the IAM Credentials API (impersonation).",
+    )
+    identity_token_ttl_seconds: int = Field(
+        default=600,
+        ge=1,
+        le=3600,
+        description="Longest time Belvedere reuses a user's or an impersonated access token "
+        "before it asks Google for a new one: the bound on how long a change made in Google "
+        "(an account disabled, a grant or an IAM role removed) can take to reach Belvedere's "
+        "per-user connections.",
     )
     audit_retention_days: int = Field(
         default=365,

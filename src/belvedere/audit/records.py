@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, and_, delete, or_, select
 
 from belvedere.store.db import Database
 from belvedere.store.models import QueryRun
@@ -20,6 +20,7 @@ CSV_COLUMNS = (
     "submitted_at",
     "finished_at",
     "user",
+    "os_account",
     "principal",
     "connection",
     "surface",
@@ -37,6 +38,27 @@ CSV_COLUMNS = (
 )
 EXPORT_PAGE = 1000
 
+#: Command-line runs record the operating-system account behind them in the run's actor:
+#: ``cli:<account>`` for the operator, ``<user> via cli:<account>`` for ``--as <user>``.
+CLI_SURFACE = "cli"
+CLI_PREFIX = "cli:"
+VIA_CLI = " via cli:"
+
+
+def cli_actor(os_account: str, user: str | None = None) -> str:
+    """The actor a command-line run records: the OS account, and the user it runs as."""
+    return f"{user}{VIA_CLI}{os_account}" if user else f"{CLI_PREFIX}{os_account}"
+
+
+def who(run: QueryRun) -> tuple[str, str | None]:
+    """The user a run is audited as, and the OS account behind it (command-line runs)."""
+    if run.surface != CLI_SURFACE:
+        return run.actor, None
+    user, via, account = run.actor.partition(VIA_CLI)
+    if via:
+        return user, account
+    return run.actor, run.actor.removeprefix(CLI_PREFIX)
+
 
 @dataclass(frozen=True)
 class AuditFilter:
@@ -53,8 +75,17 @@ class AuditFilter:
     """Part of the SQL."""
 
     def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.user is not None:  # the user, also when run from the command line
+            query = query.where(
+                or_(
+                    QueryRun.actor == self.user,
+                    and_(
+                        QueryRun.surface == CLI_SURFACE,
+                        QueryRun.actor.startswith(f"{self.user}{VIA_CLI}", autoescape=True),
+                    ),
+                )
+            )
         equal = {
-            QueryRun.actor: self.user,
             QueryRun.connection_name: self.connection,
             QueryRun.status: self.status,
             QueryRun.surface: self.surface,
@@ -123,10 +154,12 @@ class AuditLog:
 
 
 def _row(run: QueryRun) -> list[Any]:
+    user, os_account = who(run)
     return [
         run.submitted_at.isoformat(),
         run.finished_at.isoformat() if run.finished_at else "",
-        run.actor,
+        user,
+        os_account or "",
         run.principal or "",
         run.connection_name,
         run.surface,

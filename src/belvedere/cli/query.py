@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from belvedere.cli.context import open_services, os_user
+from belvedere.audit.records import cli_actor
+from belvedere.cli.context import open_services, os_account
 from belvedere.cli.output import format_table
 from belvedere.execution.formats import csv_chunks, json_chunks, table_rows, type_name
 from belvedere.execution.requests import QueryRequest
@@ -38,14 +39,15 @@ async def _run(services: Services, request: QueryRequest) -> QueryRun:
     show_default=True,
     help="table: the first rows, aligned; csv and json: every row (export row cap).",
 )
-@click.option("--timeout", type=float, help="Deadline in seconds (default: the connection's).")
+@click.option("--timeout", type=float, help="Deadline in seconds (at most the connection's).")
 @click.option("--max-rows", type=int, help="Row cap (at most the configured cap).")
 @click.option(
     "--as",
     "as_user",
     metavar="USER",
     help="Run as this user, with their identity on the warehouse (their own grant, or the "
-    "service account they impersonate), recorded in their history.",
+    "service account they impersonate), recorded in their history; the audit log also "
+    "records the operating-system account that ran the command.",
 )
 @click.argument("sql")
 def query(
@@ -90,15 +92,16 @@ def query(
 
 
 def _actor(services: Services, as_user: str | None) -> Actor:
-    """The machine's operator, or the user named by ``--as``."""
+    """The machine's operator, or the user named by ``--as``; either way the audit log
+    records the operating-system account that ran the command."""
     if as_user is None:
-        return Actor(user_id=None, name=f"cli:{os_user()}", role="admin")
+        return Actor(user_id=None, name=cli_actor(os_account()), role="admin")
     user = services.users.by_username(as_user)
     if user is None or not user.is_active:
         raise click.ClickException(f"no active user named {as_user!r}")
     return Actor(
         user_id=user.id,
-        name=user.username,
+        name=cli_actor(os_account(), user.username),
         role=user.role,
         email=user.email,
         groups=tuple(user.groups or ()),

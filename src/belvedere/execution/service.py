@@ -200,9 +200,7 @@ class ExecutionService:
         connection = await self.connection(request.connection)
         sql = _statement(request, backend_class(connection.kind).quirks.dialect)
         principal = await self.principal(request.actor, request.connection)
-        timeout = (
-            request.timeout_seconds or connection.timeout_seconds or self.limits.timeout_seconds
-        )
+        timeout = self.limits.deadline_seconds(request.timeout_seconds, connection.timeout_seconds)
         cap = self.limits.export_max_rows if request.export else self.limits.max_result_rows
         max_rows = min(request.max_rows or cap, cap)
         now = utcnow()
@@ -338,6 +336,7 @@ class ExecutionService:
             # The user's grant is dead: forget it, so that they are asked to authorize again.
             self._identity.vault.delete(run.user_id, run.connection_name)
             self._connections.forget_identity(run.connection_name, control.principal.key)
+            self._runs.uncache(user_id=run.user_id, connection=run.connection_name)
         fields["finished_at"] = utcnow()
         if self._runs.transition(run.id, [RunStatus.RUNNING], status, **fields):
             control.finish(snapshot(run, status=status.value, started_at=started, **fields))

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -68,6 +69,10 @@ class User(Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(300), nullable=True)
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Groups from the identity provider at the last sign-in."""
+
+
+#: One account per e-mail, whatever its case: an e-mail names one person on warehouses.
+Index("uq_users_email", func.lower(User.email), unique=True)
 
 
 class UserToken(Base):
@@ -199,6 +204,8 @@ class Chart(Base):
     source_columns: Mapped[list[str]] = mapped_column(JSON, default=list)
     """The source's columns when the chart was saved: where dashboard filters apply."""
     cache_ttl_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    show_sql_to_viewers: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Whether people other than the owner (on a shared dashboard) are sent the chart's SQL."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -232,6 +239,21 @@ class DashboardShare(Base):
     )
     role: Mapped[str | None] = mapped_column(String(20), nullable=True)
     access: Mapped[str] = mapped_column(String(20))
+
+
+class SigninThrottle(Base):
+    """Failed sign-ins of one account or one client address, or a pair's last success.
+
+    ``key`` is ``account <name>``, ``address <ip>`` or ``known <name> <ip>`` (see
+    :mod:`belvedere.auth.throttle`).
+    """
+
+    __tablename__ = "signin_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Meta(Base):

@@ -80,6 +80,17 @@ class Runs:
         with self._db.session() as s:
             return s.scalars(query).first()
 
+    def uncache(self, *, user_id: int | None = None, connection: str | None = None) -> int:
+        """Make the runs of a user, of a connection, or of both, reusable by no one again
+        (their identity lost its access, or the connection changed); how many there were."""
+        query = update(_TABLE).where(_TABLE.c.cache_key.is_not(None))
+        if user_id is not None:
+            query = query.where(_TABLE.c.user_id == user_id)
+        if connection is not None:
+            query = query.where(_TABLE.c.connection_name == connection)
+        with self._db.engine.begin() as db:
+            return int(db.execute(query.values(cache_key=None)).rowcount)
+
     def history(
         self,
         *,

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from belvedere.audit.records import AuditFilter, duration_ms
+from belvedere.audit.records import AuditFilter, duration_ms, who
 from belvedere.auth.roles import Permission
 from belvedere.store.models import QueryRun, User
-from belvedere.web.api.schemas import ErrorOut
+from belvedere.web.api.schemas import ErrorOut, Instant
 from belvedere.web.deps import ServicesDep, require
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses={403: {"model": ErrorOut}})
@@ -24,7 +24,12 @@ class AuditEntryOut(BaseModel):
     run_id: str
     submitted_at: datetime
     finished_at: datetime | None
-    user: str = Field(description="Who ran it (Belvedere user, or `cli:<os user>`).")
+    user: str = Field(description="Who ran it (Belvedere user, or `cli:<os account>`).")
+    os_account: str | None = Field(
+        default=None,
+        description="The operating-system account behind a command-line run (`belvedere "
+        "query`, also with `--as USER`); null for runs from the web.",
+    )
     principal: str | None = Field(description="Who the warehouse saw run it.")
     connection: str
     surface: str
@@ -41,11 +46,13 @@ class AuditEntryOut(BaseModel):
 
     @classmethod
     def of(cls, run: QueryRun) -> AuditEntryOut:
+        user, os_account = who(run)
         return cls(
             run_id=run.id,
             submitted_at=run.submitted_at,
             finished_at=run.finished_at,
-            user=run.actor,
+            user=user,
+            os_account=os_account,
             principal=run.principal,
             connection=run.connection_name,
             surface=run.surface,
@@ -74,8 +81,8 @@ def audit_filter(
     status: str | None = None,
     surface: str | None = None,
     principal: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     text: Annotated[str | None, Query(max_length=500, description="Part of the SQL.")] = None,
 ) -> AuditFilter:
     """The filters of the query string."""
@@ -91,7 +98,7 @@ async def audit(
     services: ServicesDep,
     where: Filters,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: datetime | None = None,
+    before: Instant | None = None,
 ) -> AuditOut:
     """Runs of every user, newest first, filtered."""
     runs = await services.execution.io(services.audit.find, where, limit=limit, before=before)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from belvedere.identity.principal import user_key_prefix
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import CurrentUser, ServicesDep
 from belvedere.web.errors import authorize_url
@@ -40,7 +39,6 @@ def authorizations(user: CurrentUser, services: ServicesDep) -> list[Authorizati
 @router.delete("/authorizations/{connection}", status_code=204)
 async def disconnect(connection: str, user: CurrentUser, services: ServicesDep) -> Response:
     """Forget your grant to a connection (you will be asked to authorize again)."""
-    await run_in_threadpool(services.identity.vault.delete, user.id, connection)
+    await run_in_threadpool(services.revocation.grant, user.id, connection)
     services.catalog.forget(connection)
-    services.connections.forget_identity(connection, user_key_prefix(user.id))
     return Response(status_code=204)

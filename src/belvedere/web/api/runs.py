@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +35,7 @@ from belvedere.web.api.schemas import (
     EstimateIn,
     EstimateOut,
     HistoryOut,
+    Instant,
     ResultColumn,
     ResultsOut,
     RunErrorOut,
@@ -239,7 +239,7 @@ async def history(
     user: Analyst,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: datetime | None = None,
+    before: Instant | None = None,
     connection: str | None = None,
 ) -> HistoryOut:
     """Your runs, newest first."""

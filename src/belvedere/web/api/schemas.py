@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from belvedere.auth.roles import ROLE_PERMISSIONS, Role
 from belvedere.connections.service import ConnectionView
+from belvedere.connections.testing import TestOutcome, TestReport
 from belvedere.execution.requests import TableRef
 from belvedere.store.models import QueryRun, User
 from belvedere.warehouses.base import ColumnInfo, TableInfo
 from belvedere.warehouses.registry import backend_class
 
 MAX_SQL_CHARS = 1_000_000
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+Instant = Annotated[datetime, AfterValidator(_as_utc)]
+"""A date-time from a caller: ISO 8601, read as UTC when it has no offset."""
 
 
 class ErrorDetail(BaseModel):
@@ -26,6 +44,38 @@ class ErrorDetail(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorDetail
+
+
+class Patch(BaseModel):
+    """A partial update: a field left out keeps its value. Null is refused (422) unless the
+    field is in ``nullable``, where it clears the value; the OpenAPI schema says which."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise PydanticCustomError("null", "may not be null (leave it out to keep its value)")
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for name, field in cls.model_fields.items():
+            prop = target.get("properties", {}).get(field.alias or name)
+            if prop is None or name in cls.nullable or "anyOf" not in prop:
+                continue
+            options = [o for o in prop.pop("anyOf") if o != {"type": "null"}]
+            prop.pop("default", None)
+            if len(options) == 1:
+                prop.update(options[0])
+            else:
+                prop["anyOf"] = options
+        return schema
 
 
 class LoginIn(BaseModel):
@@ -86,15 +136,33 @@ class UserIn(BaseModel):
     )
 
 
-class UserPatch(BaseModel):
+class UserPatch(Patch):
     role: Role | None = None
     password: str | None = Field(default=None, max_length=1000)
     is_active: bool | None = None
+    email: str | None = Field(
+        default=None,
+        max_length=320,
+        pattern=r"^$|^[^@\s]+@[^@\s]+$",
+        description="Who the user is on warehouses that query as each user (unique across "
+        'accounts); `""` removes it.',
+    )
 
 
-class ConnectionOut(BaseModel):
+class ConnectionSummaryOut(BaseModel):
+    """A connection as a viewer sees it: its name and kind only."""
+
     name: str
     kind: str
+
+    @classmethod
+    def of(cls, view: ConnectionView) -> ConnectionSummaryOut:
+        return cls(name=view.name, kind=view.kind)
+
+
+class ConnectionOut(ConnectionSummaryOut):
+    """A connection as those who query or manage it see it (never its secrets)."""
+
     dialect: str = Field(description="SQL dialect of the warehouse (SQLGlot's name).")
     options: dict[str, Any] = Field(description="Options without secrets.")
     secrets_set: list[str] = Field(description="Names of the secret options that hold a value.")
@@ -119,7 +187,7 @@ class ConnectionIn(BaseModel):
     timeout_seconds: float | None = Field(default=None, gt=0, le=86400)
 
 
-class ConnectionPatch(BaseModel):
+class ConnectionPatch(Patch):
     options: dict[str, Any] | None = Field(
         default=None, description="Options to change; a secret left out or null keeps its value."
     )
@@ -145,10 +213,35 @@ class ConnectionKindOut(BaseModel):
     secret_fields: list[str]
 
 
-class TestOut(BaseModel):
+class TestResultOut(BaseModel):
     ok: bool
     message: str
     elapsed_ms: float
+
+
+class TestOut(TestResultOut):
+    """Both results in ``ok`` and ``message``; each apart in ``connection`` and ``as_you``."""
+
+    connection: TestResultOut = Field(description="As the connection's own account.")
+    as_you: TestResultOut | None = Field(
+        default=None,
+        description="As the person testing, when the connection queries as each user.",
+    )
+    principal: str | None = Field(default=None, description="Who you were, as the warehouse saw.")
+
+    @classmethod
+    def of(cls, report: TestReport) -> TestOut:
+        def part(o: TestOutcome) -> TestResultOut:
+            return TestResultOut(ok=o.ok, message=o.message, elapsed_ms=o.elapsed_ms)
+
+        return cls(
+            ok=report.ok,
+            message=report.message,
+            elapsed_ms=report.elapsed_ms,
+            connection=part(report.connection),
+            as_you=part(report.as_you) if report.as_you is not None else None,
+            principal=report.principal,
+        )
 
 
 class ColumnOut(BaseModel):
@@ -273,7 +366,12 @@ class RunIn(BaseModel):
     params: list[Any] | dict[str, Any] | None = Field(
         default=None, description="Query parameters, positional or named."
     )
-    timeout_seconds: float | None = Field(default=None, gt=0, le=86400)
+    timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=86400,
+        description="A shorter deadline than the connection's; a longer one is cut to it.",
+    )
     max_rows: int | None = Field(default=None, ge=1)
     export: bool = Field(
         default=False, description="Run for a full export: the export row cap applies."
@@ -296,11 +394,20 @@ class RunIn(BaseModel):
     )
 
 
+#: Surfaces whose runs execute SQL the runner did not write (another person's chart on a
+#: dashboard, which may inline a private saved query): the runs API does not show it.
+SQL_HIDDEN_SURFACES = frozenset({"dashboard"})
+
+
 class RunOut(BaseModel):
     id: str
     connection: str
     surface: str
-    sql: str
+    sql: str = Field(
+        description="The SQL run; empty for a dashboard's chart, whose SQL its tile shows "
+        "only where the chart's owner allows (`sql_hidden`)."
+    )
+    sql_hidden: bool = False
     status: str
     error: ErrorDetail | None
     submitted_at: datetime
@@ -324,13 +431,15 @@ class RunOut(BaseModel):
 
     @classmethod
     def of(cls, run: QueryRun, now: datetime) -> RunOut:
+        hidden = run.surface in SQL_HIDDEN_SURFACES
         error = None
         if run.error_code:
-            error = ErrorDetail(
+            message = run.error_message or ""
+            error = ErrorDetail(  # a hidden query's error keeps no position or quoted SQL
                 code=run.error_code,
-                message=run.error_message or "",
-                line=run.error_line,
-                column=run.error_column,
+                message=message.splitlines()[0] if hidden and message else message,
+                line=None if hidden else run.error_line,
+                column=None if hidden else run.error_column,
             )
         elapsed = None
         if run.started_at is not None:
@@ -339,7 +448,8 @@ class RunOut(BaseModel):
             id=run.id,
             connection=run.connection_name,
             surface=run.surface,
-            sql=run.sql,
+            sql="" if hidden else run.sql,
+            sql_hidden=hidden,
             status=run.status,
             error=error,
             submitted_at=run.submitted_at,

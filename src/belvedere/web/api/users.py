@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from belvedere.auth.roles import Permission
+from belvedere.store.ids import RowId
 from belvedere.store.models import User
 from belvedere.web.api.schemas import ErrorOut, UserIn, UserOut, UserPatch
 from belvedere.web.deps import ServicesDep, require
@@ -33,15 +34,23 @@ def create_user(body: UserIn, _: Admin, services: ServicesDep) -> UserOut:
 
 
 @router.patch("/{user_id}", response_model=UserOut, responses={404: {"model": ErrorOut}})
-def update_user(user_id: int, body: UserPatch, admin: Admin, services: ServicesDep) -> UserOut:
+def update_user(user_id: RowId, body: UserPatch, admin: Admin, services: ServicesDep) -> UserOut:
     """Change a role, a password, or deactivate (which ends the user's sessions)."""
     if user_id == admin.id and (body.is_active is False or body.role not in (None, admin.role)):
         raise ApiError(400, "invalid_user", "You cannot demote or deactivate yourself.")
     user = services.users.update(
-        user_id, role=body.role, password=body.password, is_active=body.is_active
+        user_id,
+        role=body.role,
+        password=body.password,
+        is_active=body.is_active,
+        email=body.email,
     )
     if user is None:
         raise ApiError(404, "user_not_found", f"No user with id {user_id}.")
     if body.is_active is False or body.password is not None:
         services.sessions.end_all_for(user_id)
+    if body.is_active is False:
+        services.revocation.user(user)  # their grants, tokens and cached results, at once
+    elif body.role is not None or body.email is not None:
+        services.sessions.forget_user(user_id)  # who they are changed: no stale copy
     return UserOut.of(user)
