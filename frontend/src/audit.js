@@ -198,7 +198,17 @@ export function init() {
           when(entry.submitted_at),
         ),
       ),
-      h("td", { class: "user" }, entry.user),
+      h(
+        "td",
+        { class: "user" },
+        entry.user,
+        entry.os_account &&
+          h(
+            "span",
+            { class: "muted os-account", title: "The OS account that ran the command line" },
+            ` via ${entry.os_account}`,
+          ),
+      ),
       h(
         "td",
         { class: "principal", title: entry.principal || "" },

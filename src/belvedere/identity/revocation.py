@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 
 from belvedere.connections.service import ConnectionService
-from belvedere.execution.runs import Actor
+from belvedere.execution.runs import Actor, RunStatus
 from belvedere.identity.principal import SHARED, user_key_prefix
 from belvedere.identity.service import AuthorizationRequired, IdentityService
-from belvedere.store.models import User
+from belvedere.store.models import User, utcnow
 from belvedere.store.runs import Runs
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,8 @@ class Revocation:
         self._runs = runs
 
     def user(self, user: User) -> None:
-        """A user was deactivated: their grants, tokens and cached results go, everywhere."""
+        """A user was deactivated: their grants, tokens and cached results go, everywhere, and
+        their runs in flight are stopped."""
         actor = Actor(
             user_id=user.id,
             name=user.username,
@@ -46,7 +47,19 @@ class Revocation:
             if principal.key != SHARED:
                 self._connections.forget_identity(view.name, principal.key)
         dropped = self._runs.uncache(user_id=user.id)
-        log.info("user %s deactivated: grants, tokens and %d cached runs dropped", user.id, dropped)
+        stopped = self._runs.end_active_of(
+            user.id,
+            RunStatus.CANCELLED,
+            error_code="cancelled",
+            error_message="Cancelled: the account was deactivated.",
+            finished_at=utcnow(),
+        )
+        log.info(
+            "user %s deactivated: grants, tokens, %d cached runs dropped, %d runs stopped",
+            user.id,
+            dropped,
+            stopped,
+        )
 
     def grant(self, user_id: int, connection: str) -> None:
         """A user's grant to a connection was revoked (by them, or found dead)."""

@@ -91,6 +91,18 @@ class Runs:
         with self._db.engine.begin() as db:
             return int(db.execute(query.values(cache_key=None)).rowcount)
 
+    def end_active_of(self, user_id: int, target: RunStatus, **fields: Any) -> int:
+        """End every queued or running run of a user (their account was deactivated); the
+        processes running them notice and stop the warehouse query. How many there were."""
+        active = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+        query = (
+            update(_TABLE)
+            .where(_TABLE.c.user_id == user_id, _TABLE.c.status.in_(active))
+            .values(status=target.value, **fields)
+        )
+        with self._db.engine.begin() as db:
+            return int(db.execute(query).rowcount)
+
     def history(
         self,
         *,
