@@ -323,3 +323,9 @@ def test_unknown_dialects_and_values_are_refused() -> None:
         source_expression("mysql", schema=None, table="t")
     with pytest.raises(ValueError, match="finite number"):
         where_of("duckdb", Filter(column="x", op="gt", value=float("nan")))
+
+
+def test_sql_nested_deeper_than_sqlglot_reads_is_refused_with_a_message() -> None:
+    deep = "SELECT " + "(" * 300 + "1" + ")" * 300 + " AS x"
+    with pytest.raises(ValueError, match="nested too deeply"):
+        saved_query_source("duckdb", deep)

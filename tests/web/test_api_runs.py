@@ -160,3 +160,20 @@ def test_another_user_cannot_see_my_runs(client: Client, app_client, make_user) 
     ):
         assert response.status_code == 404
     assert other.get("/api/v1/history").json()["runs"] == []
+
+
+def test_dates_python_cannot_hold_come_back_as_text(client: Client) -> None:
+    """PostgreSQL's and DuckDB's infinite dates, and years past 9999, are shown, not a 500."""
+    sql = (
+        "SELECT 'infinity'::DATE AS d, '-infinity'::TIMESTAMP AS ts, DATE '10000-01-01' AS far, "
+        "DATE '2020-01-02' AS plain"
+    )
+    run = client.post("/api/v1/runs", json={"connection": "demo", "sql": sql})
+    assert run.status_code == 200, run.text
+    expected = [["infinity", "-infinity", "10000-01-01", "2020-01-02"]]
+    assert run.json()["result"]["rows"] == expected
+    page = client.get(f"/api/v1/runs/{run.json()['id']}/results")
+    assert page.status_code == 200 and page.json()["rows"] == expected
+    exported = client.get(f"/api/v1/runs/{run.json()['id']}/export", params={"format": "json"})
+    assert exported.status_code == 200
+    assert [list(r.values()) for r in json.loads(exported.text)] == expected

@@ -56,6 +56,7 @@ ATTACKS = [
     "SELECT 1; SET GLOBAL default_order='desc'",
     "EXPLAIN ANALYZE CALL enable_logging('QueryLog')",
     "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT " + "(" * 200 + "1" + ")" * 200,  # deeper than SQLGlot can check
 ]
 
 
@@ -176,3 +177,12 @@ def test_the_file_logging_attack_cannot_end_the_process(demo_path: Path, tmp_pat
     assert (refused["run"]["status"], refused["error"]["code"]) == ("failed", "access_denied")
     assert after["status"] == "succeeded" and after["result"]["rows"] == [[42]]
     assert health["status"] == "ok"
+
+
+def test_what_the_engine_itself_refuses_is_access_denied_not_a_server_error(
+    editor: Client,
+) -> None:
+    response = run(editor, "SELECT * FROM load_aws_credentials()")
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "access_denied"
+    assert REFUSED in response.json()["error"]["message"]

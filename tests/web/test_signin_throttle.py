@@ -247,3 +247,24 @@ def test_counting_is_atomic_on_each_metadata_store(metadata_url: str) -> None:
         assert throttle.wait("admin", "192.0.2.1") is None
     finally:
         db.dispose()
+
+
+def test_an_operator_trusts_an_address_that_others_cannot_lock_out(
+    services: Services,
+    clock: Clock,
+    from_address: Callable[[str], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Someone who keeps guessing keeps the account refused from addresses it never signed in
+    from; the CLI lets the admin's own address in whatever they do."""
+    lock(from_address("203.0.113.7"), "admin")
+    fresh_office = from_address("198.51.100.9")
+    assert sign_in(fresh_office, PASSWORD).status_code == 429
+    monkeypatch.setenv("BELVEDERE_DATA_DIR", str(services.settings.data_dir))
+    done = CliRunner().invoke(
+        cli, ["users", "unlock", "admin", "--trust", "198.51.100.9"], catch_exceptions=False
+    )
+    assert "198.51.100.9 may sign in to 'admin'" in done.stdout
+    lock(from_address("203.0.113.8"), "admin")  # the guessing goes on from elsewhere
+    assert sign_in(from_address("198.51.100.10"), PASSWORD).status_code == 429
+    assert sign_in(fresh_office, PASSWORD).status_code == 200

@@ -160,6 +160,19 @@ class SignInThrottle:
             result = s.execute(delete(SigninThrottle).where(SigninThrottle.key.in_(keys)))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    def trust(self, username: str, address: str) -> None:
+        """Let ``address`` sign in to the account despite others' failures, as if it had
+        signed in there before (an operator's way in while someone keeps the account
+        refused; the address's own failures still count)."""
+        now = self.clock()
+        with self._db.session() as s:
+            self._upsert(
+                s,
+                _known(username, address),
+                {"failures": 0, "updated_at": now},
+                {"updated_at": now},
+            )
+
     def refusals(self) -> list[Refusal]:
         """Every refusal in force now, longest first."""
         now = self.clock()

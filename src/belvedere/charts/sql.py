@@ -102,15 +102,18 @@ def saved_query_source(dialect: str, sql: str) -> exp.Expression:
     _quirks(dialect)
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        if len(statements) != 1:
+            raise ValueError("The saved query must be one SELECT statement, not several.")
+        [query] = statements
+        if not isinstance(query, exp.Query) or query.args.get("into"):
+            raise ValueError("The saved query must be a SELECT statement.")
+        if any(isinstance(node, exp.DDL | exp.DML | exp.Command) for node in query.walk()):
+            raise ValueError("The saved query must only read data.")
+        query.sql(dialect=dialect)  # it must write back, as the chart's SQL will
     except SqlglotError as error:
         raise ValueError(f"The saved query could not be read as SQL: {error}") from None
-    if len(statements) != 1:
-        raise ValueError("The saved query must be one SELECT statement, not several.")
-    [query] = statements
-    if not isinstance(query, exp.Query) or query.args.get("into"):
-        raise ValueError("The saved query must be a SELECT statement.")
-    if any(isinstance(node, exp.DDL | exp.DML | exp.Command) for node in query.walk()):
-        raise ValueError("The saved query must only read data.")
+    except RecursionError:
+        raise ValueError("The saved query is nested too deeply to build a chart on.") from None
     return query.subquery("q")
 
 
@@ -200,6 +203,8 @@ def custom_metric(dialect: str, sql: str) -> exp.Expr:
         sqlglot.parse_one(parsed.sql(dialect=dialect), read=dialect)  # it must write back too
     except SqlglotError as error:
         raise ValueError(f"The custom metric could not be read as SQL: {error}") from None
+    except RecursionError:
+        raise ValueError("The custom metric is nested too deeply.") from None
     if isinstance(parsed, exp.Alias):
         parsed = parsed.this
     if not isinstance(parsed, exp.Condition) or any(

@@ -89,13 +89,27 @@ def set_password(username: str, password: str) -> None:
     multiple=True,
     help="Also end the refusal of this client address (repeatable; see `users locked`).",
 )
-def unlock(username: str, addresses: tuple[str, ...]) -> None:
-    """End a sign-in refusal after failed passwords: the account's failures are forgotten."""
+@click.option(
+    "--trust",
+    "trusted",
+    multiple=True,
+    help="Let this client address sign in to the account even while others' failures keep "
+    "it refused (repeatable; for 30 days from its last sign-in).",
+)
+def unlock(username: str, addresses: tuple[str, ...], trusted: tuple[str, ...]) -> None:
+    """End a sign-in refusal after failed passwords: the account's failures are forgotten.
+
+    Someone who keeps guessing refuses the account again after a few failures; `--trust` an
+    address you sign in from, and it gets in whatever others do."""
     services = open_services()
     try:
         cleared = services.throttle.unlock(username, addresses)
+        for address in trusted:
+            services.throttle.trust(username, address)
     finally:
         services.close()
+    for address in trusted:
+        click.echo(f"{address} may sign in to {username!r} despite others' failures.")
     if cleared:
         click.echo(f"Unlocked {username!r}: sign-in failures forgotten.")
     else:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -86,8 +87,30 @@ def json_safe(value: Any) -> Any:
 
 def table_rows(table: pa.Table) -> list[list[Any]]:
     """Rows of a table as lists of JSON values."""
-    columns = [[json_safe(v) for v in column.to_pylist()] for column in table.columns]
+    columns = [[json_safe(v) for v in python_values(column)] for column in table.columns]
     return [list(row) for row in zip(*columns, strict=True)]
+
+
+def python_values(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    """A column's values as Python objects; dates and times that Python cannot hold
+    (PostgreSQL's and DuckDB's `infinity`, years past 9999) come as text instead."""
+    try:
+        return list(column.to_pylist())
+    except (OverflowError, ValueError):
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        return [_scalar_value(array, i) for i in range(len(array))]
+
+
+def _scalar_value(array: pa.Array, i: int) -> Any:
+    try:
+        return array[i].as_py()
+    except (OverflowError, ValueError):
+        one = array.slice(i, 1)
+        bits = 32 if pa.types.is_date32(one.type) else 64
+        raw = one.view(pa.int32() if bits == 32 else pa.int64())[0].as_py()
+        if abs(raw) >= 2 ** (bits - 1) - 1:  # how DuckDB and PostgreSQL write infinity
+            return "infinity" if raw > 0 else "-infinity"
+        return str(pc.cast(one, pa.string())[0].as_py())
 
 
 def type_name(field: pa.Field) -> str:
@@ -104,7 +127,7 @@ def _flat(batch: pa.RecordBatch) -> pa.RecordBatch:
     arrays, fields = [], []
     for field, column in zip(batch.schema, batch.columns, strict=True):
         if pa.types.is_nested(field.type):
-            text = [None if v is None else json.dumps(json_safe(v)) for v in column.to_pylist()]
+            text = [None if v is None else json.dumps(json_safe(v)) for v in python_values(column)]
             column, field = pa.array(text, pa.string()), pa.field(field.name, pa.string())
         arrays.append(column)
         fields.append(field)

@@ -109,10 +109,14 @@ def check_statements(
     message = rules.writable_message if writable else rules.read_only_message
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        for statement in statements:
+            _check(statement, dialect, rules, message, writable=writable, files=files)
     except SqlglotError as exc:
         raise StatementUnparsed(f"{message} (this statement could not be checked: {exc})") from exc
-    for statement in statements:
-        _check(statement, dialect, rules, message, writable=writable, files=files)
+    except RecursionError:
+        raise StatementUnparsed(
+            f"{message} (this statement is nested too deeply to be checked)"
+        ) from None
     return len(statements)
 
 

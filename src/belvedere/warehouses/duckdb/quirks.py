@@ -17,6 +17,11 @@ QUIRKS = Quirks(
             r"read-only mode|read only", ErrorKind.ACCESS_DENIED, "This connection is read-only."
         ),
         ErrorRule.of(r"^Out of Memory Error", ErrorKind.RESOURCE),
+        ErrorRule.of(
+            r"disabled through configuration|configuration has been locked",
+            ErrorKind.ACCESS_DENIED,
+            "Belvedere runs read-only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN on this connection.",
+        ),
     ),
 )
 
