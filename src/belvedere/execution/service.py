@@ -18,7 +18,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
@@ -26,6 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 from belvedere.concurrency import run_in_pool
 from belvedere.connections.service import ConnectionService, ConnectionView
 from belvedere.execution.control import RunControl
+from belvedere.execution.fairpool import FairPool
 from belvedere.execution.requests import Limits, QueryRequest
 from belvedere.execution.results import ResultPage, ResultsStore
 from belvedere.execution.runs import ACTIVE, Actor, RunStatus
@@ -114,8 +115,11 @@ class ExecutionService:
         self._remote_pool = ThreadPoolExecutor(
             remote_threads, thread_name_prefix="belvedere-remote"
         )
-        self._embedded_pool = ThreadPoolExecutor(
-            embedded_threads, thread_name_prefix="belvedere-embedded", initializer=_lower_priority
+        self._embedded_pool = FairPool(  # one user's runs take at most half its threads
+            embedded_threads,
+            per_key=max(1, embedded_threads // 2),
+            thread_name_prefix="belvedere-embedded",
+            initializer=_lower_priority,
         )
         self._io_pool = ThreadPoolExecutor(io_threads, thread_name_prefix="belvedere-io")
         self._cancel_pool = ThreadPoolExecutor(16, thread_name_prefix="belvedere-cancel")
@@ -135,7 +139,7 @@ class ExecutionService:
         """Run a blocking metadata or file call on the I/O pool."""
         return await run_in_pool(self._io_pool, func, *args, **kwargs)
 
-    def _pool(self, kind: str) -> ThreadPoolExecutor:
+    def _pool(self, kind: str) -> Executor:
         return self._embedded_pool if backend_class(kind).embedded else self._remote_pool
 
     async def connection(self, name: str) -> ConnectionView:
@@ -271,10 +275,15 @@ class ExecutionService:
         request: QueryRequest,
         control: RunControl,
         timeout: float,
-        pool: ThreadPoolExecutor,
+        pool: Executor,
     ) -> None:
-        loop = asyncio.get_running_loop()
-        work: asyncio.Future[Any] = loop.run_in_executor(pool, self._execute, run, request, control)
+        work: asyncio.Future[Any]
+        if isinstance(pool, FairPool):  # shared fairly: the run waits its user's turn
+            owner = run.user_id if run.user_id is not None else f"actor {run.actor}"
+            work = asyncio.wrap_future(pool.submit_for(owner, self._execute, run, request, control))
+        else:
+            loop = asyncio.get_running_loop()
+            work = loop.run_in_executor(pool, self._execute, run, request, control)
         ended: asyncio.Future[Any] = asyncio.ensure_future(control.ended.wait())
         try:
             done, _ = await asyncio.wait(
