@@ -233,7 +233,12 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture
 def services(make_settings: Callable[..., Settings], demo_path: Path) -> Iterator[Services]:
     """Services with an admin account and the shared demo warehouse as connection ``demo``."""
-    svc = Services(make_settings())
+    yield from demo_services(make_settings(), demo_path)
+
+
+def demo_services(settings: Settings, demo_path: Path) -> Iterator[Services]:
+    """The ``services`` fixture's body, for modules that override it with other settings."""
+    svc = Services(settings)
     svc.first_start()
     svc.connections.add(DEMO_CONNECTION, "duckdb", {"path": str(demo_path), "read_only": True})
     yield svc

@@ -96,6 +96,7 @@ class Services:
             embedded_threads=settings.embedded_query_threads or os.cpu_count() or 2,
         )
         self.catalog = CatalogService(self.execution, settings.catalog_ttl_seconds)
+        self.connections.on_change.append(self.catalog.forget)
         self.saved_queries = SavedQueries(self.db)
         self.charts = Charts(self.db)
         self.dashboards = Dashboards(self.db)

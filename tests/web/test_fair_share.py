@@ -12,18 +12,14 @@ import pytest
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.settings import Settings
-from tests.conftest import DEMO_CONNECTION, Client
+from tests.conftest import Client, demo_services
 
 FOREVER = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
 
 
 @pytest.fixture
 def services(make_settings: Callable[..., Settings], demo_path: Path) -> Iterator[Services]:
-    svc = Services(make_settings(embedded_query_threads=2))
-    svc.first_start()
-    svc.connections.add(DEMO_CONNECTION, "duckdb", {"path": str(demo_path), "read_only": True})
-    yield svc
-    svc.close()
+    yield from demo_services(make_settings(embedded_query_threads=2), demo_path)
 
 
 def _run(client: Client, sql: str, wait_ms: int) -> Any:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +28,7 @@ from belvedere.store.db import Database
 from belvedere.store.models import SigninThrottle, utcnow
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 #: A longest user name or address kept in a key; longer ones are cut (they still count).
 _KEY_PART = 190
@@ -60,6 +61,14 @@ class ThrottlePolicy:
         doublings = min(failures - self.free_failures, 40)
         lockout: timedelta = self.first_lockout * 2**doublings
         return min(lockout, self.max_lockout)
+
+
+class Throttled(Exception):
+    """Sign-in refused for ``wait`` after failed passwords (answered 429)."""
+
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__(f"sign-in refused for {wait}")
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,18 @@ class SignInThrottle:
         longest = max((end - now for end in ends), default=timedelta(0))
         return longest if longest > timedelta(0) else None
 
+    def attempt(
+        self, username: str, address: str, authenticate: Callable[[], T | None]
+    ) -> T | None:
+        """Check a password (``authenticate``) unless sign-in is refused now (raises
+        :class:`Throttled`), and count its outcome (blocking)."""
+        wait = self.wait(username, address)
+        if wait is not None:
+            raise Throttled(wait)
+        user = authenticate()
+        (self.failed if user is None else self.succeeded)(username, address)
+        return user
+
     def failed(self, username: str, address: str) -> None:
         """Count a wrong password against the account and the address."""
         now = self.clock()
@@ -146,12 +167,13 @@ class SignInThrottle:
                     (SigninThrottle.locked_until.is_(None)) | (SigninThrottle.locked_until <= now),
                 )
             )
-            self._upsert(
-                s,
-                _known(username, address),
-                {"failures": 0, "updated_at": now},
-                {"updated_at": now},
-            )
+            self._remember(s, username, address, now)
+
+    def _remember(self, s: Session, username: str, address: str, now: datetime) -> None:
+        """Mark ``address`` as one that signs in to ``username`` (see :meth:`wait`)."""
+        self._upsert(
+            s, _known(username, address), {"failures": 0, "updated_at": now}, {"updated_at": now}
+        )
 
     def unlock(self, username: str, addresses: Iterable[str] = ()) -> int:
         """End the refusals of an account (and of addresses); how many records were cleared."""
@@ -166,12 +188,7 @@ class SignInThrottle:
         refused; the address's own failures still count)."""
         now = self.clock()
         with self._db.session() as s:
-            self._upsert(
-                s,
-                _known(username, address),
-                {"failures": 0, "updated_at": now},
-                {"updated_at": now},
-            )
+            self._remember(s, username, address, now)
 
     def refusals(self) -> list[Refusal]:
         """Every refusal in force now, longest first."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 
 import click
 
@@ -99,13 +100,7 @@ def _actor(services: Services, as_user: str | None) -> Actor:
     user = services.users.by_username(as_user)
     if user is None or not user.is_active:
         raise click.ClickException(f"no active user named {as_user!r}")
-    return Actor(
-        user_id=user.id,
-        name=cli_actor(os_account(), user.username),
-        role=user.role,
-        email=user.email,
-        groups=tuple(user.groups or ()),
-    )
+    return replace(Actor.of(user), name=cli_actor(os_account(), user.username))
 
 
 def _print(services: Services, run: QueryRun, fmt: str) -> None:

@@ -18,6 +18,7 @@ from belvedere.security.secretbox import SecretBox
 from belvedere.store.db import Database
 from belvedere.store.models import Connection
 from belvedere.warehouses.base import Warehouse
+from belvedere.warehouses.errors import OPTIONS_CONFLICT
 from belvedere.warehouses.registry import backend_class
 
 #: How long a connection's definition is reused without reading it again (per process).
@@ -43,10 +44,6 @@ class ConnectionInvalid(ValueError):
 class ConnectionConflict(ConnectionInvalid):
     """Options valid one by one that cannot work together (e.g. no credentials of its own,
     yet a per-user identity minted with them); the message says which and why."""
-
-
-#: The pydantic error type an options model raises for options that cannot work together.
-OPTIONS_CONFLICT = "options_conflict"
 
 
 @dataclass(frozen=True)

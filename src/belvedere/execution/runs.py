@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from belvedere.store.models import User
 
 
 class RunStatus(StrEnum):
@@ -43,3 +47,14 @@ class Actor:
     role: str
     email: str | None = None
     groups: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        """The execution service's view of a user."""
+        return cls(
+            user_id=user.id,
+            name=user.username,
+            role=user.role,
+            email=user.email,
+            groups=tuple(user.groups or ()),
+        )

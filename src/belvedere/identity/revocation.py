@@ -29,13 +29,7 @@ class Revocation:
     def user(self, user: User) -> None:
         """A user was deactivated: their grants, tokens and cached results go, everywhere, and
         their runs in flight are stopped."""
-        actor = Actor(
-            user_id=user.id,
-            name=user.username,
-            role=user.role,
-            email=user.email,
-            groups=tuple(user.groups or ()),
-        )
+        actor = Actor.of(user)
         for connection in self._identity.vault.connections_of(user.id):
             self._identity.vault.delete(user.id, connection)
         for view in self._connections.list():

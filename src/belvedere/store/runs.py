@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import insert, inspect, select, update
 
-from belvedere.execution.runs import RunStatus
+from belvedere.execution.runs import ACTIVE, RunStatus
 from belvedere.store.db import Database
 from belvedere.store.models import QueryRun
 
@@ -60,7 +60,7 @@ class Runs:
 
     def ended_among(self, run_ids: list[str]) -> list[QueryRun]:
         """Those of the runs that have ended (e.g. cancelled by another process)."""
-        active = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+        active = [status.value for status in ACTIVE]
         query = select(QueryRun).where(QueryRun.id.in_(run_ids), QueryRun.status.not_in(active))
         with self._db.session() as s:
             return list(s.scalars(query))
@@ -94,7 +94,7 @@ class Runs:
     def end_active_of(self, user_id: int, target: RunStatus, **fields: Any) -> int:
         """End every queued or running run of a user (their account was deactivated); the
         processes running them notice and stop the warehouse query. How many there were."""
-        active = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+        active = [status.value for status in ACTIVE]
         query = (
             update(_TABLE)
             .where(_TABLE.c.user_id == user_id, _TABLE.c.status.in_(active))

@@ -6,6 +6,10 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+#: The pydantic error type a backend's options model raises for options valid one by one that
+#: cannot work together (refused with 422 when saved).
+OPTIONS_CONFLICT = "options_conflict"
+
 
 class ErrorKind(StrEnum):
     """What went wrong, independent of the warehouse."""

@@ -68,13 +68,7 @@ def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
 
 def actor(user: User) -> Actor:
     """The execution service's view of a user."""
-    return Actor(
-        user_id=user.id,
-        name=user.username,
-        role=user.role,
-        email=user.email,
-        groups=tuple(user.groups or ()),
-    )
+    return Actor.of(user)
 
 
 async def csrf_protect(request: Request) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission
+from belvedere.auth.throttle import Throttled
 from belvedere.charts.service import ChartFailed, ChartInvalid
 from belvedere.connections.service import (
     ConnectionConflict,
@@ -97,13 +99,25 @@ def chart_failure(exc: ChartFailed) -> ApiError:
     return ApiError(status_code, code, message)
 
 
+def without_sql(message: str) -> str:
+    """An error's message as told to someone not shown the SQL behind it: its first line
+    (warehouses and the SQL parser quote the statement after it)."""
+    return message.split("\n", 1)[0]
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     """The JSON body of an error."""
     return {"error": {"code": code, "message": message, **extra}}
 
 
-def _json(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(error_body(code, message, **extra), status_code=status)
+def _json(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
 
 
 def _wants_html(request: Request) -> bool:
@@ -150,6 +164,17 @@ def install_error_handlers(app: FastAPI) -> None:
     }
     for exc_type, (status, code) in simple.items():
         app.add_exception_handler(exc_type, _simple_handler(status, code))
+
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, exc: Throttled) -> Response:
+        seconds = max(1, math.ceil(exc.wait.total_seconds()))
+        return _json(
+            429,
+            "too_many_attempts",
+            f"Too many failed sign-ins; try again in {_duration(seconds)}.",
+            headers={"Retry-After": str(seconds)},
+            retry_after=seconds,
+        )
 
     @app.exception_handler(AuthorizationRequired)
     async def authorization_required(request: Request, exc: AuthorizationRequired) -> Response:

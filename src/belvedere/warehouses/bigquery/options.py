@@ -10,14 +10,13 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from belvedere.warehouses.errors import OPTIONS_CONFLICT
+
 Auth = Literal["application_default", "service_account_key", "none"]
 Identity = Literal["service_account", "user_oauth", "impersonation"]
 
 #: Placeholders of ``impersonation_template``.
 TEMPLATE_FIELDS = frozenset({"user", "email", "project"})
-#: Error type of options valid one by one that cannot work together (connections.service's
-#: OPTIONS_CONFLICT: refused with 422 when saved).
-CONFLICT = "options_conflict"
 
 
 class BigQueryOptions(BaseModel):
@@ -156,7 +155,7 @@ class BigQueryOptions(BaseModel):
 
 def conflict(message: str) -> PydanticCustomError:
     """The error of options that cannot work together (answered 422 when saved)."""
-    return PydanticCustomError(CONFLICT, message)
+    return PydanticCustomError(OPTIONS_CONFLICT, message)
 
 
 def template_fields(template: str) -> set[str]:

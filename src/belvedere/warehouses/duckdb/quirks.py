@@ -8,6 +8,9 @@ from belvedere.sql.classify import StatementRules
 from belvedere.warehouses.base import Quirks
 from belvedere.warehouses.errors import ErrorKind, ErrorRule
 
+#: The sandbox's refusal on a read-only connection.
+READ_ONLY_MESSAGE = "Belvedere runs read-only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN on this connection."
+
 QUIRKS = Quirks(
     dialect="duckdb",
     default_schema="main",
@@ -20,7 +23,7 @@ QUIRKS = Quirks(
         ErrorRule.of(
             r"disabled through configuration|configuration has been locked",
             ErrorKind.ACCESS_DENIED,
-            "Belvedere runs read-only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN on this connection.",
+            READ_ONLY_MESSAGE,
         ),
     ),
 )
@@ -62,9 +65,7 @@ WRITE_STATEMENT_TYPES = frozenset(
 
 #: What user SQL may not reach: settings, logs, paths, other databases, session state.
 SANDBOX = StatementRules(
-    read_only_message=(
-        "Belvedere runs read-only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN on this connection."
-    ),
+    read_only_message=READ_ONLY_MESSAGE,
     writable_message="Belvedere runs queries and changes to this connection's own tables only: "
     "no SET, PRAGMA, CALL, ATTACH, DETACH, INSTALL, LOAD, COPY, EXPORT or temporary objects.",
     denied_functions=frozenset(

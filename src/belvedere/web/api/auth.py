@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from belvedere.auth.cookies import CSRF_COOKIE, SESSION_COOKIE, new_csrf_token
@@ -22,7 +19,7 @@ from belvedere.web.api.schemas import (
     UserOut,
 )
 from belvedere.web.deps import CurrentUser, ServicesDep, optional_user, session_id
-from belvedere.web.errors import ApiError, error_body
+from belvedere.web.errors import ApiError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -69,47 +66,17 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def too_many_attempts(wait: timedelta) -> JSONResponse:
-    """429 with ``Retry-After``: sign-in refused for a while after failed passwords."""
-    seconds = max(1, math.ceil(wait.total_seconds()))
-    return JSONResponse(
-        error_body(
-            "too_many_attempts",
-            f"Too many failed sign-ins; try again in {_duration(seconds)}.",
-            retry_after=seconds,
-        ),
-        status_code=429,
-        headers={"Retry-After": str(seconds)},
-    )
-
-
-def _duration(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"
-
-
-class Throttled(Exception):
-    """Sign-in refused for ``wait`` after failed passwords (answered 429)."""
-
-    def __init__(self, wait: timedelta) -> None:
-        super().__init__(f"sign-in refused for {wait}")
-        self.wait = wait
-
-
 async def check_password(
     services: Services, request: Request, username: str, password: str
 ) -> User | None:
     """The active account these credentials sign in, or ``None``; failures are counted and
-    :class:`Throttled` raised while too many were."""
-    address = client_address(request)
-    wait = await run_in_threadpool(services.throttle.wait, username, address)
-    if wait is not None:
-        raise Throttled(wait)
-    user = await run_in_threadpool(services.users.authenticate, username, password)
-    outcome = services.throttle.failed if user is None else services.throttle.succeeded
-    await run_in_threadpool(outcome, username, address)
-    return user
+    :class:`~belvedere.auth.throttle.Throttled` (answered 429) raised while too many were."""
+    return await services.execution.io(
+        services.throttle.attempt,
+        username,
+        client_address(request),
+        lambda: services.users.authenticate(username, password),
+    )
 
 
 @router.post(
@@ -123,15 +90,12 @@ async def check_password(
 )
 async def login(
     body: LoginIn, request: Request, response: Response, services: ServicesDep
-) -> MeOut | Response:
+) -> MeOut:
     """Sign in with a local account; starts a new session (any old one ends).
 
     Failed passwords are throttled per account and per client address (HTTP 429 with
     `Retry-After`)."""
-    try:
-        user = await check_password(services, request, body.username, body.password)
-    except Throttled as exc:
-        return too_many_attempts(exc.wait)
+    user = await check_password(services, request, body.username, body.password)
     if user is None:
         raise ApiError(401, "wrong_credentials", "Wrong username or password.")
     old = session_id(request)
@@ -172,11 +136,7 @@ async def change_password(
         raise ApiError(
             400, "no_password", "Your account signs in with single sign-on; it has no password."
         )
-    try:
-        checked = await check_password(services, request, user.username, body.current_password)
-    except Throttled as exc:
-        return too_many_attempts(exc.wait)
-    if checked is None:
+    if await check_password(services, request, user.username, body.current_password) is None:
         raise ApiError(400, "wrong_password", "The current password is wrong.")
     await run_in_threadpool(services.users.update, user.id, password=body.new_password)
     await run_in_threadpool(services.sessions.end_all_for, user.id)

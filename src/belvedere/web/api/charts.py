@@ -186,11 +186,8 @@ async def change_chart(
     """Change your chart."""
     chart = await run_in_threadpool(owned, services, chart_id, user)
     changes = body.model_dump(exclude_unset=True, by_alias=True)
-    for kept in ("spec", "show_sql_to_viewers"):
-        if changes.get(kept) is None:
-            changes.pop(kept, None)
     if "connection" in changes:
-        changes["connection_name"] = changes.pop("connection") or chart.connection_name
+        changes["connection_name"] = changes.pop("connection")
     if body.spec is not None or "connection_name" in changes:
         spec = body.spec or stored_spec(chart)
         connection = changes.get("connection_name", chart.connection_name)

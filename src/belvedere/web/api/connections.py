@@ -127,7 +127,6 @@ def update_connection(
     updated = services.connections.update(
         name, body.options, body.timeout_seconds, clear_timeout=body.clear_timeout
     )
-    services.catalog.forget(name)
     return ConnectionOut.of(updated)
 
 
@@ -135,7 +134,6 @@ def update_connection(
 def remove_connection(name: str, _: Admin, services: ServicesDep) -> Response:
     """Remove a connection (its query history stays)."""
     services.connections.remove(name)
-    services.catalog.forget(name)
     return Response(status_code=204)
 
 

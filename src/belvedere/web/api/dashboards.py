@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from belvedere.auth.roles import Permission, can
 from belvedere.charts.service import ChartFailed, ChartInvalid
@@ -37,7 +36,7 @@ from belvedere.web.api.chart_schemas import (
 from belvedere.web.api.charts import cache_ttl, chart_data_out, stored_spec
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import CurrentUser, ServicesDep, actor, require
-from belvedere.web.errors import ApiError, chart_failure
+from belvedere.web.errors import ApiError, chart_failure, without_sql
 
 router = APIRouter(
     prefix="/dashboards",
@@ -253,24 +252,22 @@ def _shows_sql(chart: Chart, user: User) -> bool:
 
 
 def _without_sql(error: ApiError) -> ApiError:
-    """A chart's error as told to someone not shown its SQL: the message's first line only
-    (warehouses and the SQL parser quote the statement after it), no position in the SQL."""
+    """A chart's error as told to someone not shown its SQL: no position in it either."""
     extra = {k: v for k, v in error.extra.items() if k not in ("line", "column")}
-    return ApiError(error.status, error.code, error.message.split("\n", 1)[0], **extra)
+    return ApiError(error.status, error.code, without_sql(error.message), **extra)
 
 
 @contextmanager
 def _errors_told(with_sql: bool) -> Iterator[None]:
     """Answer a chart's failure as usual, or without its SQL (see :func:`_without_sql`)."""
+    if with_sql:
+        yield
+        return
     try:
         yield
     except ChartFailed as exc:
-        if with_sql:
-            raise
         raise _without_sql(chart_failure(exc)) from None
     except ChartInvalid as exc:
-        if with_sql:
-            raise
         raise _without_sql(ApiError(400, "invalid_chart", str(exc))) from None
 
 
@@ -324,11 +321,11 @@ async def filter_values(
     """The values of a column for a dashboard filter, from the first chart whose source has
     it, queried as you. The column must be one of the dashboard's filters (403 otherwise),
     unless you build charts and may edit the dashboard."""
-    dashboard, access = await run_in_threadpool(_visible, services, dashboard_id, user)
+    dashboard, access = await services.execution.io(_visible, services, dashboard_id, user)
     if column is None:
         raise ApiError(400, "invalid_request", "Name the column: ?column=NAME.")
     _check_filterable(dashboard, access, user, [column])
-    charts = await run_in_threadpool(services.charts.many, _layout(dashboard).chart_ids())
+    charts = await services.execution.io(services.charts.many, _layout(dashboard).chart_ids())
     chart = next((c for c in charts.values() if column in (c.source_columns or ())), None)
     if chart is None:
         raise ApiError(400, "unknown_column", f"No chart of this dashboard has column {column!r}.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import CurrentUser, ServicesDep
@@ -39,6 +38,6 @@ def authorizations(user: CurrentUser, services: ServicesDep) -> list[Authorizati
 @router.delete("/authorizations/{connection}", status_code=204)
 async def disconnect(connection: str, user: CurrentUser, services: ServicesDep) -> Response:
     """Forget your grant to a connection (you will be asked to authorize again)."""
-    await run_in_threadpool(services.revocation.grant, user.id, connection)
+    await services.execution.io(services.revocation.grant, user.id, connection)
     services.catalog.forget(connection)
     return Response(status_code=204)

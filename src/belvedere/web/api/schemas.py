@@ -20,9 +20,11 @@ from belvedere.auth.roles import ROLE_PERMISSIONS, Role
 from belvedere.connections.service import ConnectionView
 from belvedere.connections.testing import TestOutcome, TestReport
 from belvedere.execution.requests import TableRef
+from belvedere.execution.runs import Surface
 from belvedere.store.models import QueryRun, User
 from belvedere.warehouses.base import ColumnInfo, TableInfo
 from belvedere.warehouses.registry import backend_class
+from belvedere.web.errors import without_sql
 
 MAX_SQL_CHARS = 1_000_000
 
@@ -396,7 +398,7 @@ class RunIn(BaseModel):
 
 #: Surfaces whose runs execute SQL the runner did not write (another person's chart on a
 #: dashboard, which may inline a private saved query): the runs API does not show it.
-SQL_HIDDEN_SURFACES = frozenset({"dashboard"})
+SQL_HIDDEN_SURFACES = frozenset({Surface.DASHBOARD})
 
 
 class RunOut(BaseModel):
@@ -437,7 +439,7 @@ class RunOut(BaseModel):
             message = run.error_message or ""
             error = ErrorDetail(  # a hidden query's error keeps no position or quoted SQL
                 code=run.error_code,
-                message=message.splitlines()[0] if hidden and message else message,
+                message=without_sql(message) if hidden else message,
                 line=None if hidden else run.error_line,
                 column=None if hidden else run.error_column,
             )
