@@ -30,18 +30,17 @@ from belvedere.services import Services
 from belvedere.store.models import QueryRun, User, utcnow
 from belvedere.units import human_bytes
 from belvedere.warehouses.errors import ErrorKind
-from belvedere.web.api.schemas import (
-    ErrorOut,
+from belvedere.web.api.run_schemas import (
     EstimateIn,
     EstimateOut,
     HistoryOut,
-    Instant,
     ResultColumn,
     ResultsOut,
     RunErrorOut,
     RunIn,
     RunOut,
 )
+from belvedere.web.api.schemas import ErrorOut, Instant
 from belvedere.web.deps import ServicesDep, actor, require
 from belvedere.web.errors import ApiError, authorize_url, failure_status
 

@@ -15,8 +15,9 @@ from belvedere.execution.runs import Surface
 from belvedere.store.ids import RowId
 from belvedere.store.models import SavedQuery, User
 from belvedere.store.saved_queries import NotOwner
+from belvedere.web.api.run_schemas import RunErrorOut, RunOut
 from belvedere.web.api.runs import run_and_answer
-from belvedere.web.api.schemas import MAX_SQL_CHARS, ErrorOut, Patch, RunErrorOut, RunOut
+from belvedere.web.api.schemas import MAX_SQL_CHARS, ErrorOut, Patch
 from belvedere.web.deps import ServicesDep, require
 from belvedere.web.errors import ApiError
 
