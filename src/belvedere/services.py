@@ -16,6 +16,7 @@ from belvedere.auth.roles import Role
 from belvedere.auth.throttle import SignInThrottle, ThrottlePolicy
 from belvedere.catalog.service import CatalogService
 from belvedere.charts.service import ChartService
+from belvedere.concurrency import Pools
 from belvedere.connections.service import ConnectionService
 from belvedere.demo.generate import generate_demo
 from belvedere.execution.requests import Limits
@@ -70,9 +71,15 @@ class Services:
                 absolute=timedelta(hours=settings.session_max_hours),
             ),
         )
-        self.connections = ConnectionService(self.db, SecretBox(self.secret_key, "connections"))
+        self.pools = Pools.create(
+            remote_threads=settings.query_threads,
+            embedded_threads=settings.embedded_query_threads or os.cpu_count() or 2,
+        )
         self.identity = IdentityService(
-            settings, self.connections, TokenVault(self.db, SecretBox(self.secret_key, "grants"))
+            settings, TokenVault(self.db, SecretBox(self.secret_key, "grants"))
+        )
+        self.connections = ConnectionService(
+            self.db, SecretBox(self.secret_key, "connections"), self.identity
         )
         self.flows = PendingFlows(self.db, SecretBox(self.secret_key, "flows"))
         self.authorizations = WarehouseAuthorizations(

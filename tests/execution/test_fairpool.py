@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from belvedere.execution.fairpool import FairPool
+from belvedere.concurrency.fairpool import FairPool
 
 
 @pytest.fixture

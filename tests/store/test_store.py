@@ -10,7 +10,10 @@ from sqlalchemy import text
 from belvedere.auth.roles import Role
 from belvedere.connections.service import ConnectionInvalid, ConnectionService
 from belvedere.execution.runs import RunStatus
+from belvedere.identity.service import IdentityService
+from belvedere.identity.vault import TokenVault
 from belvedere.security.secretbox import SecretBox, SecretBoxError
+from belvedere.settings import Settings
 from belvedere.store.db import Database
 from belvedere.store.models import QueryRun, utcnow
 from belvedere.store.runs import Runs
@@ -116,7 +119,7 @@ def test_overdue_active_runs_are_expired(db: Database) -> None:
 
 
 def test_connection_secrets_are_encrypted_at_rest(db: Database) -> None:
-    connections = ConnectionService(db, SecretBox(b"k" * 32, "connections"))
+    connections = ConnectionService(db, SecretBox(b"k" * 32, "connections"), _identity(db))
     connections.add(
         "pg",
         "postgres",
@@ -141,14 +144,14 @@ def test_connection_secrets_are_encrypted_at_rest(db: Database) -> None:
     connections.update("pg", {"password": ""})
     assert connections.get("pg").secrets_set == ()
 
-    other_key = ConnectionService(db, SecretBox(b"z" * 32, "connections"))
+    other_key = ConnectionService(db, SecretBox(b"z" * 32, "connections"), _identity(db))
     connections.update("pg", {"password": "again-secret"})
     with pytest.raises(SecretBoxError, match="SECRET_KEY"):
         other_key.options("pg")
 
 
 def test_connection_validation_keeps_what_is_stored(db: Database) -> None:
-    connections = ConnectionService(db, SecretBox(b"k" * 32, "connections"))
+    connections = ConnectionService(db, SecretBox(b"k" * 32, "connections"), _identity(db))
     connections.add("warehouse", "duckdb", {"path": ":memory:", "read_only": False})
     with pytest.raises(ConnectionInvalid, match="already exists"):
         connections.add("warehouse", "duckdb", {"path": ":memory:"})
@@ -173,3 +176,7 @@ def test_the_models_match_the_migrations(db: Database) -> None:
     with db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def _identity(db: Database) -> IdentityService:
+    return IdentityService(Settings(), TokenVault(db, SecretBox(b"g" * 32, "grants")))

@@ -13,7 +13,10 @@ from typing import Any, get_args
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import select
 
+from belvedere.connections.handle import ConnectionHandle
+from belvedere.execution.runs import Actor
 from belvedere.identity.principal import CONNECTION_IDENTITY, Principal
+from belvedere.identity.service import IdentityService
 from belvedere.security.secretbox import SecretBox
 from belvedere.store.db import Database
 from belvedere.store.models import Connection
@@ -87,9 +90,10 @@ def _validate(kind: str, options: dict[str, Any]) -> BaseModel:
 class ConnectionService:
     """The one place that reads, writes and opens connections."""
 
-    def __init__(self, db: Database, box: SecretBox) -> None:
+    def __init__(self, db: Database, box: SecretBox, identity: IdentityService) -> None:
         self._db = db
         self._box = box
+        self._identity = identity
         self._live: OrderedDict[tuple[str, str], Warehouse] = OrderedDict()
         self._views: dict[str, tuple[float, ConnectionView]] = {}
         self._options: dict[str, tuple[float, BaseModel]] = {}
@@ -155,6 +159,22 @@ class ConnectionService:
         with self._lock:
             self._options[name] = (time.monotonic(), options)
         return options
+
+    def resolve(self, name: str, actor: Actor) -> ConnectionHandle:
+        """A connection as ``actor`` runs on it: settings, options, backend and principal
+        (blocking; raises ``ConnectionNotFound``, ``AuthorizationRequired``,
+        ``IdentityError``)."""
+        view = self.get(name)
+        backend = backend_class(view.kind)
+        options = self.options(name)
+        return ConnectionHandle(
+            name=name,
+            kind=view.kind,
+            backend=backend,
+            options=options,
+            timeout_seconds=view.timeout_seconds,
+            principal=self._identity.resolve(actor, name, backend, options),
+        )
 
     def with_stored_secrets(self, name: str, options: dict[str, Any]) -> dict[str, Any]:
         """Options with the secrets left out (or null) taken from a stored connection."""

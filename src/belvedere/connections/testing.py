@@ -17,6 +17,7 @@ from belvedere.identity.principal import SHARED, Principal
 from belvedere.identity.service import AuthorizationRequired, IdentityError, IdentityService
 from belvedere.warehouses.base import Warehouse
 from belvedere.warehouses.errors import WarehouseError
+from belvedere.warehouses.registry import backend_class
 
 TEST_TIMEOUT_SECONDS = 15.0
 
@@ -122,7 +123,7 @@ async def _as_you(
     """Add the test as ``actor`` where the connection queries as each user: a per-user identity
     that is broken fails the test even when the connection's own account works."""
     try:
-        principal = await execution.io(identity.resolve_with, actor, name, options)
+        principal = await execution.io(identity.resolve, actor, name, backend_class(kind), options)
     except (IdentityError, AuthorizationRequired) as exc:
         return TestReport(own, TestOutcome(False, str(exc), 0.0))
     if principal.key == SHARED:

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from belvedere.concurrency import run_in_pool
 from belvedere.connections.service import ConnectionService, ConnectionView
 from belvedere.execution.control import RunControl
-from belvedere.execution.fairpool import FairPool
+from belvedere.concurrency.fairpool import FairPool
 from belvedere.execution.requests import Limits, QueryRequest
 from belvedere.execution.results import ResultPage, ResultsStore
 from belvedere.execution.runs import ACTIVE, Actor, RunStatus
@@ -49,6 +48,15 @@ from belvedere.warehouses.errors import ErrorKind, WarehouseError
 from belvedere.warehouses.registry import backend_class
 
 log = logging.getLogger(__name__)
+
+
+async def run_in_pool(
+    pool: Executor, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Temporary: replaced by the lanes of belvedere.concurrency.Pools."""
+    return await asyncio.wrap_future(pool.submit(func, *args, **kwargs))
+
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -151,7 +159,8 @@ class ExecutionService:
     async def principal(self, actor: Actor, connection: str) -> Principal:
         """Who ``actor`` queries ``connection`` as (raises ``AuthorizationRequired`` when the
         user must first authorize it)."""
-        return await self.io(self._identity.resolve, actor, connection)
+        handle = await self.io(self._connections.resolve, connection, actor)
+        return handle.principal
 
     async def on_warehouse(
         self, connection: str, principal: Principal, func: Callable[[Warehouse], T]

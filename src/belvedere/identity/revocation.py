@@ -35,7 +35,7 @@ class Revocation:
         for view in self._connections.list():
             self._connections.forget_identity(view.name, user_key_prefix(user.id))
             try:  # an impersonated account's tokens, where the user maps to one
-                principal = self._identity.resolve(actor, view.name)
+                principal = self._connections.resolve(view.name, actor).principal
             except (ValueError, LookupError, AuthorizationRequired):
                 continue  # no identity of theirs there: nothing held
             if principal.key != SHARED:

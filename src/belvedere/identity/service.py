@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from belvedere.connections.service import ConnectionService
+from pydantic import BaseModel
+
 from belvedere.execution.runs import Actor
 from belvedere.identity.principal import (
     CONNECTION_IDENTITY,
@@ -15,6 +16,7 @@ from belvedere.identity.principal import (
 )
 from belvedere.identity.vault import TokenVault
 from belvedere.settings import Settings
+from belvedere.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -33,23 +35,16 @@ class AuthorizationRequired(Exception):
 class IdentityService:
     """The three identity modes: the connection's own, each user's grant, impersonation."""
 
-    def __init__(
-        self, settings: Settings, connections: ConnectionService, vault: TokenVault
-    ) -> None:
+    def __init__(self, settings: Settings, vault: TokenVault) -> None:
         self._settings = settings
-        self._connections = connections
         self.vault = vault
 
-    def resolve(self, actor: Actor, connection: str) -> Principal:
-        """Who ``actor`` queries ``connection`` as."""
-        view = self._connections.get(connection)
-        if view.kind != "bigquery":
-            return CONNECTION_IDENTITY
-        return self.resolve_with(actor, connection, self._connections.options(connection))
-
-    def resolve_with(self, actor: Actor, connection: str, options: object) -> Principal:
-        """Who ``actor`` queries as with these options (a saved connection's, or ones being
-        tested before saving under the name ``connection``)."""
+    def resolve(
+        self, actor: Actor, connection: str, backend: type[Warehouse], options: BaseModel
+    ) -> Principal:
+        """Who ``actor`` queries ``connection`` as, given its backend and validated options (a
+        saved connection's, or ones being tested before saving under the name ``connection``).
+        Blocking: may read the token vault."""
         from belvedere.warehouses.bigquery import identity as google
         from belvedere.warehouses.bigquery.options import BigQueryOptions
 
