@@ -1,6 +1,8 @@
 """Sign-in with OpenID Connect (Google by default, any issuer by settings): authorization code
-with PKCE, state and nonce checked, the ID token verified against the issuer's keys. Users are
-created at their first sign-in; groups in a claim can map to roles."""
+with PKCE (Authlib's OAuth2 client), state and nonce checked, the ID token's signature checked
+against the issuer's keys (joserfc) and its claims by Authlib's OpenID Connect rules (issuer,
+audience, expiry, nonce). Users are created at their first sign-in; groups in a claim can map to
+roles."""
 
 from __future__ import annotations
 
@@ -8,24 +10,24 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
-import requests
+from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from belvedere.auth.roles import Role
+from belvedere.identity import oauth
 from belvedere.identity.flows import PendingFlows
-from belvedere.identity.pkce import challenge, new_verifier
 from belvedere.settings import Settings
 from belvedere.store.models import User
 from belvedere.store.users import Users
 
 FLOW = "signin"
 CALLBACK_PATH = "/auth/oidc/callback"
-HTTP_SECONDS = 15.0
 DISCOVERY_SECONDS = 3600.0
+#: Clock difference tolerated in the ID token's times.
+LEEWAY_SECONDS = 60
 ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
 
 
@@ -67,7 +69,7 @@ class OIDCSignIn:
         self._users = users
         self._mapping = role_mapping(settings.oidc_role_mapping)
         self._discovery: tuple[float, dict[str, Any]] | None = None
-        self._keys: Any = None
+        self._keys: KeySet | None = None
         self._lock = threading.Lock()
 
     @property
@@ -84,12 +86,9 @@ class OIDCSignIn:
 
     def _get(self, url: str) -> dict[str, Any]:
         try:
-            answer = requests.get(url, timeout=HTTP_SECONDS)
-            answer.raise_for_status()
-            data: dict[str, Any] = answer.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise SignInError(f"The sign-in provider could not be reached: {exc}") from None
-        return data
+            return oauth.fetch_json(url)
+        except oauth.ProviderError as exc:
+            raise SignInError(f"The sign-in provider {exc}") from None
 
     def metadata(self) -> dict[str, Any]:
         """The issuer's discovery document (cached for an hour)."""
@@ -103,7 +102,7 @@ class OIDCSignIn:
             self._discovery = (time.monotonic(), found)
         return found
 
-    def _key_set(self, refresh: bool = False) -> Any:
+    def _key_set(self, refresh: bool = False) -> KeySet:
         with self._lock:
             keys = self._keys
         if keys is None or refresh:
@@ -112,70 +111,62 @@ class OIDCSignIn:
                 self._keys = keys
         return keys
 
+    def _client(self) -> Any:
+        secret = self._settings.oidc_client_secret
+        return oauth.client(
+            self._settings.oidc_client_id or "",
+            secret.get_secret_value() if secret else None,
+            self._settings.oidc_scopes,
+            self.redirect_uri,
+        )
+
     def start(self, next_path: str) -> str:
         """The provider's URL to send the browser to (blocking: may fetch discovery)."""
         authorize = self.metadata()["authorization_endpoint"]
-        verifier = new_verifier()
-        nonce = new_verifier()
+        verifier = oauth.new_secret()
+        nonce = oauth.new_secret()
         state = self._flows.start(FLOW, {"verifier": verifier, "nonce": nonce, "next": next_path})
-        query = {
-            "client_id": self._settings.oidc_client_id or "",
-            "redirect_uri": self.redirect_uri,
-            "response_type": "code",
-            "scope": self._settings.oidc_scopes,
-            "state": state,
-            "nonce": nonce,
-            "code_challenge": challenge(verifier),
-            "code_challenge_method": "S256",
-        }
-        return f"{authorize}?{urlencode(query)}"
+        with self._client() as session:
+            return oauth.authorization_url(session, authorize, state, verifier, nonce=nonce)
 
     def finish(self, state: str, code: str) -> SignedIn:
         """Check the flow, redeem the code, verify the ID token, find or create the user."""
         flow = self._flows.take(state, FLOW)
         if flow is None:
             raise SignInError("This sign-in expired or was not started here. Try again.")
-        secret = self._settings.oidc_client_secret
+        token_url = self.metadata()["token_endpoint"]
         try:
-            answer = requests.post(
-                self.metadata()["token_endpoint"],
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": self.redirect_uri,
-                    "client_id": self._settings.oidc_client_id or "",
-                    "client_secret": secret.get_secret_value() if secret else "",
-                    "code_verifier": flow.data["verifier"],
-                },
-                timeout=HTTP_SECONDS,
-            )
-            tokens = answer.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise SignInError(f"The sign-in provider could not be reached: {exc}") from None
-        if answer.status_code != 200 or "id_token" not in tokens:
-            reason = tokens.get("error_description") or tokens.get("error") or answer.status_code
-            raise SignInError(f"The sign-in provider refused the sign-in ({reason}).")
+            tokens = oauth.exchange(self._client(), token_url, code, flow.data["verifier"])
+        except oauth.ProviderError as exc:
+            raise SignInError(f"The sign-in provider {exc}.") from None
+        if "id_token" not in tokens:
+            raise SignInError("The sign-in provider refused the sign-in (no ID token).")
         claims = self._verify(tokens["id_token"], flow.data["nonce"])
         return SignedIn(self._user(claims), flow.data.get("next") or "/")
 
     def _verify(self, id_token: str, nonce: str) -> dict[str, Any]:
-        expected = jwt.JWTClaimsRegistry(
-            leeway=60,
-            iss={"essential": True, "value": self.metadata()["issuer"]},
-            aud={"essential": True, "value": self._settings.oidc_client_id or ""},
-            sub={"essential": True},
-            exp={"essential": True},
-            nonce={"essential": True, "value": nonce},
-        )
-        for refresh in (False, True):  # keys rotate: fetch them again once on failure
+        """The ID token's claims once its signature (the issuer's keys, fetched again once when
+        they may have rotated) and its claims (issuer, audience, expiry, nonce) check out."""
+        metadata = self.metadata()
+        client_id = self._settings.oidc_client_id or ""
+        for refresh in (False, True):
             try:
-                token = jwt.decode(id_token, self._key_set(refresh))
-                expected.validate(token.claims)
+                token = jwt.decode(id_token, self._key_set(refresh))  # recommended algorithms
+                claims = CodeIDToken(
+                    token.claims,
+                    token.header,
+                    {
+                        "iss": {"essential": True, "value": metadata["issuer"]},
+                        "aud": {"essential": True, "value": client_id},
+                    },
+                    {"nonce": nonce, "client_id": client_id},
+                )
+                claims.validate(leeway=LEEWAY_SECONDS)
             except (JoseError, ValueError) as exc:
                 if refresh:
                     raise SignInError(f"The sign-in could not be verified ({exc}).") from None
                 continue
-            return dict(token.claims)
+            return dict(claims)
         raise AssertionError("unreachable")
 
     def _user(self, claims: dict[str, Any]) -> User:

@@ -1,23 +1,34 @@
-"""A user authorizes a warehouse connection once (OAuth2 authorization code with PKCE and
-offline access); the refresh token goes to the vault."""
+"""A user authorizes a per-user connection once (OAuth2 authorization code with PKCE and the
+offline access its backend asks for); the refresh token goes to the vault. The provider, its
+endpoints, scopes and parameters come from the backend's identity capability."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import requests
-
 from belvedere.connections.service import ConnectionService
 from belvedere.execution.runs import Actor
+from belvedere.identity import oauth
 from belvedere.identity.flows import PendingFlows
-from belvedere.identity.pkce import challenge, new_verifier
-from belvedere.identity.service import IdentityError, IdentityService
+from belvedere.identity.service import IdentityService
 from belvedere.settings import Settings
+from belvedere.warehouses.base import UserAuthorization
+from belvedere.warehouses.registry import backend_class
 
 FLOW = "warehouse"
+START_PATH = "/auth/warehouse/start"
 CALLBACK_PATH = "/auth/warehouse/callback"
-TOKEN_SECONDS = 15.0
+#: Where a user goes back to after authorizing, unless the link said where they were.
+DEFAULT_NEXT = "/sqllab"
+
+
+def authorize_url(connection: str, next: str = DEFAULT_NEXT) -> str:
+    """The link that starts a user's authorization of ``connection`` and brings them back to
+    ``next`` (a path on this site; the start page checks it again)."""
+    if not next.startswith("/") or next.startswith("//") or "\\" in next:
+        next = DEFAULT_NEXT
+    return f"{START_PATH}?{urlencode({'connection': connection, 'next': next})}"
 
 
 class FlowError(ValueError):
@@ -31,8 +42,17 @@ class Authorized:
     next: str
 
 
+@dataclass(frozen=True)
+class Authorization:
+    """A connection that queries with each user's grant, and whether this user gave theirs."""
+
+    connection: str
+    authorized: bool
+
+
 class WarehouseAuthorizations:
-    """Start and finish users' authorizations of ``user_oauth`` connections."""
+    """Start and finish users' authorizations of connections that query with each user's
+    grant (blocking: reads connections and flows, calls the provider)."""
 
     def __init__(
         self,
@@ -50,36 +70,46 @@ class WarehouseAuthorizations:
     def redirect_uri(self) -> str:
         return self._settings.public_url.rstrip("/") + CALLBACK_PATH
 
+    def _authorization(self, connection: str) -> tuple[str, UserAuthorization]:
+        """The provider's name and what the connection's authorization asks it for."""
+        backend = backend_class(self._connections.get(connection).kind)
+        options = self._connections.options(connection)
+        found = self._identity.authorization(connection, backend, options)
+        return self._identity.provider(backend), found
+
+    def of(self, user_id: int) -> list[Authorization]:
+        """The connections that query with each user's grant, and whether ``user_id`` has
+        given theirs (blocking)."""
+        mine = set(self._identity.vault.connections_of(user_id))
+        found = []
+        for view in self._connections.list():
+            backend = backend_class(view.kind)
+            try:
+                options = self._connections.options(view.name)
+            except (LookupError, ValueError):
+                continue  # removed meanwhile, or options no longer valid: nothing to authorize
+            if self._identity.needs_grant(backend, options):
+                found.append(Authorization(view.name, view.name in mine))
+        return found
+
     def start(self, actor: Actor, connection: str, next_path: str) -> str:
         """The provider's URL to send the browser to."""
-        from belvedere.warehouses.bigquery.identity import USER_SCOPES
-
-        options = self._connections.options(connection)
-        if getattr(options, "identity", None) != "user_oauth":
-            raise IdentityError(f"Connection {connection} does not query as each user.")
-        client_id, _ = self._identity.oauth_client(options)
-        verifier = new_verifier()
+        _, asked = self._authorization(connection)
+        verifier = oauth.new_secret()
         state = self._flows.start(
             FLOW,
             {"verifier": verifier, "next": next_path},
             user_id=actor.user_id,
             connection=connection,
         )
-        query = {
-            "client_id": client_id,
-            "redirect_uri": self.redirect_uri,
-            "response_type": "code",
-            "scope": " ".join(USER_SCOPES),
-            "state": state,
-            "code_challenge": challenge(verifier),
-            "code_challenge_method": "S256",
-            "access_type": "offline",
-            "prompt": "consent",
-            "include_granted_scopes": "true",
-        }
+        params = dict(asked.params)
         if actor.email:
-            query["login_hint"] = actor.email
-        return f"{self._settings.google_oauth_authorize_url}?{urlencode(query)}"
+            params["login_hint"] = actor.email
+        session = oauth.client(
+            asked.client_id, asked.client_secret, asked.scopes, self.redirect_uri
+        )
+        with session:
+            return oauth.authorization_url(session, asked.authorize_url, state, verifier, **params)
 
     def finish(self, actor: Actor, state: str, code: str) -> Authorized:
         """Exchange the code for the user's grant and keep it (blocking)."""
@@ -88,40 +118,20 @@ class WarehouseAuthorizations:
             raise FlowError("This authorization expired or was not started here. Try again.")
         if flow.user_id != actor.user_id or actor.user_id is None:
             raise FlowError("This authorization was started by another user. Try again.")
-        client_id, secret = self._identity.oauth_client(self._connections.options(flow.connection))
-        try:
-            answer = requests.post(
-                self._settings.google_oauth_token_url,
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": self.redirect_uri,
-                    "client_id": client_id,
-                    "client_secret": secret or "",
-                    "code_verifier": flow.data["verifier"],
-                },
-                timeout=TOKEN_SECONDS,
-            )
-        except requests.RequestException as exc:
-            raise FlowError(
-                f"Google could not be reached to finish the authorization: {exc}"
-            ) from None
-        body = (
-            answer.json()
-            if answer.headers.get("content-type", "").startswith("application/json")
-            else {}
+        provider, asked = self._authorization(flow.connection)
+        session = oauth.client(
+            asked.client_id, asked.client_secret, asked.scopes, self.redirect_uri
         )
-        if answer.status_code != 200:
-            reason = (
-                body.get("error_description") or body.get("error") or f"HTTP {answer.status_code}"
-            )
-            raise FlowError(f"Google refused the authorization: {reason}.")
-        refresh_token = body.get("refresh_token")
+        try:
+            token = oauth.exchange(session, asked.token_url, code, flow.data["verifier"])
+        except oauth.ProviderError as exc:
+            raise FlowError(f"{provider} {exc}: the authorization did not finish.") from None
+        refresh_token = token.get("refresh_token")
         if not refresh_token:
-            raise FlowError("Google granted no offline access; authorize again and accept.")
+            raise FlowError(f"{provider} granted no offline access; authorize again and accept.")
         self._identity.vault.put(
             actor.user_id,
             flow.connection,
-            {"refresh_token": refresh_token, "scope": body.get("scope")},
+            {"refresh_token": refresh_token, "scope": token.get("scope")},
         )
-        return Authorized(flow.connection, flow.data.get("next") or "/sqllab")
+        return Authorized(flow.connection, flow.data.get("next") or DEFAULT_NEXT)

@@ -1,5 +1,6 @@
 """Redirect flows under way (sign-in, warehouse authorization): what the browser must bring
-back. The state is single-use and short-lived; nonce and PKCE verifier are stored sealed."""
+back. The state is single-use and short-lived, stored only hashed; nonce and PKCE verifier are
+stored sealed."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
-
 from belvedere.security.secretbox import SecretBox
 from belvedere.store.db import Database
-from belvedere.store.models import PendingFlow, utcnow
+from belvedere.store.flows import FlowStore, StoredFlow
+from belvedere.store.models import utcnow
 
 FLOW_LIFETIME = timedelta(minutes=10)
 
@@ -33,10 +33,10 @@ def _hash(state: str) -> str:
 
 
 class PendingFlows:
-    """Repository of flows under way."""
+    """Flows under way: started with a fresh state, taken back once by it."""
 
     def __init__(self, db: Database, box: SecretBox) -> None:
-        self._db = db
+        self._store = FlowStore(db)
         self._box = box
 
     def start(
@@ -49,29 +49,17 @@ class PendingFlows:
     ) -> str:
         """Record a flow; returns its state (the only copy: it is stored hashed)."""
         state = secrets.token_urlsafe(32)
-        with self._db.session() as s:
-            s.add(
-                PendingFlow(
-                    state_hash=_hash(state),
-                    kind=kind,
-                    user_id=user_id,
-                    connection_name=connection,
-                    sealed=self._box.seal(data),
-                    expires_at=utcnow() + FLOW_LIFETIME,
-                )
-            )
+        sealed = self._box.seal(data)
+        self._store.add(
+            _hash(state),
+            StoredFlow(kind, user_id, connection, sealed, utcnow() + FLOW_LIFETIME),
+        )
         return state
 
     def take(self, state: str, kind: str) -> Flow | None:
         """The flow of a state, once: unknown, expired, reused or of another kind is ``None``."""
         now = utcnow()
-        with self._db.session() as s:
-            row = s.get(PendingFlow, _hash(state))
-            if row is None:
-                return None
-            s.delete(row)
-            if row.kind != kind or row.expires_at <= now:
-                return None
-            flow = Flow(row.kind, row.user_id, row.connection_name, self._box.open(row.sealed))
-            s.execute(delete(PendingFlow).where(PendingFlow.expires_at <= now))
-        return flow
+        found = self._store.take(_hash(state))
+        if found is None or found.kind != kind or found.expires_at <= now:
+            return None
+        return Flow(found.kind, found.user_id, found.connection, self._box.open(found.sealed))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,15 +18,14 @@ class Principal:
     """Who runs a query, as the warehouse sees it.
 
     ``key`` names the live backend built for this identity (one per principal, so caches and
-    connections never mix identities); ``name`` is what the audit log shows, in BigQuery's
-    member syntax where it applies (``user:alice@example.com``,
-    ``serviceAccount:bq-alice@p.iam.gserviceaccount.com``); ``credentials`` replace the
-    connection's own when set.
+    connections never mix identities); ``name`` is what the audit log shows, as the backend
+    names it (e.g. ``user:alice@example.com``); ``credentials``, when set, is a factory of the
+    credentials that replace the connection's own.
     """
 
     key: str
     name: str
-    credentials: Any = field(default=None, compare=False, repr=False)
+    credentials: Callable[[], Any] | None = field(default=None, compare=False, repr=False)
 
 
 def user_key_prefix(user_id: int) -> str:

@@ -1,9 +1,11 @@
-"""Resolve who a query runs as, per user and connection (blocking: reads the token vault)."""
+"""Resolve who a query runs as, per user and connection (blocking: reads the token vault).
+
+Only the backend's :class:`~belvedere.warehouses.base.PerUserIdentity` capability is asked:
+nothing here knows a warehouse or a provider, so a new warehouse with OAuth or impersonation
+plugs in by implementing that capability, without a change here.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -16,20 +18,31 @@ from belvedere.identity.principal import (
 )
 from belvedere.identity.vault import TokenVault
 from belvedere.settings import Settings
-from belvedere.warehouses.base import Warehouse
+from belvedere.warehouses.base import (
+    IdentityMode,
+    PerUserIdentity,
+    UserAuthorization,
+    Warehouse,
+)
 
-if TYPE_CHECKING:
-    from google.auth.credentials import Credentials
-
-__all__ = ["AuthorizationRequired", "IdentityError", "IdentityService"]
+__all__ = ["AuthorizationRequired", "IdentityError", "IdentityService", "per_user"]
 
 
 class AuthorizationRequired(Exception):
     """The user has not authorized this connection yet (or the grant was revoked)."""
 
-    def __init__(self, connection: str) -> None:
-        super().__init__(f"Connect your Google account to query {connection}.")
+    def __init__(self, connection: str, provider: str) -> None:
+        super().__init__(f"Connect your {provider} account to query {connection}.")
         self.connection = connection
+        self.provider = provider
+
+
+def per_user(backend: type[Warehouse], options: BaseModel) -> PerUserIdentity | None:
+    """The backend's identity capability where the options choose a per-user mode, else
+    ``None`` (queries run as the connection)."""
+    if not isinstance(backend, PerUserIdentity):
+        return None
+    return None if backend.identity_mode(options) is IdentityMode.CONNECTION else backend
 
 
 class IdentityService:
@@ -45,63 +58,50 @@ class IdentityService:
         """Who ``actor`` queries ``connection`` as, given its backend and validated options (a
         saved connection's, or ones being tested before saving under the name ``connection``).
         Blocking: may read the token vault."""
-        from belvedere.warehouses.bigquery import identity as google
-        from belvedere.warehouses.bigquery.options import BigQueryOptions
-
-        if not isinstance(options, BigQueryOptions) or options.identity == "service_account":
+        identity = per_user(backend, options)
+        if identity is None:
             return CONNECTION_IDENTITY
         if actor.user_id is None:
+            # The label without its provider's name in front ("Acme Lake" of provider "Acme")
+            warehouse = backend.label.removeprefix(f"{identity.identity_provider} ")
             raise IdentityError(
-                f"Connection {connection} queries BigQuery as each user: run as a user "
+                f"Connection {connection} queries {warehouse} as each user: run as a user "
                 "(belvedere query --as USER)."
             )
-        if options.identity == "user_oauth":
+        mode = identity.identity_mode(options)
+        if mode is IdentityMode.USER_GRANT:
             found = self.vault.get(actor.user_id, connection)
             if found is None:
-                raise AuthorizationRequired(connection)
+                raise AuthorizationRequired(connection, identity.identity_provider)
             grant, stored_at = found
-            client_id, secret = self.oauth_client(options)
             return Principal(
                 key=f"{user_key_prefix(actor.user_id)}{stored_at.timestamp()}",
                 # The grant is the identity; the e-mail only labels it in the audit log.
-                name=f"user:{actor.email}" if actor.email else f"grant of {actor.name}",
-                credentials=self._short_lived(
-                    lambda: google.user_credentials(
-                        grant["refresh_token"],
-                        token_url=self._settings.google_oauth_token_url,
-                        client_id=client_id,
-                        client_secret=secret,
-                    )
-                ),
+                name=identity.grant_name(actor.email) if actor.email else f"grant of {actor.name}",
+                credentials=identity.grant_credentials(grant, options, self._settings),
             )
-        target = google.impersonation_target(options, actor.email, actor.groups, connection)
+        acting = identity.impersonation(
+            options, actor.email, actor.groups, connection, self._settings
+        )
         return Principal(
-            key=f"impersonate:{target}",
-            name=f"serviceAccount:{target}",
-            credentials=self._short_lived(
-                lambda: google.impersonated(
-                    options, target, self._settings.google_iam_credentials_url
-                )
-            ),
+            key=f"impersonate:{acting.target}", name=acting.name, credentials=acting.credentials
         )
 
-    def _short_lived(self, make: Callable[[], Credentials]) -> Callable[[], Credentials]:
-        """Credentials whose access tokens are reused no longer than the configured token
-        lifetime (``BELVEDERE_IDENTITY_TOKEN_TTL_SECONDS``)."""
-        from belvedere.warehouses.bigquery.clients import cap_token_lifetime
+    def needs_grant(self, backend: type[Warehouse], options: BaseModel) -> bool:
+        """Whether queries run with each user's own grant (each user authorizes once)."""
+        identity = per_user(backend, options)
+        return identity is not None and identity.identity_mode(options) is IdentityMode.USER_GRANT
 
-        ttl = self._settings.identity_token_ttl_seconds
-        return lambda: cap_token_lifetime(make(), ttl)
+    def authorization(
+        self, connection: str, backend: type[Warehouse], options: BaseModel
+    ) -> UserAuthorization:
+        """What a user's authorization of ``connection`` asks its provider for; raises
+        ``IdentityError`` where the connection does not query with each user's grant."""
+        identity = per_user(backend, options)
+        if identity is None or not self.needs_grant(backend, options):
+            raise IdentityError(f"Connection {connection} does not query as each user.")
+        return identity.user_authorization(options, self._settings)
 
-    def oauth_client(self, options: object) -> tuple[str, str | None]:
-        """The OAuth client users authorize a connection through."""
-        own_id = getattr(options, "oauth_client_id", None)
-        own_secret = getattr(options, "oauth_client_secret", None)
-        client_id = own_id or self._settings.oidc_client_id
-        if not client_id:
-            raise IdentityError(
-                "No OAuth client for users' authorizations: set the connection's "
-                "oauth_client_id or BELVEDERE_OIDC_CLIENT_ID."
-            )
-        secret = own_secret or self._settings.oidc_client_secret
-        return client_id, secret.get_secret_value() if secret is not None else None
+    def provider(self, backend: type[Warehouse]) -> str:
+        """Whose accounts users connect to query ``backend``, as they know it."""
+        return backend.identity_provider if isinstance(backend, PerUserIdentity) else backend.label

@@ -3,8 +3,9 @@
 Required: run a query (:meth:`Warehouse.query`), list schemas and tables, describe a table,
 translate errors, close. Optional capabilities are small protocols checked with
 ``isinstance``: :class:`Cancellable` and :class:`ReportsCost` queries; :class:`BulkCatalog`,
-:class:`CostEstimator` and :class:`TableReader` warehouses. Quirks (SQL dialect, error table,
-test query) are data on the class.
+:class:`CostEstimator` and :class:`TableReader` warehouses; :class:`PerUserIdentity` on a
+warehouse *class* (who a query runs as). Quirks (SQL dialect, error table, test query) are
+data on the class.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import pyarrow as pa
 from pydantic import BaseModel
 
 from belvedere.warehouses.errors import ErrorRule
+
+if TYPE_CHECKING:
+    from belvedere.settings import Settings
 
 #: Query parameters: positional or named, as the backend's SQL expects.
 Params = Sequence[Any] | Mapping[str, Any] | None
@@ -178,6 +183,89 @@ class TableReader(Protocol):
         context: QueryContext | None = None,
     ) -> Query:
         """A query-like reader of the table's rows; nothing runs until :meth:`Query.run`."""
+
+
+class IdentityMode(StrEnum):
+    """Whose identity a connection's queries run as."""
+
+    CONNECTION = "connection"
+    """The connection's own credentials, shared by everyone who uses it."""
+    USER_GRANT = "user_grant"
+    """Each user's own grant (OAuth2 refresh token), given once per connection."""
+    IMPERSONATION = "impersonation"
+    """An account impersonated for each user, minted with the connection's credentials."""
+
+
+@dataclass(frozen=True)
+class UserAuthorization:
+    """What a user's authorization of a connection asks the provider for (authorization code
+    with PKCE; the refresh token it yields is the user's grant)."""
+
+    authorize_url: str
+    token_url: str
+    client_id: str
+    client_secret: str | None
+    scopes: tuple[str, ...]
+    params: Mapping[str, str] = field(default_factory=dict)
+    """Extra parameters of the authorization request, e.g. those asking for offline access."""
+
+
+@dataclass(frozen=True)
+class Impersonation:
+    """The account a user acts as: ``target`` (one backend per target), ``name`` for the audit
+    log, and a factory of its credentials (called when a backend is built)."""
+
+    target: str
+    name: str
+    credentials: Callable[[], Any]
+
+
+@runtime_checkable
+class PerUserIdentity(Protocol):
+    """Optional capability of a :class:`Warehouse` *class*: queries may run as each user, by
+    their own grant or by impersonation. Checked with ``isinstance(backend_class, ...)``.
+
+    Everything provider-specific (endpoints, scopes, credentials, member names) is here, so
+    ``belvedere.identity`` resolves principals from this alone; a new warehouse with OAuth
+    implements these methods and nothing in ``identity/`` changes. ``settings`` is passed in
+    for backends whose endpoints are settings; methods may block (they run off the loop).
+    """
+
+    identity_modes: ClassVar[frozenset[IdentityMode]]
+    """The modes this backend supports."""
+    identity_provider: ClassVar[str]
+    """Whose accounts users connect, as they know it (e.g. "Connect your Google account")."""
+
+    @classmethod
+    def identity_mode(cls, options: BaseModel) -> IdentityMode:
+        """The mode the connection's options choose."""
+
+    @classmethod
+    def user_authorization(cls, options: BaseModel, settings: Settings) -> UserAuthorization:
+        """Provider, endpoints, client, scopes and extra parameters of a user's authorization;
+        raises ``IdentityError`` when the connection has no OAuth client."""
+
+    @classmethod
+    def grant_credentials(
+        cls, grant: Mapping[str, Any], options: BaseModel, settings: Settings
+    ) -> Callable[[], Any]:
+        """A factory of credentials from a stored grant (``refresh_token``, ``scope``)."""
+
+    @classmethod
+    def grant_name(cls, email: str) -> str:
+        """The name the audit log shows for a user's grant, from their verified e-mail."""
+
+    @classmethod
+    def impersonation(
+        cls,
+        options: BaseModel,
+        email: str | None,
+        groups: Sequence[str],
+        connection: str,
+        settings: Settings,
+    ) -> Impersonation:
+        """The account ``email`` (verified) or one of ``groups`` acts as; raises
+        ``IdentityError`` with the reason when there is none."""
 
 
 class Warehouse(ABC):

@@ -25,7 +25,7 @@ from belvedere.warehouses.base import (
 )
 from belvedere.warehouses.bigquery import catalog
 from belvedere.warehouses.bigquery.clients import credentials_for, rest_client
-from belvedere.warehouses.bigquery.identity import auth_reason, token_refusal
+from belvedere.warehouses.bigquery.identity import BigQueryIdentity, auth_reason, token_refusal
 from belvedere.warehouses.bigquery.options import BigQueryOptions
 from belvedere.warehouses.bigquery.query import (
     DEFAULT_CALL_SECONDS,
@@ -41,8 +41,8 @@ from belvedere.warehouses.errors import ErrorKind, WarehouseError, classify
 METADATA_SURFACE = "catalog"
 
 
-class BigQueryWarehouse(Warehouse):
-    """A BigQuery project."""
+class BigQueryWarehouse(BigQueryIdentity, Warehouse):
+    """A BigQuery project; queries run as the connection, each user, or impersonated."""
 
     kind: ClassVar[str] = "bigquery"
     label: ClassVar[str] = "Google BigQuery"

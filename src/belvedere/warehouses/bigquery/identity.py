@@ -1,26 +1,124 @@
 """Credentials of the people behind BigQuery runs: a user's own grant (OAuth2 refresh token), or a
-service account impersonated through the IAM Credentials API with the connection's credentials."""
+service account impersonated through the IAM Credentials API with the connection's credentials.
+:class:`BigQueryIdentity` is BigQuery's :class:`~belvedere.warehouses.base.PerUserIdentity`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from google.auth import exceptions as auth_errors
 from google.auth import impersonated_credentials
 from google.auth.credentials import Credentials
 from google.oauth2.credentials import Credentials as UserCredentials
+from pydantic import BaseModel
 
 from belvedere.identity.principal import IdentityError
-from belvedere.warehouses.bigquery.clients import SCOPES, credentials_for
+from belvedere.warehouses.base import IdentityMode, Impersonation, UserAuthorization
+from belvedere.warehouses.bigquery.clients import SCOPES, cap_token_lifetime, credentials_for
 from belvedere.warehouses.bigquery.options import BigQueryOptions, template_fields
 from belvedere.warehouses.errors import ErrorKind, WarehouseError
 
+if TYPE_CHECKING:
+    from belvedere.settings import Settings
+
 #: What users grant Belvedere when they authorize BigQuery.
 USER_SCOPES = ("https://www.googleapis.com/auth/bigquery", "openid", "email")
+#: Google's parameters that ask for a refresh token (offline access), every time.
+OFFLINE_ACCESS = {"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"}
 #: Lifetime of an impersonated access token (they are minted again when they expire).
 IMPERSONATION_SECONDS = 3600
+#: ``identity`` option values as modes.
+MODES = {
+    "service_account": IdentityMode.CONNECTION,
+    "user_oauth": IdentityMode.USER_GRANT,
+    "impersonation": IdentityMode.IMPERSONATION,
+}
+
+
+def _options(options: BaseModel) -> BigQueryOptions:
+    if not isinstance(options, BigQueryOptions):
+        raise TypeError(f"not BigQuery options: {type(options).__name__}")
+    return options
+
+
+class BigQueryIdentity:
+    """Per-user identity on BigQuery: users' Google grants, or service accounts impersonated
+    for them; Google's endpoints are Belvedere's settings, so tests point them elsewhere."""
+
+    identity_modes: ClassVar[frozenset[IdentityMode]] = frozenset(IdentityMode)
+    identity_provider: ClassVar[str] = "Google"
+
+    @classmethod
+    def identity_mode(cls, options: BaseModel) -> IdentityMode:
+        return MODES[_options(options).identity]
+
+    @classmethod
+    def user_authorization(cls, options: BaseModel, settings: Settings) -> UserAuthorization:
+        """Google's consent for BigQuery, through the connection's OAuth client or else the
+        sign-in client."""
+        own = _options(options)
+        client_id = own.oauth_client_id or settings.oidc_client_id
+        if not client_id:
+            raise IdentityError(
+                "No OAuth client for users' authorizations: set the connection's "
+                "oauth_client_id or BELVEDERE_OIDC_CLIENT_ID."
+            )
+        secret = own.oauth_client_secret or settings.oidc_client_secret
+        return UserAuthorization(
+            authorize_url=settings.google_oauth_authorize_url,
+            token_url=settings.google_oauth_token_url,
+            client_id=client_id,
+            client_secret=secret.get_secret_value() if secret is not None else None,
+            scopes=USER_SCOPES,
+            params=OFFLINE_ACCESS,
+        )
+
+    @classmethod
+    def grant_credentials(
+        cls, grant: Mapping[str, Any], options: BaseModel, settings: Settings
+    ) -> Callable[[], Any]:
+        client = cls.user_authorization(options, settings)
+        return _short_lived(
+            lambda: user_credentials(
+                grant["refresh_token"],
+                token_url=client.token_url,
+                client_id=client.client_id,
+                client_secret=client.client_secret,
+            ),
+            settings,
+        )
+
+    @classmethod
+    def grant_name(cls, email: str) -> str:
+        return f"user:{email}"
+
+    @classmethod
+    def impersonation(
+        cls,
+        options: BaseModel,
+        email: str | None,
+        groups: Sequence[str],
+        connection: str,
+        settings: Settings,
+    ) -> Impersonation:
+        own = _options(options)
+        target = impersonation_target(own, email, groups, connection)
+        return Impersonation(
+            target=target,
+            name=f"serviceAccount:{target}",
+            credentials=_short_lived(
+                lambda: impersonated(own, target, settings.google_iam_credentials_url), settings
+            ),
+        )
+
+
+def _short_lived(make: Callable[[], Credentials], settings: Settings) -> Callable[[], Credentials]:
+    """Credentials whose access tokens are reused no longer than the configured token
+    lifetime (``BELVEDERE_IDENTITY_TOKEN_TTL_SECONDS``)."""
+    ttl = settings.identity_token_ttl_seconds
+    return lambda: cap_token_lifetime(make(), ttl)
 
 
 def user_credentials(

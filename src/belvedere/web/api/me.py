@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from belvedere.identity.authorize import DEFAULT_NEXT, authorize_url
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import CurrentUser, ServicesDep
-from belvedere.web.errors import authorize_url
 
 router = APIRouter(prefix="/me", tags=["me"], responses={401: {"model": ErrorOut}})
 
@@ -19,25 +19,24 @@ class AuthorizationOut(BaseModel):
 
 
 @router.get("/authorizations", response_model=list[AuthorizationOut])
-def authorizations(user: CurrentUser, services: ServicesDep) -> list[AuthorizationOut]:
-    """Connections that query as each user (`user_oauth`), and whether you authorized them."""
-    mine = set(services.identity.vault.connections_of(user.id))
-    found = []
-    for view in services.connections.list():
-        if view.kind == "bigquery" and view.options.get("identity") == "user_oauth":
-            found.append(
-                AuthorizationOut(
-                    connection=view.name,
-                    authorized=view.name in mine,
-                    authorize_url=authorize_url(view.name),
-                )
-            )
-    return found
+async def authorizations(
+    user: CurrentUser, services: ServicesDep, next: str = DEFAULT_NEXT
+) -> list[AuthorizationOut]:
+    """Connections that query with each user's own grant, and whether you authorized them;
+    ``next`` is the page to come back to after authorizing (SQL Lab by default)."""
+    found = await services.pools.io.run(services.authorizations.of, user.id)
+    return [
+        AuthorizationOut(
+            connection=a.connection,
+            authorized=a.authorized,
+            authorize_url=authorize_url(a.connection, next),
+        )
+        for a in found
+    ]
 
 
 @router.delete("/authorizations/{connection}", status_code=204)
 async def disconnect(connection: str, user: CurrentUser, services: ServicesDep) -> Response:
     """Forget your grant to a connection (you will be asked to authorize again)."""
-    await services.execution.io(services.revocation.grant, user.id, connection)
-    services.catalog.forget(connection)
+    await services.pools.io.run(services.revocation.grant, user.id, connection)
     return Response(status_code=204)

@@ -1,4 +1,4 @@
-"""Redirect flows: sign-in with OpenID Connect, and users authorizing BigQuery connections.
+"""Redirect flows: sign-in with OpenID Connect, and users authorizing per-user connections.
 
 The browser leaves for the provider and comes back here with ``state`` and ``code``; every
 check (single-use state, nonce, PKCE, the same user) happens in the services. Problems are
@@ -11,23 +11,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
+from belvedere.auth.account import Account
 from belvedere.auth.cookies import new_csrf_token
 from belvedere.auth.oidc import SignInError
-from belvedere.identity.authorize import FlowError
+from belvedere.identity.authorize import DEFAULT_NEXT, FlowError
 from belvedere.identity.service import IdentityError
-from belvedere.store.models import User
 from belvedere.store.users import UserError
-from belvedere.web.api.auth import set_csrf_cookie, start_session
+from belvedere.web.cookies import set_csrf_cookie, start_session
 from belvedere.web.deps import CurrentUser, ServicesDep, actor, optional_user, session_id
-from belvedere.web.pages.routes import render, safe_next
+from belvedere.web.redirects import safe_next
+from belvedere.web.rendering import render
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
 
 def problem(
-    request: Request, user: User | None, title: str, message: str, status: int = 400
+    request: Request, user: Account | None, title: str, message: str, status: int = 400
 ) -> Response:
     """A page that says what went wrong and where to go next."""
     page = {"name": "problem", "title": title, "message": message}
@@ -52,7 +52,7 @@ async def oidc_start(request: Request, services: ServicesDep, next: str | None =
     if not services.oidc.enabled:
         return problem(request, None, "Single sign-on is off", "Sign in with your username.", 404)
     try:
-        url = await run_in_threadpool(services.oidc.start, safe_next(next))
+        url = await services.pools.io.run(services.oidc.start, safe_next(next))
     except SignInError as exc:
         return problem(request, None, "Sign-in failed", str(exc), 502)
     return RedirectResponse(url, status_code=303)
@@ -71,12 +71,12 @@ async def oidc_callback(
         reason = _reported(error_description or error) or "the sign-in provider sent nothing back"
         return problem(request, None, "Sign-in failed", f"Sign-in was not completed: {reason}.")
     try:
-        signed = await run_in_threadpool(services.oidc.finish, state, code)
+        signed = await services.pools.io.run(services.oidc.finish, state, code)
     except (SignInError, UserError) as exc:
         return problem(request, None, "Sign-in failed", str(exc), 403)
     old = session_id(request)
     if old:
-        await run_in_threadpool(services.sessions.end, old)
+        await services.pools.io.run(services.sessions.end, old)
     response = RedirectResponse(safe_next(signed.next), status_code=303)
     await start_session(request, response, services, signed.user.id)
     set_csrf_cookie(request, response, new_csrf_token())
@@ -92,8 +92,8 @@ async def warehouse_start(
     next: str | None = None,
 ) -> Response:
     try:
-        url = await run_in_threadpool(
-            services.authorizations.start, actor(user), connection, safe_next(next or "/sqllab")
+        url = await services.pools.io.run(
+            services.authorizations.start, actor(user), connection, safe_next(next or DEFAULT_NEXT)
         )
     except (IdentityError, LookupError) as exc:
         return problem(request, user, "Cannot authorize", str(exc))
@@ -104,7 +104,7 @@ async def warehouse_start(
 async def warehouse_callback(
     request: Request,
     services: ServicesDep,
-    user: Annotated[User | None, Depends(optional_user)],
+    user: Annotated[Account | None, Depends(optional_user)],
     state: str = "",
     code: str = "",
     error: str | None = None,
@@ -114,12 +114,11 @@ async def warehouse_callback(
             request, None, "Sign in first", "Your session ended; sign in and try again.", 401
         )
     if error or not state or not code:
-        reason = "you declined" if error == "access_denied" else (error or "nothing came back")
-        return problem(
-            request, user, "Not authorized", f"Google did not authorize Belvedere: {reason}."
-        )
+        reason = "you declined" if error == "access_denied" else _reported(error)
+        reason = reason or "nothing came back"
+        return problem(request, user, "Not authorized", f"Belvedere was not authorized: {reason}.")
     try:
-        done = await run_in_threadpool(services.authorizations.finish, actor(user), state, code)
+        done = await services.pools.io.run(services.authorizations.finish, actor(user), state, code)
     except (FlowError, IdentityError) as exc:
         return problem(request, user, "Not authorized", str(exc))
     return RedirectResponse(safe_next(done.next), status_code=303)
