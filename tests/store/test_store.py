@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
 from belvedere.auth.roles import Role
+from belvedere.concurrency import Pools
+from belvedere.connections.secrets import SecretSealer
 from belvedere.connections.service import ConnectionInvalid, ConnectionService
 from belvedere.execution.runs import RunStatus
 from belvedere.identity.service import IdentityService
 from belvedere.identity.vault import TokenVault
 from belvedere.security.secretbox import SecretBox, SecretBoxError
 from belvedere.settings import Settings
+from belvedere.store.connections import ConnectionRecord, Connections
 from belvedere.store.db import Database
 from belvedere.store.models import QueryRun, utcnow
 from belvedere.store.runs import Runs
@@ -118,8 +122,8 @@ def test_overdue_active_runs_are_expired(db: Database) -> None:
     assert runs.get("b2").status == "succeeded"  # type: ignore[union-attr]
 
 
-def test_connection_secrets_are_encrypted_at_rest(db: Database) -> None:
-    connections = ConnectionService(db, SecretBox(b"k" * 32, "connections"), _identity(db))
+def test_connection_secrets_are_encrypted_at_rest(db: Database, pools: Pools) -> None:
+    connections = _connections(db, pools, b"k")
     connections.add(
         "pg",
         "postgres",
@@ -144,14 +148,14 @@ def test_connection_secrets_are_encrypted_at_rest(db: Database) -> None:
     connections.update("pg", {"password": ""})
     assert connections.get("pg").secrets_set == ()
 
-    other_key = ConnectionService(db, SecretBox(b"z" * 32, "connections"), _identity(db))
+    other_key = _connections(db, pools, b"z")
     connections.update("pg", {"password": "again-secret"})
     with pytest.raises(SecretBoxError, match="SECRET_KEY"):
         other_key.options("pg")
 
 
-def test_connection_validation_keeps_what_is_stored(db: Database) -> None:
-    connections = ConnectionService(db, SecretBox(b"k" * 32, "connections"), _identity(db))
+def test_connection_validation_keeps_what_is_stored(db: Database, pools: Pools) -> None:
+    connections = _connections(db, pools, b"k")
     connections.add("warehouse", "duckdb", {"path": ":memory:", "read_only": False})
     with pytest.raises(ConnectionInvalid, match="already exists"):
         connections.add("warehouse", "duckdb", {"path": ":memory:"})
@@ -178,5 +182,31 @@ def test_the_models_match_the_migrations(db: Database) -> None:
     assert differences == []
 
 
+@pytest.fixture
+def pools() -> Iterator[Pools]:
+    made = Pools.create(remote_threads=1, embedded_threads=1)
+    yield made
+    made.shutdown()
+
+
+def _connections(db: Database, pools: Pools, key: bytes) -> ConnectionService:
+    sealer = SecretSealer(SecretBox(key * 32, "connections"))
+    return ConnectionService(Connections(db), sealer, _identity(db), pools)
+
+
 def _identity(db: Database) -> IdentityService:
     return IdentityService(Settings(), TokenVault(db, SecretBox(b"g" * 32, "grants")))
+
+
+def test_the_connections_repository_hands_out_records(db: Database) -> None:
+    connections = Connections(db)
+    record = ConnectionRecord("wh", "duckdb", {"path": ":memory:"}, b"sealed", None)
+    assert connections.add(record)
+    assert not connections.add(record)  # the name is taken: nothing changes
+    assert connections.get("wh") == record
+    changed = connections.update("wh", {"timeout_seconds": 9.0, "sealed_secrets": None})
+    assert changed == ConnectionRecord("wh", "duckdb", {"path": ":memory:"}, None, 9.0)
+    assert connections.list() == [changed]
+    assert connections.update("nope", {"timeout_seconds": 1.0}) is None
+    assert connections.remove("wh") and not connections.remove("wh")
+    assert connections.get("wh") is None and not connections.exists("wh")

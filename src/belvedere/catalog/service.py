@@ -1,17 +1,24 @@
-"""Load catalogs in bulk on the warehouse's pool, cache them for a while, share loads."""
+"""Load catalogs in bulk on the backend's lane, cache them for a while, share loads."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Sequence
 
+from cachetools import TTLCache
+
 from belvedere.catalog.model import Catalog
+from belvedere.concurrency import Pools
+from belvedere.connections.handle import ConnectionHandle
+from belvedere.connections.service import ConnectionService
 from belvedere.execution.runs import Actor
-from belvedere.execution.service import ExecutionService
-from belvedere.identity.principal import Principal
 from belvedere.store.models import utcnow
 from belvedere.warehouses.base import BulkCatalog, SchemaInfo, Warehouse
+
+#: Catalogs kept at once (one per connection and identity).
+MAX_CATALOGS = 1024
 
 
 def load_catalog(warehouse: Warehouse, schemas: Sequence[str] | None = None) -> list[SchemaInfo]:
@@ -33,43 +40,50 @@ def load_catalog(warehouse: Warehouse, schemas: Sequence[str] | None = None) -> 
 
 
 class CatalogService:
-    """Catalogs per connection, reused for ``ttl_seconds``; one load at a time per connection."""
+    """Catalogs per connection and identity, reused for ``ttl_seconds``; one load at a time
+    per connection and identity."""
 
-    def __init__(self, execution: ExecutionService, ttl_seconds: float) -> None:
-        self._execution = execution
-        self._ttl = ttl_seconds
-        self._cached: dict[tuple[str, str], tuple[float, Catalog]] = {}
+    def __init__(self, connections: ConnectionService, pools: Pools, ttl_seconds: float) -> None:
+        self._connections = connections
+        self._pools = pools
+        self._cached: TTLCache[tuple[str, str], Catalog] = TTLCache(MAX_CATALOGS, ttl_seconds)
+        self._lock = threading.Lock()  # forget() is called from other threads
         self._loading: dict[tuple[str, str], asyncio.Future[Catalog]] = {}
 
     async def get(self, connection: str, actor: Actor, *, refresh: bool = False) -> Catalog:
         """The connection's catalog as ``actor`` may see it: cached (per identity: a user
         never sees what only another could read) unless stale or ``refresh``."""
-        principal = await self._execution.principal(actor, connection)
-        key = (connection, principal.key)
-        cached = self._cached.get(key)
-        if cached is not None and not refresh and time.monotonic() - cached[0] < self._ttl:
-            return cached[1]
+        handle = await self._pools.io.run(self._connections.resolve, connection, actor)
+        key = (connection, handle.principal.key)
+        with self._lock:
+            cached = self._cached.get(key)
+        if cached is not None and not refresh:
+            return cached
         pending = self._loading.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._load(connection, principal, key))
+            pending = asyncio.ensure_future(self._load(handle, key))
             self._loading[key] = pending
             pending.add_done_callback(lambda _: self._loading.pop(key, None))
         return await asyncio.shield(pending)
 
-    async def _load(self, connection: str, principal: Principal, key: tuple[str, str]) -> Catalog:
+    async def _load(self, handle: ConnectionHandle, key: tuple[str, str]) -> Catalog:
         started = time.perf_counter()
-        schemas = await self._execution.on_warehouse(connection, principal, load_catalog)
+        schemas = await self._connections.call(handle, load_catalog)
         catalog = Catalog(
-            connection=connection,
+            connection=handle.name,
             schemas=tuple(sorted(schemas, key=lambda s: s.name)),
             loaded_at=utcnow(),
             load_seconds=time.perf_counter() - started,
         )
-        await self._execution.io(catalog.prepare_search)
-        self._cached[key] = (time.monotonic(), catalog)
+        await self._pools.cpu.run(catalog.prepare_search)
+        with self._lock:
+            self._cached[key] = catalog
         return catalog
 
-    def forget(self, connection: str) -> None:
-        """Drop a connection's cached catalogs, every identity's (it changed or was removed)."""
-        for key in [k for k in self._cached if k[0] == connection]:
-            del self._cached[key]
+    def forget(self, connection: str, key_prefix: str = "") -> None:
+        """Drop a connection's cached catalogs of the identities whose key starts with
+        ``key_prefix``: every identity's by default (the connection changed or was removed)."""
+        with self._lock:
+            for key in [k for k in self._cached if k[0] == connection]:
+                if key[1].startswith(key_prefix):
+                    self._cached.pop(key, None)

@@ -1,5 +1,6 @@
-"""Try a connection with a deadline, and report what a person can act on: as the connection's
-own account, and, where it queries as each user, as the person testing it."""
+"""Try a connection with a deadline, on its backend's lane, and report what a person can act
+on: as the connection's own account, and, where it queries as each user, as the person
+testing it."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from belvedere.connections.service import ConnectionService, build_warehouse
+from belvedere.concurrency import Pools
+from belvedere.connections.definition import Definition
+from belvedere.connections.live import LiveBackends, build
 from belvedere.execution.runs import Actor
-from belvedere.execution.service import ExecutionService
-from belvedere.identity.principal import SHARED, Principal
+from belvedere.identity.principal import CONNECTION_IDENTITY, SHARED
 from belvedere.identity.service import AuthorizationRequired, IdentityError, IdentityService
 from belvedere.warehouses.base import Warehouse
 from belvedere.warehouses.errors import WarehouseError
-from belvedere.warehouses.registry import backend_class
 
 TEST_TIMEOUT_SECONDS = 15.0
 
@@ -59,7 +60,7 @@ class TestReport:
 
 
 def check_blocking(warehouse: Warehouse) -> TestOutcome:
-    """Test a connection on the calling thread (for the CLI)."""
+    """Test a backend on the calling thread (for the CLI)."""
     started = time.perf_counter()
     try:
         warehouse.test()
@@ -72,72 +73,11 @@ def check_blocking(warehouse: Warehouse) -> TestOutcome:
     return TestOutcome(ok, message, (time.perf_counter() - started) * 1000)
 
 
-async def check_connection(
-    execution: ExecutionService,
-    warehouse: Warehouse,
-    timeout: float = TEST_TIMEOUT_SECONDS,
-) -> TestOutcome:
-    """Test a connection on its backend's pool, giving up after ``timeout`` seconds."""
-    return await _within(execution, warehouse.kind, lambda: check_blocking(warehouse), timeout)
-
-
-async def check_saved(
-    execution: ExecutionService,
-    connections: ConnectionService,
-    identity: IdentityService,
-    actor: Actor,
-    name: str,
-    timeout: float = TEST_TIMEOUT_SECONDS,
-) -> TestReport:
-    """Test a saved connection's live backend, then the per-user path of ``actor``."""
-    warehouse = await execution.io(connections.warehouse, name)
-    own = await check_connection(execution, warehouse, timeout)
-    options = await execution.io(connections.options, name)
-    return await _as_you(execution, identity, actor, name, warehouse.kind, options, own, timeout)
-
-
-async def check_unsaved(
-    execution: ExecutionService,
-    identity: IdentityService,
-    actor: Actor,
-    name: str,
-    kind: str,
-    options: BaseModel,
-    timeout: float = TEST_TIMEOUT_SECONDS,
-) -> TestReport:
-    """Test options before they are saved (as ``name``), both ways like :func:`check_saved`."""
-    own = await _within(execution, kind, lambda: _check_built(kind, options, None), timeout)
-    return await _as_you(execution, identity, actor, name, kind, options, own, timeout)
-
-
-async def _as_you(
-    execution: ExecutionService,
-    identity: IdentityService,
-    actor: Actor,
-    name: str,
-    kind: str,
-    options: BaseModel,
-    own: TestOutcome,
-    timeout: float,
-) -> TestReport:
-    """Add the test as ``actor`` where the connection queries as each user: a per-user identity
-    that is broken fails the test even when the connection's own account works."""
-    try:
-        principal = await execution.io(identity.resolve, actor, name, backend_class(kind), options)
-    except (IdentityError, AuthorizationRequired) as exc:
-        return TestReport(own, TestOutcome(False, str(exc), 0.0))
-    if principal.key == SHARED:
-        return TestReport(own)
-    as_you = await _within(execution, kind, lambda: _check_built(kind, options, principal), timeout)
-    return TestReport(own, as_you, principal.name)
-
-
-def _check_built(kind: str, options: BaseModel, principal: Principal | None) -> TestOutcome:
-    """Build a backend for an identity, test it, close it (blocking)."""
+def _check_with(get: Callable[[], Warehouse], close: bool) -> TestOutcome:
+    """Get a backend, test it, and close it if it was built for this test (blocking)."""
     started = time.perf_counter()
     try:
-        made = principal.credentials if principal is not None else None
-        warehouse = build_warehouse(kind, options, made() if made is not None else None)
+        warehouse = get()
     except WarehouseError as exc:
         return TestOutcome(False, exc.message, (time.perf_counter() - started) * 1000)
     except Exception as exc:  # credentials that could not be made
@@ -145,13 +85,74 @@ def _check_built(kind: str, options: BaseModel, principal: Principal | None) -> 
     try:
         return check_blocking(warehouse)
     finally:
-        warehouse.close()
+        if close:
+            warehouse.close()
 
 
-async def _within(
-    execution: ExecutionService, kind: str, check: Callable[[], TestOutcome], timeout: float
-) -> TestOutcome:
-    try:
-        return await asyncio.wait_for(execution.on_pool_of(kind, check), timeout)
-    except TimeoutError:
-        return TestOutcome(False, f"No answer within {timeout:g} s.", timeout * 1000)
+class ConnectionTester:
+    """Runs connection tests on the backend's lane, each within its deadline."""
+
+    def __init__(self, pools: Pools, identity: IdentityService, live: LiveBackends) -> None:
+        self._pools = pools
+        self._identity = identity
+        self._live = live
+
+    async def own(self, definition: Definition, timeout: float) -> TestOutcome:
+        """Test a saved connection's live backend, as its own account."""
+        handle = definition.handle(CONNECTION_IDENTITY)
+        return await self._test(definition.backend, lambda: self._live.get(handle), False, timeout)
+
+    async def saved(self, definition: Definition, actor: Actor, timeout: float) -> TestReport:
+        """Test a saved connection as its own account, then as ``actor``."""
+        own = await self.own(definition, timeout)
+        return await self._as_you(
+            actor, definition.view.name, definition.backend, definition.options, own, timeout
+        )
+
+    async def unsaved(
+        self,
+        actor: Actor,
+        name: str,
+        backend: type[Warehouse],
+        options: BaseModel,
+        timeout: float,
+    ) -> TestReport:
+        """Test options before they are saved (as ``name``), both ways like :meth:`saved`."""
+        own = await self._test(
+            backend, lambda: build(backend, options, CONNECTION_IDENTITY), True, timeout
+        )
+        return await self._as_you(actor, name, backend, options, own, timeout)
+
+    async def _as_you(
+        self,
+        actor: Actor,
+        name: str,
+        backend: type[Warehouse],
+        options: BaseModel,
+        own: TestOutcome,
+        timeout: float,
+    ) -> TestReport:
+        """Add the test as ``actor`` where the connection queries as each user: a per-user
+        identity that is broken fails the test even when the connection's own account works."""
+        try:
+            principal = await self._pools.io.run(
+                self._identity.resolve, actor, name, backend, options
+            )
+        except (IdentityError, AuthorizationRequired) as exc:
+            return TestReport(own, TestOutcome(False, str(exc), 0.0))
+        if principal.key == SHARED:
+            return TestReport(own)
+        as_you = await self._test(
+            backend, lambda: build(backend, options, principal), True, timeout
+        )
+        return TestReport(own, as_you, principal.name)
+
+    async def _test(
+        self, backend: type[Warehouse], get: Callable[[], Warehouse], close: bool, timeout: float
+    ) -> TestOutcome:
+        """Get a backend and test it on its lane, giving up after ``timeout`` seconds."""
+        lane = self._pools.for_backend(backend.embedded)
+        try:
+            return await asyncio.wait_for(lane.run(_check_with, get, close), timeout)
+        except TimeoutError:
+            return TestOutcome(False, f"No answer within {timeout:g} s.", timeout * 1000)

@@ -7,10 +7,10 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from belvedere.warehouses.base import TYPE_METADATA_KEY
+from belvedere.warehouses.families import Family, of_field
 
 
 class ExportFormat(StrEnum):
@@ -182,8 +183,80 @@ def json_chunks(batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
     yield b"\n]\n"
 
 
-def write_parquet(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> None:
-    """A Parquet file of the batches."""
-    with pq.ParquetWriter(str(path), schema.remove_metadata()) as writer:
+class _Sink:
+    """A write-only stream that hands out what was written since the last take."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._size = 0
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._parts.append(chunk)
+        self._size += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts.clear()
+        return out
+
+
+def parquet_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
+    """A Parquet file of the batches, one row group per batch, streamed as it is written
+    (no temporary file)."""
+    sink = _Sink()
+    with pq.ParquetWriter(sink, schema.remove_metadata()) as writer:
         for batch in batches:
             writer.write_batch(batch)
+            if chunk := sink.take():
+                yield chunk
+    if tail := sink.take():
+        yield tail
+
+
+def export_chunks(
+    format: ExportFormat, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+) -> Iterator[bytes]:
+    """A whole result in ``format``, chunk by chunk."""
+    if format is ExportFormat.PARQUET:
+        return parquet_chunks(schema, batches)
+    if format is ExportFormat.JSON:
+        return json_chunks(batches)
+    return csv_chunks(schema, batches)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A result column: its name, the warehouse's type name, Arrow's, and its family."""
+
+    name: str
+    type: str
+    arrow_type: str
+    family: Family
+
+
+@dataclass(frozen=True)
+class JsonPage:
+    """A page of a stored result as JSON values."""
+
+    columns: list[Column]
+    rows: list[list[Any]]
+    offset: int
+    total_rows: int
+
+
+def json_page(schema: pa.Schema, rows: pa.Table, offset: int, total_rows: int) -> JsonPage:
+    """Rows of a result as JSON values, with each column's names of its type."""
+    columns = [Column(f.name, type_name(f), str(f.type), of_field(f)) for f in schema]
+    return JsonPage(columns, table_rows(rows), offset, total_rows)

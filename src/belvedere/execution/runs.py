@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from belvedere.store.models import User
+    from belvedere.auth.account import Account
 
 
 class RunStatus(StrEnum):
@@ -49,7 +49,7 @@ class Actor:
     groups: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, user: User) -> Actor:
+    def of(cls, user: Account) -> Actor:
         """The execution service's view of a user."""
         return cls(
             user_id=user.id,
