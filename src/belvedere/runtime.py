@@ -14,10 +14,6 @@ MONKEY_PATCH_MESSAGE = (
 )
 
 
-class MonkeyPatched(RuntimeError):
-    """The process runs with gevent or eventlet patching the standard library."""
-
-
 def monkey_patching() -> str | None:
     """Which library patched the standard library, if any."""
     gevent_monkey = sys.modules.get("gevent.monkey")

@@ -8,16 +8,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
-
-from belvedere.audit.records import AuditLog
+from belvedere.audit.log import AuditLog
 from belvedere.auth.oidc import OIDCSignIn
 from belvedere.auth.roles import Role
 from belvedere.auth.throttle import SignInThrottle, ThrottlePolicy
 from belvedere.catalog.service import CatalogService
+from belvedere.charts.library import SavedCharts
 from belvedere.charts.service import ChartService
 from belvedere.concurrency import Pools
+from belvedere.connections.secrets import SecretSealer
 from belvedere.connections.service import ConnectionService
+from belvedere.dashboards.service import DashboardService
 from belvedere.demo.generate import generate_demo
 from belvedere.execution.requests import Limits
 from belvedere.execution.results import ResultsStore
@@ -27,13 +28,16 @@ from belvedere.identity.flows import PendingFlows
 from belvedere.identity.revocation import Revocation
 from belvedere.identity.service import IdentityService
 from belvedere.identity.vault import TokenVault
+from belvedere.queries.service import SavedQueryService
 from belvedere.security.keys import load_secret_key
 from belvedere.security.secretbox import SecretBox
 from belvedere.settings import Settings
+from belvedere.store.audit import AuditRecords
 from belvedere.store.charts import Charts
+from belvedere.store.connections import Connections
 from belvedere.store.dashboards import Dashboards
 from belvedere.store.db import Database
-from belvedere.store.models import Meta
+from belvedere.store.meta import Facts
 from belvedere.store.runs import Runs
 from belvedere.store.saved_queries import SavedQueries
 from belvedere.store.sessions import SessionPolicy, Sessions
@@ -79,7 +83,10 @@ class Services:
             settings, TokenVault(self.db, SecretBox(self.secret_key, "grants"))
         )
         self.connections = ConnectionService(
-            self.db, SecretBox(self.secret_key, "connections"), self.identity
+            Connections(self.db),
+            SecretSealer(SecretBox(self.secret_key, "connections")),
+            self.identity,
+            self.pools,
         )
         self.flows = PendingFlows(self.db, SecretBox(self.secret_key, "flows"))
         self.authorizations = WarehouseAuthorizations(
@@ -92,23 +99,35 @@ class Services:
         self.execution = ExecutionService(
             self.runs,
             self.connections,
-            self.identity,
             ResultsStore(settings.results_dir, settings.results_budget_mb * 1024 * 1024),
             Limits(
                 timeout_seconds=settings.query_timeout_seconds,
                 max_result_rows=settings.max_result_rows,
                 export_max_rows=settings.export_max_rows,
             ),
-            remote_threads=settings.query_threads,
-            embedded_threads=settings.embedded_query_threads or os.cpu_count() or 2,
+            self.pools,
+            on_dead_grant=self.revocation.grant,
         )
-        self.catalog = CatalogService(self.execution, settings.catalog_ttl_seconds)
+        self.catalog = CatalogService(self.connections, self.pools, settings.catalog_ttl_seconds)
         self.connections.on_change.append(self.catalog.forget)
-        self.saved_queries = SavedQueries(self.db)
-        self.charts = Charts(self.db)
-        self.dashboards = Dashboards(self.db)
-        self.chart_data = ChartService(self.execution, self.saved_queries)
-        self.audit = AuditLog(self.db)
+        self.revocation.on_forget.append(self.catalog.forget)
+        saved_queries = SavedQueries(self.db)
+        self.saved_queries = SavedQueryService(
+            saved_queries, self.connections, self.users, self.pools.io
+        )
+        self.chart_data = ChartService(
+            self.execution,
+            saved_queries,
+            self.pools,
+            default_ttl_seconds=settings.chart_cache_ttl_seconds,
+        )
+        charts = Charts(self.db)
+        self.charts = SavedCharts(charts, self.chart_data, self.pools.io)
+        self.dashboards = DashboardService(
+            Dashboards(self.db), charts, self.users, self.chart_data, self.pools.io
+        )
+        self.audit = AuditLog(AuditRecords(self.db))
+        self.facts = Facts(self.db)
 
     def first_start(self) -> FirstStart:
         """Create the admin account and the demo warehouse if this installation lacks them."""
@@ -123,7 +142,7 @@ class Services:
             created.admin_username = self.settings.admin_username
             if self.settings.admin_password is None:
                 created.admin_password = password
-        if self.settings.demo and not self._meta("demo_registered"):
+        if self.settings.demo and not self.facts.get("demo_registered"):
             path = self.settings.demo_path
             if not path.exists():
                 log.info("generating the demo warehouse at %s", path)
@@ -132,19 +151,12 @@ class Services:
                 self.connections.add(
                     DEMO_CONNECTION, "duckdb", {"path": str(path), "read_only": True}
                 )
-            self._set_meta("demo_registered", "1")
+            self.facts.set("demo_registered", "1")
             created.demo_created = True
         return created
 
-    def _meta(self, key: str) -> str | None:
-        with self.db.session() as s:
-            return s.scalar(select(Meta.value).where(Meta.key == key))
-
-    def _set_meta(self, key: str, value: str) -> None:
-        with self.db.session() as s:
-            s.merge(Meta(key=key, value=value))
-
     def close(self) -> None:
-        """Release live backends and database connections."""
+        """Release live backends, the lanes and database connections."""
         self.connections.close()
+        self.pools.shutdown()
         self.db.dispose()

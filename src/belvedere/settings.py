@@ -1,7 +1,8 @@
 """The one table of settings, read from ``BELVEDERE_*`` environment variables.
 
 Every field is documented by its ``description``; the README's configuration table is generated
-from this class (``belvedere settings --markdown``) and a test keeps the two in step.
+from this class (``make readme``; ``belvedere settings`` prints it) and a test keeps the two in
+step.
 """
 
 from __future__ import annotations

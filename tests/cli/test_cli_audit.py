@@ -18,7 +18,7 @@ from belvedere.cli.main import cli
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.web.app import create_app
-from tests.conftest import PASSWORD, Client
+from tests.support.web.client import PASSWORD, Client
 
 ACCOUNT = pwd.getpwuid(os.getuid()).pw_name
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import ADMIN_PASSWORD, serve
-from tests.support.live import signed_in
+from tests.support.web.client import signed_in
 
 
 def _workers_of(data_dir: Path) -> list[int]:

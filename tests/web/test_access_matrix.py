@@ -16,7 +16,7 @@ import pytest
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.web.app import create_app
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"

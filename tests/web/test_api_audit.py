@@ -11,7 +11,7 @@ from datetime import timedelta
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.store.models import utcnow
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 
 def test_admin_reads_every_users_runs(

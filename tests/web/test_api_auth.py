@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from belvedere.auth.roles import Role
 from belvedere.services import Services
-from tests.conftest import PASSWORD, Client
+from tests.support.web.client import PASSWORD, Client
 
 
 def test_sign_in_sets_a_protected_session_cookie(app_client: Callable[[], Client]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from belvedere.services import Services
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 
 def test_catalog_lists_schemas_and_tables(client: Client) -> None:

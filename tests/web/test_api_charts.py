@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from belvedere.auth.roles import Role
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 SALES = {"kind": "table", "schema": "main", "table": "sales"}
 BAR: dict[str, Any] = {

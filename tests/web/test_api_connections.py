@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from belvedere.services import Services
-from tests.conftest import Client
-from tests.support.postgres import PostgresServer
+from tests.support.servers.postgres import PostgresServer
+from tests.support.web.client import Client
 
 
 def test_kinds_describe_their_options(client: Client) -> None:

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from belvedere.auth.roles import Role
-from tests.conftest import Client
+from belvedere.dashboards.layout import GRID_COLUMNS
+from tests.support.web.client import Client
 from tests.web.test_api_charts import sql_rows
+from tests.web.test_pages import page_data
 
 SALES = {"kind": "table", "schema": "main", "table": "sales"}
 REGIONS = {"kind": "table", "schema": "main", "table": "regions"}
@@ -194,3 +196,9 @@ def test_another_users_chart_cannot_be_reached_by_id(
     assert through_own.status_code == 404
     assert _data(other, board, "sales").status_code == 404
     assert other.get(f"/api/v1/dashboards/{own['id']}").json()["layout"]["tiles"] == []
+
+
+def test_the_dashboard_page_sends_the_grid_width(client: Client, board: dict[str, Any]) -> None:
+    page = client.get(f"/dashboards/{board['id']}", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert page_data(page.text)["page"]["gridColumns"] == GRID_COLUMNS

@@ -8,7 +8,7 @@ import json
 
 import pyarrow.parquet as pq
 
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 FOREVER = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from belvedere.auth.roles import Role
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 QUERY = {
     "connection": "demo",

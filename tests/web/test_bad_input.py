@@ -11,7 +11,7 @@ from sqlalchemy import update
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.store.models import WebSession, utcnow
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 
 def assert_clear_error(response, status: int, code: str, *words: str) -> dict:  # type: ignore[no-untyped-def]

@@ -12,7 +12,8 @@ import pytest
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.settings import Settings
-from tests.conftest import Client, demo_services
+from tests.support.fixtures.app import demo_services
+from tests.support.web.client import Client
 
 FOREVER = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
 

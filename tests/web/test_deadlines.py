@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 FOREVER = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from belvedere.auth.roles import Role
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 REFUSED = "Belvedere runs read-only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN on this connection."
 
@@ -143,7 +143,7 @@ from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.web.app import create_app
-from tests.conftest import PASSWORD, Client
+from tests.support.web.client import PASSWORD, Client
 
 demo = sys.argv[1]
 services = Services(Settings(data_dir=Path(tempfile.mkdtemp()), admin_password=PASSWORD, demo=False))

@@ -24,7 +24,7 @@ from schemathesis.schemas import APIOperation
 
 from belvedere.auth.roles import Role
 from belvedere.services import Services
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 EXAMPLES = 8
 """Examples per operation, generation mode and role (54 operations, 2 modes, 3 roles: about

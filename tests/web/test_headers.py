@@ -15,7 +15,7 @@ import belvedere.web.app as web_app
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.web.app import create_app
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 HTML = {"accept": "text/html"}
 

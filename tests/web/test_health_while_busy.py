@@ -10,8 +10,8 @@ import httpx
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.web.app import create_app
-from tests.conftest import PASSWORD
-from tests.support.live import live_server, signed_in
+from tests.support.servers.app import live_server
+from tests.support.web.client import PASSWORD, signed_in
 
 FOREVER = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
 

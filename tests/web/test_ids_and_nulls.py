@@ -18,7 +18,7 @@ from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.store.ids import MAX_ROW_ID
 from belvedere.web.app import create_app
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 BAD_IDS = [2**63, -(2**63) - 1, 2**31, 0, -1]
 TILE = {"id": "t", "kind": "chart", "x": 0, "y": 0, "w": 6, "h": 4}

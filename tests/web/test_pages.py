@@ -14,8 +14,8 @@ import belvedere.web.app as web_app
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.web.app import create_app
-from belvedere.web.pages.routes import safe_next
-from tests.conftest import Client
+from belvedere.web.redirects import safe_next
+from tests.support.web.client import Client
 
 HTML = {"accept": "text/html"}
 

@@ -18,7 +18,7 @@ from belvedere.cli.main import cli
 from belvedere.services import Services
 from belvedere.store.db import Database
 from belvedere.web.app import create_app
-from tests.conftest import PASSWORD, Client
+from tests.support.web.client import PASSWORD, Client
 
 WRONG = "not-the-password"
 

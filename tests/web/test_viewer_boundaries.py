@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from belvedere.auth.roles import Role
-from tests.conftest import Client
+from tests.support.web.client import Client
 
 CUSTOMERS = {"kind": "table", "schema": "main", "table": "customers"}
 PRIVATE_SQL = "SELECT region, email FROM customers WHERE email LIKE '%7@example.com'"

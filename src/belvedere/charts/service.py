@@ -1,6 +1,6 @@
 """Chart data: a spec becomes SQL for the connection's dialect, runs through the execution
-service as the viewer (deadline, cancel, caps, cache per identity), and comes back as rows
-with a Vega-Lite spec."""
+service as the viewer (deadline, cancel, caps, cache per identity, with the chart's cache
+policy), and comes back as rows with a Vega-Lite spec, or drawn as an image."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 from sqlglot import exp
 
+from belvedere.charts.errors import ChartFailed, ChartInvalid, NotDrawable
+from belvedere.charts.render import to_png, to_svg
 from belvedere.charts.spec import ChartSpec, Filter, SavedQuerySource, Source, TableSource
 from belvedere.charts.sql import (
     chart_sql,
@@ -22,11 +24,13 @@ from belvedere.charts.sql import (
     source_expression,
 )
 from belvedere.charts.vega import vega_lite
+from belvedere.concurrency import Pools
 from belvedere.execution.formats import table_rows, type_name
 from belvedere.execution.requests import QueryRequest
 from belvedere.execution.runs import Actor, RunStatus, Surface
 from belvedere.execution.service import ExecutionService
-from belvedere.store.models import QueryRun
+from belvedere.store.charts import ChartRecord
+from belvedere.store.runs import RunRecord
 from belvedere.store.saved_queries import SavedQueries
 from belvedere.warehouses.registry import backend_class
 
@@ -36,8 +40,6 @@ COLUMNS_TTL_SECONDS = 300.0
 WAIT_SLACK_SECONDS = 2.0
 #: Most values a dashboard filter offers.
 MAX_FILTER_VALUES = 1000
-
-
 #: Generated statements kept for reuse.
 MAX_STATEMENTS = 4096
 
@@ -50,22 +52,11 @@ def _expression(dialect: str, source: Source, saved_sql: str | None) -> exp.Expr
     return saved_query_source(dialect, saved_sql)
 
 
-class ChartInvalid(ValueError):
-    """A chart that cannot be turned into a query (its message says why)."""
-
-
-class ChartFailed(Exception):
-    """The chart's query ended without a result (failed, timed out, cancelled)."""
-
-    def __init__(self, run: QueryRun) -> None:
-        super().__init__(run.error_message or run.status)
-        self.run = run
-
-
 @dataclass(frozen=True)
 class ChartData:
     """A chart's rows, how they were got, and how to draw them."""
 
+    spec: ChartSpec
     columns: list[tuple[str, str]]
     """(name, the warehouse's type name) of each column."""
     arrow_types: list[tuple[str, str]]
@@ -81,24 +72,45 @@ class ChartData:
     """The run holding the rows: maybe another user's with the same identity (a cache hit),
     so for reading here, never to hand out."""
 
-    def drawing(self, spec: ChartSpec) -> dict[str, Any] | None:
-        """A Vega-Lite spec with the rows inline (for drawing on the server)."""
+    def drawing(self) -> dict[str, Any] | None:
+        """A Vega-Lite spec with the rows inline (for drawing on the server); ``None`` for a
+        table."""
         names = [name for name, _ in self.columns]
         values = [dict(zip(names, row, strict=True)) for row in self.rows]
-        return vega_lite(spec, self.arrow_types, values=values)
+        return vega_lite(self.spec, self.arrow_types, values=values)
 
 
 class ChartService:
-    """Turn chart specs into data, always through the execution service."""
+    """Turn chart specs into data, always through the execution service, and own the chart
+    cache policy: a saved chart's own TTL, else the server's default; ``force`` runs again."""
 
     def __init__(
         self,
         execution: ExecutionService,
         saved_queries: SavedQueries,
+        pools: Pools,
+        *,
+        default_ttl_seconds: float,
     ) -> None:
         self._execution = execution
         self._saved = saved_queries
+        self._pools = pools
+        self._default_ttl = default_ttl_seconds
         self._statements: dict[tuple[str, ...], str] = {}
+
+    def cache_ttl(self, chart: ChartRecord | None) -> float:
+        """How long a chart's data is reused: its own TTL, else the server's default."""
+        if chart is not None and chart.cache_ttl_seconds is not None:
+            return chart.cache_ttl_seconds
+        return self._default_ttl
+
+    @staticmethod
+    def spec_of(chart: ChartRecord) -> ChartSpec:
+        """A saved chart's spec (``ChartInvalid`` if it no longer fits the spec's rules)."""
+        try:
+            return ChartSpec.model_validate(chart.spec)
+        except ValueError as exc:
+            raise ChartInvalid(f"Chart {chart.id} is not valid: {exc}") from exc
 
     async def dialect(self, connection: str) -> str:
         """The SQL dialect of a connection's warehouse."""
@@ -111,7 +123,7 @@ class ChartService:
         if isinstance(source, TableSource):
             return None
         assert isinstance(source, SavedQuerySource)
-        saved = await self._execution.io(self._saved.visible, source.saved_query_id, owner_id)
+        saved = await self._pools.io.run(self._saved.visible, source.saved_query_id, owner_id)
         if saved is None:
             raise ChartInvalid(f"Saved query {source.saved_query_id} no longer exists.")
         if saved.connection_name != connection:
@@ -157,7 +169,48 @@ class ChartService:
             self._statements[key] = sql
         return sql, dialect
 
-    async def data(
+    async def explore(
+        self, connection: str, spec: ChartSpec, *, owner_id: int, actor: Actor, force: bool
+    ) -> ChartData:
+        """Run an unsaved chart as ``actor`` with the server's cache TTL."""
+        return await self._data(
+            connection,
+            spec,
+            owner_id=owner_id,
+            actor=actor,
+            surface=Surface.CHART,
+            cache_ttl_seconds=self.cache_ttl(None),
+            force=force,
+        )
+
+    async def saved(
+        self,
+        chart: ChartRecord,
+        actor: Actor,
+        *,
+        force: bool = False,
+        surface: Surface = Surface.CHART,
+        extra_filters: Sequence[Filter] = (),
+        hide_sql: bool = False,
+    ) -> ChartData:
+        """Run a saved chart as ``actor`` (its owner's saved query, its cache TTL); with
+        ``hide_sql``, its errors are told without its SQL."""
+        spec = self.spec_of(chart)
+        try:
+            return await self._data(
+                chart.connection_name,
+                spec,
+                owner_id=chart.owner_id,
+                actor=actor,
+                surface=surface,
+                cache_ttl_seconds=self.cache_ttl(chart),
+                force=force,
+                extra_filters=extra_filters,
+            )
+        except (ChartFailed, ChartInvalid) as exc:
+            raise _hidden(exc) if hide_sql else exc from None
+
+    async def _data(
         self,
         connection: str,
         spec: ChartSpec,
@@ -175,10 +228,11 @@ class ChartService:
         run, cached = await self._run(
             connection, sql, actor, surface, spec.limit, cache_ttl_seconds, force
         )
-        table = await self._execution.io(self._read, run)
+        table = await self._read(run)
         columns = [(f.name, type_name(f)) for f in table.schema]
         arrow_types = [(f.name, str(f.type)) for f in table.schema]
         return ChartData(
+            spec=spec,
             columns=columns,
             arrow_types=arrow_types,
             rows=table_rows(table),
@@ -191,6 +245,15 @@ class ChartService:
             run_id=run.id,
         )
 
+    async def image(self, data: ChartData, format: Literal["png", "svg"]) -> bytes | str:
+        """The chart drawn on the server, on the CPU lane (``NotDrawable`` for a table)."""
+        drawing = data.drawing()
+        if drawing is None:
+            raise NotDrawable(f"A {data.spec.type.value} chart is a table: export it as CSV.")
+        if format == "svg":
+            return await self._pools.cpu.run(to_svg, drawing)
+        return await self._pools.cpu.run(to_png, drawing)
+
     async def source_columns(
         self, connection: str, source: Source, owner_id: int, actor: Actor, surface: Surface
     ) -> list[tuple[str, str]]:
@@ -198,32 +261,29 @@ class ChartService:
         dialect, expression = await self._source(connection, source, owner_id)
         sql = result_schema_sql(dialect, expression)
         run, _ = await self._run(connection, sql, actor, surface, 1, COLUMNS_TTL_SECONDS, False)
-        schema = await self._execution.io(self._execution.results.schema, run.id)
-        return [(f.name, type_name(f)) for f in schema]
+        page = await self._execution.page(run, 0, 1)
+        return [(f.name, type_name(f)) for f in page.schema]
 
     async def distinct_values(
-        self,
-        connection: str,
-        source: Source,
-        column: str,
-        *,
-        owner_id: int,
-        actor: Actor,
-        cache_ttl_seconds: float | None,
+        self, chart: ChartRecord, column: str, actor: Actor, *, hide_sql: bool = False
     ) -> list[Any]:
         """The values a dashboard filter offers for a column of a chart's source."""
-        dialect, expression = await self._source(connection, source, owner_id)
-        sql = distinct_values_sql(dialect, expression, column, MAX_FILTER_VALUES)
-        run, _ = await self._run(
-            connection,
-            sql,
-            actor,
-            Surface.DASHBOARD,
-            MAX_FILTER_VALUES,
-            cache_ttl_seconds,
-            False,
-        )
-        table = await self._execution.io(self._read, run)
+        try:
+            source = self.spec_of(chart).source
+            dialect, expression = await self._source(chart.connection_name, source, chart.owner_id)
+            sql = distinct_values_sql(dialect, expression, column, MAX_FILTER_VALUES)
+            run, _ = await self._run(
+                chart.connection_name,
+                sql,
+                actor,
+                Surface.DASHBOARD,
+                MAX_FILTER_VALUES,
+                self.cache_ttl(chart),
+                False,
+            )
+        except (ChartFailed, ChartInvalid) as exc:
+            raise _hidden(exc) if hide_sql else exc from None
+        table = await self._read(run)
         return [row[0] for row in table_rows(table)]
 
     async def _run(
@@ -235,7 +295,7 @@ class ChartService:
         max_rows: int,
         cache_ttl_seconds: float | None,
         force: bool,
-    ) -> tuple[QueryRun, bool]:
+    ) -> tuple[RunRecord, bool]:
         """A succeeded run of ``sql`` (reused from the cache where allowed)."""
         request = QueryRequest(
             connection=connection,
@@ -254,11 +314,18 @@ class ChartService:
             raise ChartFailed(run)
         return run, cached
 
-    def _read(self, run: QueryRun) -> pa.Table:
+    async def _read(self, run: RunRecord) -> pa.Table:
         """A run's whole (capped) result, decimals as floats so charts can scale them."""
-        table = self._execution.results.page(run.id, 0, run.max_rows).rows
+        table = (await self._execution.page(run, 0, run.max_rows)).rows
         for i, field in enumerate(table.schema):
             if pa.types.is_decimal(field.type):
                 column = table.column(i).cast(pa.float64())
                 table = table.set_column(i, field.with_type(pa.float64()), column)
         return table
+
+
+def _hidden(exc: ChartFailed | ChartInvalid) -> ChartFailed | ChartInvalid:
+    """The same error, to be told without the chart's SQL."""
+    if isinstance(exc, ChartFailed):
+        return ChartFailed(exc.run, hide_sql=True)
+    return ChartInvalid(str(exc), hide_sql=True)

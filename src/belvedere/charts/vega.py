@@ -1,10 +1,11 @@
 """A chart spec as a Vega-Lite (v6) spec over its result rows.
 
 The rows are the named dataset ``rows`` (the browser passes them) or inline values (drawing on
-the server). Column types come from the result's Arrow type names when known (``int64``,
-``date32[day]``, ``timestamp[us, tz=UTC]``...), else from the column's role in the spec. Dates
-and zoned timestamps are drawn in UTC (browsers read ``2024-01-01`` as UTC midnight), naive
-timestamps in local time (read as local). Tables and pivots are HTML, not Vega-Lite: ``None``.
+the server). Column types come from the family (``warehouses/families.py``) of the result's
+Arrow type names when known (``int64``, ``date32[day]``, ``timestamp[us, tz=UTC]``...), else
+from the column's role in the spec. Dates and zoned timestamps are drawn in UTC (browsers
+read ``2024-01-01`` as UTC midnight), naive timestamps in local time (read as local). Tables
+and pivots are HTML, not Vega-Lite: ``None``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from belvedere.charts.spec import ChartSpec, ChartType, Grain
+from belvedere.warehouses.families import Family, of_type_name
 
 #: The Vega-Lite major version both vl-convert (server) and the npm package (browser) draw.
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
@@ -27,7 +29,6 @@ _TIME_UNITS = {
     Grain.QUARTER: "yearquarter",
     Grain.YEAR: "year",
 }
-_QUANTITATIVE = re.compile(r"^(u?int\d*|halffloat|float\d*|double|decimal\d*\(.*)$")
 # Names of fields of our own (folded metrics, the big number's row): unlikely column names.
 _SERIES, _VALUE, _ROW, _ROWS = "__series", "__value", "__row", "__rows"
 
@@ -76,9 +77,10 @@ class _Chart:
         found = self.types.get(name)
         if found is None:
             return "quantitative" if name in self.metrics else "nominal"
-        if found.startswith(("date", "timestamp")):
-            return "temporal"
-        return "quantitative" if _QUANTITATIVE.match(found) else "nominal"
+        family = of_type_name(found)
+        if family is Family.TEMPORAL and found.startswith(("date", "timestamp")):
+            return "temporal"  # a time of day (Arrow's time64) is no point on a time axis
+        return "quantitative" if family is Family.NUMERIC else "nominal"
 
     def utc(self, name: str) -> bool:
         found = self.types.get(name, "")

@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from belvedere.cli.context import open_services
 from belvedere.connections.service import ConnectionInvalid, ConnectionNotFound, secret_fields
 from belvedere.connections.testing import check_blocking
+from belvedere.environment import open_services
 from belvedere.warehouses.registry import BACKENDS, backend_class
 
 

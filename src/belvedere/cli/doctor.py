@@ -119,16 +119,14 @@ def store_checks(settings: Settings) -> list[Check]:
 
 def connection_checks() -> list[Check]:
     """Test every connection, each with a deadline."""
-    from belvedere.cli.context import open_services
-    from belvedere.connections.testing import check_connection
+    from belvedere.environment import open_services
 
     services = open_services()
     checks = []
     try:
         for view in services.connections.list():
             try:
-                warehouse = services.connections.warehouse(view.name)
-                outcome = asyncio.run(check_connection(services.execution, warehouse))
+                outcome = asyncio.run(services.connections.check(view.name))
             except Exception as exc:
                 checks.append(Check("fail", f"connection {view.name}", str(exc)))
                 continue

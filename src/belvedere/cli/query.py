@@ -9,19 +9,20 @@ from dataclasses import replace
 import click
 
 from belvedere.audit.records import cli_actor
-from belvedere.cli.context import open_services, os_account
+from belvedere.cli.context import os_account
 from belvedere.cli.output import format_table
+from belvedere.environment import open_services
 from belvedere.execution.formats import csv_chunks, json_chunks, table_rows, type_name
 from belvedere.execution.requests import QueryRequest
 from belvedere.execution.runs import Actor, RunStatus, Surface
 from belvedere.identity.service import AuthorizationRequired
 from belvedere.services import Services
-from belvedere.store.models import QueryRun
+from belvedere.store.runs import RunRecord
 
 TABLE_ROWS = 1000
 
 
-async def _run(services: Services, request: QueryRequest) -> QueryRun:
+async def _run(services: Services, request: QueryRequest) -> RunRecord:
     execution = services.execution
     try:
         run = await execution.submit(request)
@@ -103,7 +104,7 @@ def _actor(services: Services, as_user: str | None) -> Actor:
     return replace(Actor.of(user), name=cli_actor(os_account(), user.username))
 
 
-def _print(services: Services, run: QueryRun, fmt: str) -> None:
+def _print(services: Services, run: RunRecord, fmt: str) -> None:
     store = services.execution.results
     out = sys.stdout.buffer
     if fmt == "csv":

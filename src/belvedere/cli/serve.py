@@ -1,4 +1,4 @@
-"""``belvedere serve``: the web server (uvicorn, one process, asyncio)."""
+"""``belvedere serve``: the web server (uvicorn on asyncio; ``BELVEDERE_WORKERS`` processes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 import uvicorn
 
 from belvedere import __version__
-from belvedere.cli.context import open_services
+from belvedere.environment import open_services
 from belvedere.runtime import refuse_monkey_patching
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from belvedere.auth.roles import Role
-from belvedere.cli.context import open_services
+from belvedere.environment import open_services
 from belvedere.store.users import UserError
 
 

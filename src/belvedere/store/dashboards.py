@@ -1,34 +1,37 @@
-"""Dashboards and who they are shared with."""
+"""Dashboards and who they are shared with (the rules on them: :mod:`belvedere.dashboards`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select
 
 from belvedere.store.db import Database
-from belvedere.store.models import Dashboard, DashboardShare, User
-
-
-class Access(StrEnum):
-    """What a user may do with a dashboard."""
-
-    OWNER = "owner"
-    EDITOR = "editor"
-    VIEWER = "viewer"
-
-    @property
-    def can_edit(self) -> bool:
-        return self in (Access.OWNER, Access.EDITOR)
+from belvedere.store.models import Dashboard, DashboardShare
 
 
 @dataclass(frozen=True)
-class Share:
-    """A dashboard shared with one user (by id) or with everyone of a role."""
+class DashboardRecord:
+    """A dashboard as stored: its layout and filters are JSON, parsed by the dashboard rules."""
 
-    access: Access
+    id: int
+    owner_id: int
+    title: str
+    layout: dict[str, Any]
+    filters: list[dict[str, Any]]
+    refresh_seconds: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ShareRecord:
+    """A dashboard shared with one user (by id) or with everyone of a role, as ``access``
+    (``viewer`` or ``editor``)."""
+
+    access: str
     user_id: int | None = None
     role: str | None = None
 
@@ -36,61 +39,75 @@ class Share:
 CHANGEABLE = ("title", "layout", "filters", "refresh_seconds")
 
 
+def _record(dashboard: Dashboard) -> DashboardRecord:
+    return DashboardRecord(
+        id=dashboard.id,
+        owner_id=dashboard.owner_id,
+        title=dashboard.title,
+        layout=dashboard.layout or {},
+        filters=list(dashboard.filters or []),
+        refresh_seconds=dashboard.refresh_seconds,
+        created_at=dashboard.created_at,
+        updated_at=dashboard.updated_at,
+    )
+
+
+def _naming(user_id: int, role: str) -> Any:
+    """Shares that name the user or their role."""
+    return or_(DashboardShare.user_id == user_id, DashboardShare.role == role)
+
+
 class Dashboards:
-    """Repository of dashboards; every read says what access the reader has."""
+    """Repository of dashboards; every read for a user says which shares name them."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(self, owner_id: int, title: str) -> Dashboard:
+    def create(self, owner_id: int, title: str) -> DashboardRecord:
         """A new, empty dashboard."""
         with self._db.session() as s:
             dashboard = Dashboard(owner_id=owner_id, title=title, layout={"tiles": []}, filters=[])
             s.add(dashboard)
-        return dashboard
+            s.flush()
+            return _record(dashboard)
 
-    def visible(self, dashboard_id: int, user: User) -> tuple[Dashboard, Access] | None:
-        """The dashboard and the user's access to it; ``None`` if they have none."""
+    def get_for(
+        self, dashboard_id: int, user_id: int, role: str
+    ) -> tuple[DashboardRecord, list[str]] | None:
+        """The dashboard and the access of each share naming the user or their role (none
+        read for its owner); ``None`` if there is no such dashboard."""
         with self._db.session() as s:
             dashboard = s.get(Dashboard, dashboard_id)
             if dashboard is None:
                 return None
-            if dashboard.owner_id == user.id:
-                return dashboard, Access.OWNER
-            shares = s.scalars(
+            if dashboard.owner_id == user_id:
+                return _record(dashboard), []
+            levels = s.scalars(
                 select(DashboardShare.access).where(
-                    DashboardShare.dashboard_id == dashboard_id,
-                    or_(DashboardShare.user_id == user.id, DashboardShare.role == user.role),
+                    DashboardShare.dashboard_id == dashboard_id, _naming(user_id, role)
                 )
             ).all()
-        if not shares:
-            return None
-        return dashboard, Access.EDITOR if Access.EDITOR in shares else Access.VIEWER
+            return _record(dashboard), list(levels)
 
-    def list_visible(self, user: User) -> list[tuple[Dashboard, Access]]:
-        """Dashboards the user owns or that are shared with them, by title."""
+    def list_for(self, user_id: int, role: str) -> list[tuple[DashboardRecord, list[str]]]:
+        """Dashboards the user owns or that a share names them in (with those shares'
+        access), by title."""
         with self._db.session() as s:
-            shared = dict(
-                s.execute(
-                    select(DashboardShare.dashboard_id, DashboardShare.access).where(
-                        or_(DashboardShare.user_id == user.id, DashboardShare.role == user.role)
-                    )
-                ).all()
-            )
+            shared: dict[int, list[str]] = {}
+            for dashboard_id, access in s.execute(
+                select(DashboardShare.dashboard_id, DashboardShare.access).where(
+                    _naming(user_id, role)
+                )
+            ):
+                shared.setdefault(dashboard_id, []).append(access)
             dashboards = s.scalars(
                 select(Dashboard)
-                .where(or_(Dashboard.owner_id == user.id, Dashboard.id.in_(list(shared))))
+                .where(or_(Dashboard.owner_id == user_id, Dashboard.id.in_(list(shared))))
                 .order_by(Dashboard.title, Dashboard.id)
             ).all()
-        found = []
-        for dashboard in dashboards:
-            if dashboard.owner_id == user.id:
-                found.append((dashboard, Access.OWNER))
-            else:
-                found.append((dashboard, Access(shared[dashboard.id])))
-        return found
+            return [(_record(d), shared.get(d.id, [])) for d in dashboards]
 
-    def update(self, dashboard_id: int, changes: dict[str, Any]) -> Dashboard | None:
+    def update(self, dashboard_id: int, changes: dict[str, Any]) -> DashboardRecord | None:
         """Change a dashboard (the caller checked the access)."""
         with self._db.session() as s:
             dashboard = s.get(Dashboard, dashboard_id)
@@ -99,7 +116,8 @@ class Dashboards:
             for field in CHANGEABLE:
                 if field in changes:
                     setattr(dashboard, field, changes[field])
-            return dashboard
+            s.flush()
+            return _record(dashboard)
 
     def delete(self, dashboard_id: int) -> None:
         """Delete a dashboard and its shares (the caller checked the access)."""
@@ -108,7 +126,7 @@ class Dashboards:
             if dashboard is not None:
                 s.delete(dashboard)
 
-    def shares(self, dashboard_id: int) -> list[Share]:
+    def shares(self, dashboard_id: int) -> list[ShareRecord]:
         """Who the dashboard is shared with."""
         with self._db.session() as s:
             rows = s.scalars(
@@ -116,9 +134,9 @@ class Dashboards:
                 .where(DashboardShare.dashboard_id == dashboard_id)
                 .order_by(DashboardShare.id)
             ).all()
-            return [Share(Access(r.access), r.user_id, r.role) for r in rows]
+            return [ShareRecord(r.access, r.user_id, r.role) for r in rows]
 
-    def set_shares(self, dashboard_id: int, shares: list[Share]) -> None:
+    def set_shares(self, dashboard_id: int, shares: list[ShareRecord]) -> None:
         """Replace who the dashboard is shared with."""
         with self._db.session() as s:
             s.execute(delete(DashboardShare).where(DashboardShare.dashboard_id == dashboard_id))
@@ -128,6 +146,6 @@ class Dashboards:
                         dashboard_id=dashboard_id,
                         user_id=share.user_id,
                         role=share.role,
-                        access=share.access.value,
+                        access=share.access,
                     )
                 )

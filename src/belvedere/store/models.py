@@ -70,6 +70,16 @@ class User(Base):
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Groups from the identity provider at the last sign-in."""
 
+    @property
+    def has_password(self) -> bool:
+        """Whether the account can sign in with a password."""
+        return self.password_hash is not None
+
+    @property
+    def single_sign_on(self) -> bool:
+        """Whether the account signs in through OpenID Connect."""
+        return self.oidc_subject is not None
+
 
 #: One account per e-mail, whatever its case: an e-mail names one person on warehouses.
 Index("uq_users_email", func.lower(User.email), unique=True)

@@ -9,13 +9,93 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, inspect, select, update
 
 from belvedere.execution.runs import ACTIVE, RunStatus
 from belvedere.store.db import Database
 from belvedere.store.models import QueryRun
+
+
+class RunRecord(Protocol):
+    """A run as the repository hands it out, read-only (see :class:`QueryRun` for each field)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def connection_name(self) -> str: ...
+
+    @property
+    def surface(self) -> str: ...
+
+    @property
+    def sql(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def error_code(self) -> str | None: ...
+
+    @property
+    def error_message(self) -> str | None: ...
+
+    @property
+    def error_line(self) -> int | None: ...
+
+    @property
+    def error_column(self) -> int | None: ...
+
+    @property
+    def max_rows(self) -> int: ...
+
+    @property
+    def row_count(self) -> int | None: ...
+
+    @property
+    def truncated(self) -> bool: ...
+
+    @property
+    def result_bytes(self) -> int | None: ...
+
+    @property
+    def table_ref(self) -> str | None: ...
+
+    @property
+    def bytes_estimated(self) -> int | None: ...
+
+    @property
+    def bytes_processed(self) -> int | None: ...
+
+    @property
+    def bytes_billed(self) -> int | None: ...
+
+    @property
+    def job_id(self) -> str | None: ...
+
+    @property
+    def principal(self) -> str | None: ...
+
+    @property
+    def submitted_at(self) -> datetime: ...
+
+    @property
+    def started_at(self) -> datetime | None: ...
+
+    @property
+    def finished_at(self) -> datetime | None: ...
+
+    @property
+    def deadline_at(self) -> datetime: ...
+
 
 _TABLE = QueryRun.metadata.tables["query_runs"]
 _COLUMNS = [c.key for c in inspect(QueryRun).column_attrs]

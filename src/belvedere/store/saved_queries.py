@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -12,6 +14,42 @@ from belvedere.store.models import SavedQuery
 
 class NotOwner(PermissionError):
     """Only a saved query's owner may change or delete it."""
+
+
+class SavedQueryNotFound(LookupError):
+    """No saved query of that id that the user may see (whether it exists or not)."""
+
+    def __init__(self, saved_id: int) -> None:
+        super().__init__(f"No saved query {saved_id}.")
+
+
+@dataclass(frozen=True)
+class SavedQueryRecord:
+    """A saved query as stored."""
+
+    id: int
+    owner_id: int
+    connection_name: str
+    name: str
+    sql: str
+    description: str
+    shared: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def _record(saved: SavedQuery) -> SavedQueryRecord:
+    return SavedQueryRecord(
+        id=saved.id,
+        owner_id=saved.owner_id,
+        connection_name=saved.connection_name,
+        name=saved.name,
+        sql=saved.sql,
+        description=saved.description,
+        shared=bool(saved.shared),
+        created_at=saved.created_at,
+        updated_at=saved.updated_at,
+    )
 
 
 class SavedQueries:
@@ -29,7 +67,7 @@ class SavedQueries:
         sql: str,
         description: str = "",
         shared: bool = False,
-    ) -> SavedQuery:
+    ) -> SavedQueryRecord:
         """Save a query."""
         with self._db.session() as s:
             saved = SavedQuery(
@@ -41,28 +79,30 @@ class SavedQueries:
                 shared=shared,
             )
             s.add(saved)
-        return saved
+            s.flush()
+            return _record(saved)
 
-    def visible(self, saved_id: int, user_id: int) -> SavedQuery | None:
+    def visible(self, saved_id: int, user_id: int) -> SavedQueryRecord | None:
         """A saved query the user owns or that is shared; ``None`` otherwise (even if it exists)."""
         with self._db.session() as s:
             saved = s.get(SavedQuery, saved_id)
-        if saved is None or (saved.owner_id != user_id and not saved.shared):
-            return None
-        return saved
+            if saved is None or (saved.owner_id != user_id and not saved.shared):
+                return None
+            return _record(saved)
 
-    def list_visible(self, user_id: int) -> list[SavedQuery]:
+    def list_visible(self, user_id: int) -> list[SavedQueryRecord]:
         """The user's own saved queries and the shared ones, by name."""
         with self._db.session() as s:
-            return list(
-                s.scalars(
-                    select(SavedQuery)
-                    .where(or_(SavedQuery.owner_id == user_id, SavedQuery.shared.is_(True)))
-                    .order_by(SavedQuery.name, SavedQuery.id)
-                )
+            found = s.scalars(
+                select(SavedQuery)
+                .where(or_(SavedQuery.owner_id == user_id, SavedQuery.shared.is_(True)))
+                .order_by(SavedQuery.name, SavedQuery.id)
             )
+            return [_record(saved) for saved in found]
 
-    def update(self, saved_id: int, user_id: int, changes: dict[str, Any]) -> SavedQuery | None:
+    def update(
+        self, saved_id: int, user_id: int, changes: dict[str, Any]
+    ) -> SavedQueryRecord | None:
         """Change a saved query; ``None`` if the user cannot see it, ``NotOwner`` if they only
         see it because it is shared."""
         with self._db.session() as s:
@@ -74,7 +114,8 @@ class SavedQueries:
             for field in ("name", "sql", "description", "shared", "connection_name"):
                 if field in changes:
                     setattr(saved, field, changes[field])
-            return saved
+            s.flush()
+            return _record(saved)
 
     def delete(self, saved_id: int, user_id: int) -> bool:
         """Delete a saved query; ``False`` if the user cannot see it."""

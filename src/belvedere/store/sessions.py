@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from belvedere.store.db import Database
 from belvedere.store.models import User, WebSession, utcnow
@@ -115,11 +115,14 @@ class Sessions:
             s.execute(delete(WebSession).where(WebSession.user_id == user_id))
 
     def purge_expired(self) -> int:
-        """Delete sessions past their absolute expiry."""
+        """Delete sessions past their absolute expiry or idle too long; how many there were."""
+        now = utcnow()
+        expired = or_(
+            WebSession.expires_at <= now, WebSession.last_seen_at <= now - self._policy.idle
+        )
         with self._db.session() as s:
-            ids = list(
-                s.scalars(select(WebSession.id_hash).where(WebSession.expires_at < utcnow()))
-            )
+            ids = list(s.scalars(select(WebSession.id_hash).where(expired)))
             if ids:
                 s.execute(delete(WebSession).where(WebSession.id_hash.in_(ids)))
-            return len(ids)
+        self._forget(ids)
+        return len(ids)

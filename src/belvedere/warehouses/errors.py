@@ -43,7 +43,9 @@ USER_ERROR_KINDS = frozenset(
 
 
 class WarehouseError(Exception):
-    """A warehouse refused or failed a request. ``line`` and ``column`` are 1-based."""
+    """A warehouse refused or failed a request. ``line`` and ``column`` are 1-based;
+    ``connection`` names the connection where the caller knows it (an authorization error is
+    answered with the link that authorizes it)."""
 
     def __init__(
         self,
@@ -52,16 +54,14 @@ class WarehouseError(Exception):
         *,
         line: int | None = None,
         column: int | None = None,
+        connection: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.line = line
         self.column = column
-
-
-class NotSupportedError(Exception):
-    """A backend lacks an optional capability."""
+        self.connection = connection
 
 
 @dataclass(frozen=True)

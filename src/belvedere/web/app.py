@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,8 +9,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp
 
-from belvedere import __version__
-from belvedere.audit.retention import expire_forever
+from belvedere import __version__, housekeeping
 from belvedere.auth.cookies import SessionCookies
 from belvedere.runtime import refuse_monkey_patching
 from belvedere.services import Services
@@ -57,15 +55,12 @@ def create_app(services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services.execution.start_threads()
-        await services.execution.io(preload_backends)
-        retention = asyncio.create_task(
-            expire_forever(
-                services.audit, services.execution, services.settings.audit_retention_days
-            )
-        )
+        services.pools.start_threads()
+        await services.pools.io.run(preload_backends)
+        chores = housekeeping.start(services)
         yield
-        retention.cancel()
+        for chore in chores:
+            chore.cancel()
         await services.execution.close()
 
     app = _Belvedere(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from belvedere.cli.context import open_services
+from belvedere.environment import open_services
 from belvedere.web.app import create_app
 
 

@@ -7,13 +7,12 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
+from belvedere.auth.account import Account
 from belvedere.auth.cookies import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csrf_matches
 from belvedere.auth.roles import Permission, can
 from belvedere.execution.runs import Actor
 from belvedere.services import Services
-from belvedere.store.models import User
 from belvedere.web.errors import ApiError, Forbidden, NotSignedIn
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,29 +35,30 @@ def session_id(request: Request) -> str | None:
     return request.app.state.cookies.unsign(value)  # type: ignore[no-any-return]
 
 
-async def optional_user(request: Request) -> User | None:
+async def optional_user(request: Request) -> Account | None:
     """The signed-in user, or ``None``."""
     services: Services = request.app.state.services
     sid = session_id(request)
     if not sid:
         return None
-    return services.sessions.peek(sid) or await run_in_threadpool(services.sessions.resolve, sid)
+    sessions = services.sessions
+    return sessions.peek(sid) or await services.pools.io.run(sessions.resolve, sid)
 
 
-async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def current_user(user: Annotated[Account | None, Depends(optional_user)]) -> Account:
     """The signed-in user; 401 otherwise."""
     if user is None:
         raise NotSignedIn
     return user
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[Account, Depends(current_user)]
 
 
-def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
+def require(permission: Permission) -> Callable[[Account], Awaitable[Account]]:
     """A dependency that admits users whose role holds ``permission``; 403 otherwise."""
 
-    async def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> Account:
         if not can(user.role, permission):
             raise Forbidden(permission)
         return user
@@ -66,7 +66,7 @@ def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
     return check
 
 
-def actor(user: User) -> Actor:
+def actor(user: Account) -> Actor:
     """The execution service's view of a user."""
     return Actor.of(user)
 

@@ -1,11 +1,14 @@
-"""Errors as JSON a user can read: ``{"error": {"code", "message", ...}}``, never a traceback."""
+"""Errors as JSON a user can read: ``{"error": {"code", "message", ...}}``, never a traceback.
+
+One table (:data:`STATUS`) says how every error code is answered; the exception handlers
+installed by :func:`install_error_handlers` are the only place failures become answers.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,22 +17,89 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission
 from belvedere.auth.throttle import Throttled
-from belvedere.charts.service import ChartFailed, ChartInvalid
+from belvedere.charts.errors import ChartFailed, ChartInvalid, ChartNotFound, NotDrawable
 from belvedere.connections.service import (
     ConnectionConflict,
     ConnectionInvalid,
     ConnectionNotFound,
 )
-from belvedere.execution.results import ResultMissing
+from belvedere.dashboards.errors import (
+    ColumnRequired,
+    DashboardNotFound,
+    FilterNotDeclared,
+    NotBuilder,
+    NotDashboardOwner,
+    NotEditor,
+    UnknownColumn,
+    UnknownUser,
+)
 from belvedere.execution.runs import RunStatus
-from belvedere.execution.service import InvalidRequest, RunNotFound
+from belvedere.execution.service import InvalidRequest, ResultMissing, RunNotFound
+from belvedere.identity.authorize import authorize_url
 from belvedere.identity.service import AuthorizationRequired, IdentityError
 from belvedere.security.secretbox import SecretBoxError
-from belvedere.store.models import QueryRun
+from belvedere.store.runs import RunRecord
+from belvedere.store.saved_queries import NotOwner, SavedQueryNotFound
 from belvedere.store.users import UserError
 from belvedere.warehouses.errors import USER_ERROR_KINDS, ErrorKind, WarehouseError
 
 log = logging.getLogger(__name__)
+
+#: The one table: the HTTP status of each error code a failure is answered with. A code not
+#: listed (an unexpected warehouse error, a run interrupted by a restart) answers 500.
+STATUS: dict[str, int] = {
+    # what the caller sent or wrote: theirs to fix
+    **{kind.value: 400 for kind in USER_ERROR_KINDS},
+    "invalid_request": 400,
+    "invalid_connection": 400,
+    "invalid_user": 400,
+    "invalid_chart": 400,
+    "not_drawable": 400,
+    "unknown_user": 400,
+    "unknown_column": 400,
+    "identity_unavailable": 400,
+    ErrorKind.AUTHORIZATION.value: 403,  # answered with the link that authorizes
+    "not_owner": 403,
+    "not_editor": 403,
+    "not_builder": 403,
+    "filter_not_declared": 403,
+    "connection_not_found": 404,
+    "chart_not_found": 404,
+    "dashboard_not_found": 404,
+    "saved_query_not_found": 404,
+    "run_not_found": 404,
+    RunStatus.CANCELLED.value: 409,
+    "result_expired": 410,
+    "incompatible_options": 422,
+    "too_many_attempts": 429,
+    ErrorKind.UNAVAILABLE.value: 502,
+    "secrets_unreadable": 503,
+    RunStatus.TIMED_OUT.value: 504,
+}
+
+#: Exceptions of the services, and the code each is answered with (its message as told).
+CODES: dict[type[Exception], str] = {
+    ConnectionNotFound: "connection_not_found",
+    ConnectionConflict: "incompatible_options",
+    ConnectionInvalid: "invalid_connection",
+    RunNotFound: "run_not_found",
+    InvalidRequest: "invalid_request",
+    UserError: "invalid_user",
+    IdentityError: "identity_unavailable",
+    ChartInvalid: "invalid_chart",
+    ChartNotFound: "chart_not_found",
+    NotDrawable: "not_drawable",
+    DashboardNotFound: "dashboard_not_found",
+    NotEditor: "not_editor",
+    NotDashboardOwner: "not_owner",
+    NotBuilder: "not_builder",
+    FilterNotDeclared: "filter_not_declared",
+    UnknownUser: "unknown_user",
+    UnknownColumn: "unknown_column",
+    ColumnRequired: "invalid_request",
+    SavedQueryNotFound: "saved_query_not_found",
+    NotOwner: "not_owner",
+}
 
 
 class ApiError(Exception):
@@ -62,47 +132,62 @@ class Forbidden(ApiError):
         )
 
 
-def authorize_url(connection: str) -> str:
-    """Where a user goes to authorize a per-user connection, and back to SQL Lab."""
-    return f"/auth/warehouse/start?{urlencode({'connection': connection, 'next': '/sqllab'})}"
+class RunFailed(Exception):
+    """A run that ended failed, answered with its error and, under ``run``, the run as shown
+    (``shown``); ``hide_sql`` for a run whose SQL the caller is not shown."""
 
-
-def failure_status(run: QueryRun) -> int:
-    """The HTTP status of a failed run: 400 for the query's own fault, 403 when the user must
-    authorize the warehouse, 502 when it could not be reached, else 500."""
-    if run.error_code in {k.value for k in USER_ERROR_KINDS}:
-        return 400
-    if run.error_code == ErrorKind.UNAVAILABLE.value:
-        return 502
-    if run.error_code == ErrorKind.AUTHORIZATION.value:
-        return 403
-    return 500
-
-
-def chart_failure(exc: ChartFailed) -> ApiError:
-    """The answer to a chart whose query ended without rows (timed out, cancelled, failed)."""
-    run = exc.run
-    message = run.error_message or f"The chart's query ended {run.status}."
-    status = RunStatus(run.status)
-    if status is RunStatus.TIMED_OUT:
-        return ApiError(504, "timed_out", message)
-    if status is RunStatus.CANCELLED:
-        return ApiError(409, "cancelled", message)
-    if status is not RunStatus.FAILED:
-        return ApiError(504, "timed_out", "The chart's query did not end in time.")
-    code, status_code = run.error_code or "failed", failure_status(run)
-    if status_code == 403:
-        url = authorize_url(run.connection_name)
-        return ApiError(403, code, message, connection=run.connection_name, authorize_url=url)
-    if status_code == 400:
-        return ApiError(400, code, message, line=run.error_line, column=run.error_column)
-    return ApiError(status_code, code, message)
+    def __init__(self, run: RunRecord, shown: dict[str, Any], *, hide_sql: bool = False) -> None:
+        super().__init__(run.error_message or run.status)
+        self.run = run
+        self.shown = shown
+        self.hide_sql = hide_sql
 
 
 def without_sql(message: str) -> str:
     """An error's message as told to someone not shown the SQL behind it: its first line
     (warehouses and the SQL parser quote the statement after it)."""
     return message.split("\n", 1)[0]
+
+
+def failure(
+    code: str,
+    message: str,
+    *,
+    connection: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+    hide_sql: bool = False,
+) -> ApiError:
+    """The answer to a failure of kind ``code``, by the table, with its position in the SQL
+    (none, and the message's first line only, when ``hide_sql``); an authorization error also
+    carries the link that authorizes ``connection``."""
+    if hide_sql:
+        message, line, column = without_sql(message), None, None
+    extra: dict[str, Any] = {"line": line, "column": column}
+    if code == ErrorKind.AUTHORIZATION.value and connection is not None:
+        extra.update(connection=connection, authorize_url=authorize_url(connection))
+    return ApiError(STATUS.get(code, 500), code, message, **extra)
+
+
+def run_failure(run: RunRecord, *, hide_sql: bool = False) -> ApiError:
+    """The answer to a run that ended without a result (failed, timed out, cancelled), or did
+    not end in time."""
+    status = RunStatus(run.status)
+    if status is RunStatus.FAILED:
+        code = run.error_code or status.value
+        message = run.error_message or "The query failed."
+    elif status.is_terminal:
+        code, message = status.value, run.error_message or f"The query ended {status.value}."
+    else:
+        code, message = RunStatus.TIMED_OUT.value, "The query did not end in time."
+    return failure(
+        code,
+        message,
+        connection=run.connection_name,
+        line=run.error_line,
+        column=run.error_column,
+        hide_sql=hide_sql,
+    )
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -114,6 +199,10 @@ def _json(
     status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
     return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
+
+
+def _answer(error: ApiError) -> JSONResponse:
+    return _json(error.status, error.code, error.message, **error.extra)
 
 
 def _duration(seconds: int) -> str:
@@ -134,6 +223,11 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+def _hides_sql(exc: Exception) -> bool:
+    """Whether a service marked its error as told to someone not shown the SQL behind it."""
+    return bool(getattr(exc, "hide_sql", False))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every expected exception to a clear JSON error."""
 
@@ -141,7 +235,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, exc: ApiError) -> Response:
         if isinstance(exc, NotSignedIn) and _wants_html(request):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return _json(exc.status, exc.code, exc.message, **exc.extra)
+        return _answer(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -152,25 +246,16 @@ def install_error_handlers(app: FastAPI) -> None:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
         return _json(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
-    simple: dict[type[Exception], tuple[int, str]] = {
-        ConnectionNotFound: (404, "connection_not_found"),
-        ConnectionConflict: (422, "incompatible_options"),
-        ConnectionInvalid: (400, "invalid_connection"),
-        RunNotFound: (404, "run_not_found"),
-        InvalidRequest: (400, "invalid_request"),
-        UserError: (400, "invalid_user"),
-        IdentityError: (400, "identity_unavailable"),
-        ChartInvalid: (400, "invalid_chart"),
-    }
-    for exc_type, (status, code) in simple.items():
-        app.add_exception_handler(exc_type, _simple_handler(status, code))
+    for exc_type in CODES:
+        app.add_exception_handler(exc_type, _by_code)
 
     @app.exception_handler(Throttled)
     async def throttled(request: Request, exc: Throttled) -> Response:
         seconds = max(1, math.ceil(exc.wait.total_seconds()))
+        code = "too_many_attempts"
         return _json(
-            429,
-            "too_many_attempts",
+            STATUS[code],
+            code,
             f"Too many failed sign-ins; try again in {_duration(seconds)}.",
             headers={"Retry-After": str(seconds)},
             retry_after=seconds,
@@ -178,29 +263,39 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AuthorizationRequired)
     async def authorization_required(request: Request, exc: AuthorizationRequired) -> Response:
-        url = authorize_url(exc.connection)
-        return _json(
-            403, "authorization_required", str(exc), connection=exc.connection, authorize_url=url
-        )
-
-    @app.exception_handler(ChartFailed)
-    async def chart_failed(request: Request, exc: ChartFailed) -> Response:
-        failure = chart_failure(exc)
-        return _json(failure.status, failure.code, failure.message, **failure.extra)
-
-    @app.exception_handler(ResultMissing)
-    async def missing(request: Request, exc: ResultMissing) -> Response:
-        return _json(410, "result_expired", "This result is no longer stored; run the query again.")
+        return _answer(failure(ErrorKind.AUTHORIZATION.value, str(exc), connection=exc.connection))
 
     @app.exception_handler(WarehouseError)
     async def warehouse(request: Request, exc: WarehouseError) -> Response:
-        status = 502 if exc.kind.value == "warehouse_unavailable" else 400
-        return _json(status, exc.kind.value, exc.message, line=exc.line, column=exc.column)
+        found = failure(
+            exc.kind.value,
+            exc.message,
+            connection=exc.connection,
+            line=exc.line,
+            column=exc.column,
+            hide_sql=_hides_sql(exc),
+        )
+        return _answer(found)
+
+    @app.exception_handler(ChartFailed)
+    async def chart_failed(request: Request, exc: ChartFailed) -> Response:
+        return _answer(run_failure(exc.run, hide_sql=_hides_sql(exc)))
+
+    @app.exception_handler(RunFailed)
+    async def run_failed(request: Request, exc: RunFailed) -> Response:
+        found = run_failure(exc.run, hide_sql=exc.hide_sql)
+        body = {"error": {"code": found.code, "message": found.message, **found.extra}}
+        return JSONResponse({**body, "run": exc.shown}, status_code=found.status)
+
+    @app.exception_handler(ResultMissing)
+    async def missing(request: Request, exc: ResultMissing) -> Response:
+        code = "result_expired"
+        return _json(STATUS[code], code, "This result is no longer stored; run the query again.")
 
     @app.exception_handler(SecretBoxError)
     async def secrets_unreadable(request: Request, exc: SecretBoxError) -> Response:
         log.error("%s", exc)
-        return _json(503, "secrets_unreadable", str(exc))
+        return _json(STATUS["secrets_unreadable"], "secrets_unreadable", str(exc))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -210,8 +305,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _simple_handler(status: int, code: str) -> Any:
-    async def handler(request: Request, exc: Exception) -> Response:
-        return _json(status, code, str(exc))
-
-    return handler
+async def _by_code(request: Request, exc: Exception) -> Response:
+    """A service's exception, answered by the code :data:`CODES` gives its class."""
+    code = next(CODES[kind] for kind in type(exc).__mro__ if kind in CODES)
+    if _hides_sql(exc):
+        return _json(STATUS[code], code, without_sql(str(exc)))
+    return _json(STATUS[code], code, str(exc))

@@ -10,13 +10,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from belvedere.audit.records import AuditFilter, duration_ms, who
+from belvedere.auth.account import Account
 from belvedere.auth.roles import Permission
-from belvedere.store.models import QueryRun, User
+from belvedere.store.runs import RunRecord
 from belvedere.web.api.schemas import ErrorOut, Instant
 from belvedere.web.deps import ServicesDep, require
+from belvedere.web.streaming import on_lane
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses={403: {"model": ErrorOut}})
-Auditor = Annotated[User, Depends(require(Permission.VIEW_AUDIT))]
+Auditor = Annotated[Account, Depends(require(Permission.VIEW_AUDIT))]
 MAX_EXPORT_ROWS = 1_000_000
 
 
@@ -45,7 +47,7 @@ class AuditEntryOut(BaseModel):
     job_id: str | None
 
     @classmethod
-    def of(cls, run: QueryRun) -> AuditEntryOut:
+    def of(cls, run: RunRecord) -> AuditEntryOut:
         user, os_account = who(run)
         return cls(
             run_id=run.id,
@@ -75,7 +77,7 @@ class AuditOut(BaseModel):
     retention_days: int
 
 
-def audit_filter(
+async def audit_filter(
     user: str | None = None,
     connection: str | None = None,
     status: str | None = None,
@@ -101,7 +103,7 @@ async def audit(
     before: Instant | None = None,
 ) -> AuditOut:
     """Runs of every user, newest first, filtered."""
-    runs = await services.execution.io(services.audit.find, where, limit=limit, before=before)
+    runs = await services.pools.io.run(services.audit.find, where, limit=limit, before=before)
     return AuditOut(
         entries=[AuditEntryOut.of(r) for r in runs],
         next_before=runs[-1].submitted_at if len(runs) == limit else None,
@@ -113,7 +115,7 @@ async def audit(
 async def export(_: Auditor, services: ServicesDep, where: Filters) -> StreamingResponse:
     """The filtered runs as CSV."""
     return StreamingResponse(
-        services.audit.csv_chunks(where, MAX_EXPORT_ROWS),
+        on_lane(services.pools.io, services.audit.csv_chunks(where, MAX_EXPORT_ROWS)),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="belvedere-audit.csv"'},
     )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from starlette.concurrency import run_in_threadpool
 
+from belvedere.auth.account import Account
 from belvedere.auth.cookies import CSRF_COOKIE, SESSION_COOKIE, new_csrf_token
 from belvedere.services import Services
-from belvedere.store.models import User
 from belvedere.web.api.schemas import (
     CsrfOut,
     ErrorOut,
@@ -18,38 +17,11 @@ from belvedere.web.api.schemas import (
     PasswordChangeIn,
     UserOut,
 )
+from belvedere.web.cookies import set_csrf_cookie, start_session
 from belvedere.web.deps import CurrentUser, ServicesDep, optional_user, session_id
 from belvedere.web.errors import ApiError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
-    """Issue the double-submit CSRF cookie (readable by the page's script)."""
-    response.set_cookie(
-        CSRF_COOKIE,
-        token,
-        httponly=False,
-        samesite="strict",
-        secure=request.app.state.services.settings.cookie_secure,
-        path="/",
-    )
-
-
-async def start_session(
-    request: Request, response: Response, services: Services, user_id: int
-) -> None:
-    """Start a server-side session and hand its signed id to the browser."""
-    sid = await run_in_threadpool(services.sessions.start, user_id)
-    response.set_cookie(
-        SESSION_COOKIE,
-        request.app.state.cookies.sign(sid),
-        httponly=True,
-        samesite="lax",
-        secure=services.settings.cookie_secure,
-        max_age=services.settings.session_max_hours * 3600,
-        path="/",
-    )
 
 
 @router.get("/csrf", response_model=CsrfOut)
@@ -68,10 +40,10 @@ def client_address(request: Request) -> str:
 
 async def check_password(
     services: Services, request: Request, username: str, password: str
-) -> User | None:
+) -> Account | None:
     """The active account these credentials sign in, or ``None``; failures are counted and
     :class:`~belvedere.auth.throttle.Throttled` (answered 429) raised while too many were."""
-    return await services.execution.io(
+    return await services.pools.io.run(
         services.throttle.attempt,
         username,
         client_address(request),
@@ -100,7 +72,7 @@ async def login(
         raise ApiError(401, "wrong_credentials", "Wrong username or password.")
     old = session_id(request)
     if old:
-        await run_in_threadpool(services.sessions.end, old)
+        await services.pools.io.run(services.sessions.end, old)
     await start_session(request, response, services, user.id)
     token = new_csrf_token()
     set_csrf_cookie(request, response, token)
@@ -112,12 +84,12 @@ async def logout(
     request: Request,
     response: Response,
     services: ServicesDep,
-    user: Annotated[User | None, Depends(optional_user)],
+    user: Annotated[Account | None, Depends(optional_user)],
 ) -> Response:
     """End the session on the server and clear its cookie."""
     sid = session_id(request)
     if sid:
-        await run_in_threadpool(services.sessions.end, sid)
+        await services.pools.io.run(services.sessions.end, sid)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -132,14 +104,14 @@ async def change_password(
     body: PasswordChangeIn, request: Request, user: CurrentUser, services: ServicesDep
 ) -> Response:
     """Change your own password; your other sessions end."""
-    if user.password_hash is None:
+    if not user.has_password:
         raise ApiError(
             400, "no_password", "Your account signs in with single sign-on; it has no password."
         )
     if await check_password(services, request, user.username, body.current_password) is None:
         raise ApiError(400, "wrong_password", "The current password is wrong.")
-    await run_in_threadpool(services.users.update, user.id, password=body.new_password)
-    await run_in_threadpool(services.sessions.end_all_for, user.id)
+    await services.pools.io.run(services.users.update, user.id, password=body.new_password)
+    await services.pools.io.run(services.sessions.end_all_for, user.id)
     response = Response(status_code=204)
     await start_session(request, response, services, user.id)
     return response

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from belvedere.auth.account import Account
 from belvedere.auth.roles import Permission
 from belvedere.catalog.model import Catalog
-from belvedere.store.models import User
 from belvedere.web.api.schemas import (
     CatalogOut,
     ErrorOut,
@@ -26,7 +26,7 @@ router = APIRouter(
     tags=["catalog"],
     responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}},
 )
-Analyst = Annotated[User, Depends(require(Permission.RUN_SQL))]
+Analyst = Annotated[Account, Depends(require(Permission.RUN_SQL))]
 
 
 @router.get("", response_model=CatalogOut)
@@ -41,7 +41,7 @@ async def catalog(
     that cannot be read carries its `error`; the others are unaffected."""
     loaded = await services.catalog.get(name, actor(user), refresh=refresh)
     # Tens of thousands of tables take a while to describe: not on the event loop.
-    return await services.execution.io(_describe, loaded, columns)
+    return await services.pools.cpu.run(_describe, loaded, columns)
 
 
 def _describe(loaded: Catalog, columns: bool) -> CatalogOut:
@@ -83,7 +83,7 @@ async def search(
 ) -> SearchOut:
     """Tables and columns (nested fields too) whose name contains `q`, best matches first."""
     loaded = await services.catalog.get(name, actor(user))
-    matches = await services.execution.io(loaded.search, q, limit)
+    matches = await services.pools.cpu.run(loaded.search, q, limit)
     return SearchOut(
         matches=[
             MatchOut(schema=m.schema, table=m.table, kind=m.kind, column=m.column, type=m.type)

@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from belvedere.auth.roles import Role
 from belvedere.charts.service import ChartData
 from belvedere.charts.spec import ChartSpec, DashboardFilterValue, Source
-from belvedere.store.dashboards import Access
-from belvedere.store.ids import RowId
-from belvedere.store.models import Chart
+from belvedere.dashboards.access import Access
+from belvedere.dashboards.layout import DashboardFilter, Layout
+from belvedere.dashboards.service import DashboardSummary, DashboardView, Share
+from belvedere.store.charts import ChartRecord
+from belvedere.warehouses.families import Family, of_type_name
 from belvedere.web.api.schemas import Patch
 
-GRID_COLUMNS = 12
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 ConnectionName = Annotated[str, Field(min_length=1, max_length=100)]
 CacheTtl = Annotated[int, Field(ge=0, le=7 * 86400)]
@@ -28,6 +29,7 @@ SHOW_SQL = (
 class ColumnOut(BaseModel):
     name: str
     type: str
+    family: Family
 
 
 class ColumnsIn(BaseModel):
@@ -74,12 +76,16 @@ class ChartDataOut(BaseModel):
     metrics: list[str] = Field(description="Result columns that aggregate.")
 
     @classmethod
-    def of(cls, data: ChartData, spec: ChartSpec, *, show_sql: bool = True) -> ChartDataOut:
+    def of(cls, data: ChartData, *, show_sql: bool = True) -> ChartDataOut:
+        spec = data.spec
         time = [spec.time.column] if spec.time else []
         return cls(
             dimensions=[*time, *spec.dimensions],
             metrics=[m.name for m in spec.metrics],
-            columns=[ColumnOut(name=n, type=t) for n, t in data.columns],
+            columns=[
+                ColumnOut(name=n, type=t, family=of_type_name(arrow))
+                for (n, t), (_, arrow) in zip(data.columns, data.arrow_types, strict=True)
+            ],
             rows=data.rows,
             row_count=len(data.rows),
             truncated=data.truncated,
@@ -121,14 +127,14 @@ class ChartOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, chart: Chart, owner: str) -> ChartOut:
+    def of(cls, chart: ChartRecord, owner: str) -> ChartOut:
         return cls(
             id=chart.id,
             name=chart.name,
             connection=chart.connection_name,
             spec=chart.spec,
             cache_ttl_seconds=chart.cache_ttl_seconds,
-            show_sql_to_viewers=bool(chart.show_sql_to_viewers),
+            show_sql_to_viewers=chart.show_sql_to_viewers,
             owner=owner,
             created_at=chart.created_at,
             updated_at=chart.updated_at,
@@ -140,53 +146,6 @@ class ChartsOut(BaseModel):
 
 
 # -- dashboards ------------------------------------------------------------------------------
-
-
-class Tile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    kind: Literal["chart", "markdown"]
-    chart_id: RowId | None = None
-    markdown: Annotated[str, Field(max_length=20_000)] | None = None
-    x: Annotated[int, Field(ge=0, lt=GRID_COLUMNS)]
-    y: Annotated[int, Field(ge=0, le=10_000)]
-    w: Annotated[int, Field(ge=1, le=GRID_COLUMNS)]
-    h: Annotated[int, Field(ge=1, le=40)]
-
-    @model_validator(mode="after")
-    def _complete(self) -> Tile:
-        if self.x + self.w > GRID_COLUMNS:
-            raise ValueError(f"tile {self.id!r} is wider than the {GRID_COLUMNS}-column grid")
-        if self.kind == "chart" and self.chart_id is None:
-            raise ValueError(f"chart tile {self.id!r} needs a chart_id")
-        if self.kind == "markdown" and self.markdown is None:
-            raise ValueError(f"markdown tile {self.id!r} needs its markdown")
-        return self
-
-
-class Layout(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tiles: Annotated[list[Tile], Field(max_length=100)] = []
-
-    @model_validator(mode="after")
-    def _unique(self) -> Layout:
-        ids = [t.id for t in self.tiles]
-        if len(set(ids)) != len(ids):
-            raise ValueError("two tiles have the same id")
-        return self
-
-    def chart_ids(self) -> list[int]:
-        return [t.chart_id for t in self.tiles if t.chart_id is not None]
-
-
-class DashboardFilter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    column: Annotated[str, Field(min_length=1, max_length=300)]
-    kind: Literal["values", "date_range"]
-    label: Annotated[str, Field(max_length=200)] = ""
 
 
 class ShareIn(BaseModel):
@@ -201,6 +160,10 @@ class ShareIn(BaseModel):
         if (self.user is None) == (self.role is None):
             raise ValueError("share with either a user or a role")
         return self
+
+    def share(self) -> Share:
+        """The share as the dashboard service takes it."""
+        return Share(self.access, self.user, self.role or None)
 
 
 class SharesIn(BaseModel):
@@ -241,6 +204,31 @@ class DashboardOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, view: DashboardView) -> DashboardOut:
+        record = view.record
+        return cls(
+            id=record.id,
+            title=record.title,
+            owner=view.owner,
+            access=view.access,
+            layout=view.layout,
+            filters=view.filters,
+            refresh_seconds=record.refresh_seconds,
+            charts={
+                str(c.id): DashboardChartOut(
+                    id=c.id,
+                    name=c.name,
+                    type=str(c.spec.get("type", "")),
+                    connection=c.connection_name,
+                )
+                for c in view.charts.values()
+            },
+            shares=[ShareIn(user=s.user, role=s.role, access=s.access) for s in view.shares],
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
 
 class DashboardSummaryOut(BaseModel):
     id: int
@@ -248,6 +236,17 @@ class DashboardSummaryOut(BaseModel):
     owner: str
     access: Access
     updated_at: datetime
+
+    @classmethod
+    def of(cls, summary: DashboardSummary) -> DashboardSummaryOut:
+        record = summary.record
+        return cls(
+            id=record.id,
+            title=record.title,
+            owner=summary.owner,
+            access=summary.access,
+            updated_at=record.updated_at,
+        )
 
 
 class DashboardsOut(BaseModel):

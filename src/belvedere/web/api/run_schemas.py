@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from belvedere.execution.requests import TableRef
 from belvedere.execution.runs import Surface
-from belvedere.store.models import QueryRun
+from belvedere.store.runs import RunRecord
+from belvedere.warehouses.families import Family
 from belvedere.web.api.schemas import MAX_SQL_CHARS, ErrorDetail
 from belvedere.web.errors import without_sql
 
@@ -18,6 +19,7 @@ class ResultColumn(BaseModel):
     name: str
     type: str = Field(description="The warehouse's type name.")
     arrow_type: str
+    family: Family = Field(description="What the values are, from the Arrow type.")
 
 
 class ResultsOut(BaseModel):
@@ -120,7 +122,7 @@ class RunOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, run: QueryRun, now: datetime) -> RunOut:
+    def of(cls, run: RunRecord, now: datetime) -> RunOut:
         hidden = run.surface in SQL_HIDDEN_SURFACES
         error = None
         if run.error_code:

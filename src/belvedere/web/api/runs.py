@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
+from belvedere.auth.account import Account
 from belvedere.auth.roles import Permission
-from belvedere.execution.formats import (
-    ExportFormat,
-    csv_chunks,
-    json_chunks,
-    table_rows,
-    type_name,
-    write_parquet,
-)
-from belvedere.execution.requests import QueryRequest, TableRef
-from belvedere.execution.results import ResultMissing
+from belvedere.execution.formats import ExportFormat
+from belvedere.execution.requests import TableRef
 from belvedere.execution.runs import RunStatus, Surface
-from belvedere.services import Services
-from belvedere.store.models import QueryRun, User, utcnow
+from belvedere.store.runs import RunRecord
 from belvedere.units import human_bytes
-from belvedere.warehouses.errors import ErrorKind
+from belvedere.warehouses.errors import WarehouseError
+from belvedere.web.api.answers import now, results_out, run_and_answer
 from belvedere.web.api.run_schemas import (
     EstimateIn,
     EstimateOut,
     HistoryOut,
-    ResultColumn,
     ResultsOut,
     RunErrorOut,
     RunIn,
@@ -42,19 +28,11 @@ from belvedere.web.api.run_schemas import (
 )
 from belvedere.web.api.schemas import ErrorOut, Instant
 from belvedere.web.deps import ServicesDep, actor, require
-from belvedere.web.errors import ApiError, authorize_url, failure_status
+from belvedere.web.errors import ApiError
 
 router = APIRouter(tags=["runs"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
-Analyst = Annotated[User, Depends(require(Permission.RUN_SQL))]
+Analyst = Annotated[Account, Depends(require(Permission.RUN_SQL))]
 MAX_PAGE = 1000
-
-
-def _status_code(run: QueryRun) -> int:
-    """HTTP status answering a submission: 202 still going, 4xx/5xx failed, else 200."""
-    status = RunStatus(run.status)
-    if not status.is_terminal:
-        return 202
-    return failure_status(run) if status is RunStatus.FAILED else 200
 
 
 @router.post(
@@ -86,34 +64,6 @@ async def submit_run(body: RunIn, user: Analyst, services: ServicesDep) -> JSONR
     )
 
 
-async def run_and_answer(
-    services: Services,
-    user: User,
-    *,
-    wait_ms: int,
-    page_size: int,
-    **request: Any,
-) -> JSONResponse:
-    """Submit a run as ``user``, wait up to ``wait_ms`` and answer as `POST /runs` does."""
-    execution = services.execution
-    run = await execution.submit(QueryRequest(actor=actor(user), **request))
-    run = await execution.wait(run.id, actor(user), wait_ms / 1000)
-    out = RunOut.of(run, utcnow())
-    if run.status == RunStatus.SUCCEEDED and page_size:
-        with contextlib.suppress(ResultMissing):
-            out.result = await _results(services, run, 0, page_size)
-    code = _status_code(run)
-    payload = out.model_dump(mode="json", by_alias=True)
-    if code >= 400 and out.error is not None:
-        error = out.error.model_dump()
-        if run.error_code == ErrorKind.AUTHORIZATION.value:
-            error.update(
-                connection=run.connection_name, authorize_url=authorize_url(run.connection_name)
-            )
-        payload = {"error": error, "run": payload}
-    return JSONResponse(payload, status_code=code)
-
-
 @router.get("/runs/{run_id}", response_model=RunOut)
 async def get_run(
     run_id: str,
@@ -123,40 +73,21 @@ async def get_run(
 ) -> RunOut:
     """A run; with `wait_ms`, answers as soon as it ends or when the wait is over."""
     run = await services.execution.wait(run_id, actor(user), wait_ms / 1000)
-    return RunOut.of(run, utcnow())
+    return RunOut.of(run, now())
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunOut)
 async def cancel_run(run_id: str, user: Analyst, services: ServicesDep) -> RunOut:
     """Cancel a run: it ends `cancelled` at once and the warehouse is told to stop."""
     run = await services.execution.cancel(run_id, actor(user))
-    return RunOut.of(run, utcnow())
+    return RunOut.of(run, now())
 
 
-async def _succeeded(run_id: str, user: User, services: ServicesDep) -> QueryRun:
+async def _succeeded(run_id: str, user: Account, services: ServicesDep) -> RunRecord:
     run = await services.execution.get(run_id, actor(user))
     if run.status != RunStatus.SUCCEEDED:
         raise ApiError(409, "no_result", f"The run has no result: it is {run.status}.")
     return run
-
-
-def _read_results(services: Services, run: QueryRun, offset: int, limit: int) -> ResultsOut:
-    page = services.execution.results.page(run.id, offset, limit)
-    return ResultsOut(
-        run_id=run.id,
-        columns=[
-            ResultColumn(name=f.name, type=type_name(f), arrow_type=str(f.type))
-            for f in page.schema
-        ],
-        rows=table_rows(page.rows),
-        offset=offset,
-        total_rows=page.total_rows,
-        truncated=run.truncated,
-    )
-
-
-async def _results(services: Services, run: QueryRun, offset: int, limit: int) -> ResultsOut:
-    return await services.execution.io(_read_results, services, run, offset, limit)
 
 
 @router.get(
@@ -171,7 +102,7 @@ async def run_results(
 ) -> ResultsOut:
     """A page of a succeeded run's rows, with column names and types."""
     run = await _succeeded(run_id, user, services)
-    return await _results(services, run, offset, limit)
+    return await results_out(services, run, offset, limit)
 
 
 @router.get(
@@ -195,26 +126,9 @@ async def export_run(
 ) -> Response:
     """Download a succeeded run's whole stored result."""
     run = await _succeeded(run_id, user, services)
-    store = services.execution.results
-    schema = await run_in_threadpool(store.schema, run.id)
+    chunks = await services.execution.export(run.id, format)
     filename = f"{run.connection_name}-{run.id[:8]}.{format.value}"
     headers = {"content-disposition": f'attachment; filename="{filename}"'}
-    if format is ExportFormat.PARQUET:
-        fd, name = tempfile.mkstemp(dir=store.directory, prefix=".export-", suffix=".tmp")
-        os.close(fd)
-        path = Path(name)
-        await run_in_threadpool(write_parquet, path, schema, store.batches(run.id))
-        return FileResponse(
-            path,
-            media_type=format.media_type,
-            headers=headers,
-            background=BackgroundTask(path.unlink, missing_ok=True),
-        )
-    chunks = (
-        csv_chunks(schema, store.batches(run.id))
-        if format is ExportFormat.CSV
-        else json_chunks(store.batches(run.id))
-    )
     return StreamingResponse(chunks, media_type=format.media_type, headers=headers)
 
 
@@ -222,7 +136,13 @@ async def export_run(
 async def estimate(body: EstimateIn, user: Analyst, services: ServicesDep) -> EstimateOut:
     """What a query would process, from a dry run (BigQuery); nothing runs or is billed.
     Invalid SQL answers 400 with the error and its position."""
-    found = await services.execution.estimate(body.connection, body.sql, body.params, actor(user))
+    try:
+        found = await services.execution.estimate(
+            body.connection, body.sql, body.params, actor(user)
+        )
+    except WarehouseError as exc:  # an authorization error answers with the link to this one
+        exc.connection = exc.connection or body.connection
+        raise
     cap = found.cap
     return EstimateOut(
         supported=found.bytes is not None,
@@ -245,8 +165,8 @@ async def history(
     runs = await services.execution.history(
         actor(user), limit=limit, before=before, connection=connection
     )
-    now = utcnow()
+    moment = now()
     return HistoryOut(
-        runs=[RunOut.of(r, now) for r in runs],
+        runs=[RunOut.of(r, moment) for r in runs],
         next_before=runs[-1].submitted_at if len(runs) == limit else None,
     )

@@ -8,25 +8,23 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
+from belvedere.auth.account import Account
 from belvedere.auth.roles import Permission
 from belvedere.execution.runs import Surface
+from belvedere.queries.service import SavedQueryView
 from belvedere.store.ids import RowId
-from belvedere.store.models import SavedQuery, User
-from belvedere.store.saved_queries import NotOwner
+from belvedere.web.api.answers import run_and_answer
 from belvedere.web.api.run_schemas import RunErrorOut, RunOut
-from belvedere.web.api.runs import run_and_answer
 from belvedere.web.api.schemas import MAX_SQL_CHARS, ErrorOut, Patch
 from belvedere.web.deps import ServicesDep, require
-from belvedere.web.errors import ApiError
 
 router = APIRouter(
     prefix="/saved-queries",
     tags=["saved queries"],
     responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}},
 )
-Analyst = Annotated[User, Depends(require(Permission.RUN_SQL))]
+Analyst = Annotated[Account, Depends(require(Permission.RUN_SQL))]
 
 
 class SavedQueryIn(BaseModel):
@@ -58,7 +56,8 @@ class SavedQueryOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, saved: SavedQuery, user: User, owner: str) -> SavedQueryOut:
+    def of(cls, view: SavedQueryView, user: Account) -> SavedQueryOut:
+        saved = view.record
         return cls(
             id=saved.id,
             connection=saved.connection_name,
@@ -67,7 +66,7 @@ class SavedQueryOut(BaseModel):
             description=saved.description,
             shared=saved.shared,
             mine=saved.owner_id == user.id,
-            owner=owner,
+            owner=view.owner,
             created_at=saved.created_at,
             updated_at=saved.updated_at,
         )
@@ -80,80 +79,39 @@ class SavedRunIn(BaseModel):
     timeout_seconds: float | None = Field(default=None, gt=0, le=86400)
 
 
-def _not_found(saved_id: int) -> ApiError:
-    return ApiError(404, "saved_query_not_found", f"No saved query {saved_id}.")
-
-
-def _out(services: ServicesDep, saved: SavedQuery, user: User) -> SavedQueryOut:
-    owner = user if saved.owner_id == user.id else services.users.get(saved.owner_id)
-    return SavedQueryOut.of(saved, user, owner.username if owner else "?")
-
-
-def _visible(services: ServicesDep, saved_id: int, user: User) -> SavedQuery:
-    saved = services.saved_queries.visible(saved_id, user.id)
-    if saved is None:
-        raise _not_found(saved_id)
-    return saved
-
-
 @router.get("", response_model=list[SavedQueryOut])
-def list_saved(user: Analyst, services: ServicesDep) -> list[SavedQueryOut]:
+async def list_saved(user: Analyst, services: ServicesDep) -> list[SavedQueryOut]:
     """Your saved queries and the shared ones."""
-    names = {u.id: u.username for u in services.users.list()}
-    return [
-        SavedQueryOut.of(s, user, names.get(s.owner_id, "?"))
-        for s in services.saved_queries.list_visible(user.id)
-    ]
+    found = await services.saved_queries.list_visible(user)
+    return [SavedQueryOut.of(view, user) for view in found]
 
 
 @router.post("", response_model=SavedQueryOut, status_code=201)
-def save(body: SavedQueryIn, user: Analyst, services: ServicesDep) -> SavedQueryOut:
+async def save(body: SavedQueryIn, user: Analyst, services: ServicesDep) -> SavedQueryOut:
     """Save a query (private unless `shared`)."""
-    services.connections.get(body.connection)  # 404 for an unknown connection
-    saved = services.saved_queries.create(
-        user.id,
-        connection=body.connection,
-        name=body.name,
-        sql=body.sql,
-        description=body.description,
-        shared=body.shared,
-    )
-    return _out(services, saved, user)
+    view = await services.saved_queries.create(user, **body.model_dump())
+    return SavedQueryOut.of(view, user)
 
 
 @router.get("/{saved_id}", response_model=SavedQueryOut)
-def get_saved(saved_id: RowId, user: Analyst, services: ServicesDep) -> SavedQueryOut:
+async def get_saved(saved_id: RowId, user: Analyst, services: ServicesDep) -> SavedQueryOut:
     """One saved query you own or that is shared."""
-    return _out(services, _visible(services, saved_id, user), user)
+    return SavedQueryOut.of(await services.saved_queries.get(user, saved_id), user)
 
 
 @router.patch("/{saved_id}", response_model=SavedQueryOut)
-def change(
+async def change(
     saved_id: RowId, body: SavedQueryPatch, user: Analyst, services: ServicesDep
 ) -> SavedQueryOut:
     """Change your saved query."""
     changes = body.model_dump(exclude_unset=True)
-    if "connection" in changes:
-        services.connections.get(changes["connection"])
-        changes["connection_name"] = changes.pop("connection")
-    try:
-        saved = services.saved_queries.update(saved_id, user.id, changes)
-    except NotOwner as exc:
-        raise ApiError(403, "not_owner", str(exc)) from None
-    if saved is None:
-        raise _not_found(saved_id)
-    return _out(services, saved, user)
+    return SavedQueryOut.of(await services.saved_queries.change(user, saved_id, changes), user)
 
 
 @router.delete("/{saved_id}", status_code=204)
-def delete(saved_id: RowId, user: Analyst, services: ServicesDep) -> Response:
+async def delete(saved_id: RowId, user: Analyst, services: ServicesDep) -> Response:
     """Delete your saved query."""
-    try:
-        deleted = services.saved_queries.delete(saved_id, user.id)
-    except NotOwner as exc:
-        raise ApiError(403, "not_owner", str(exc)) from None
-    if not deleted:
-        raise _not_found(saved_id)
+    await services.saved_queries.delete(user, saved_id)
     return Response(status_code=204)
 
 
@@ -166,7 +124,7 @@ async def run_saved(
     saved_id: RowId, body: SavedRunIn, user: Analyst, services: ServicesDep
 ) -> JSONResponse:
     """Run a saved query as yourself (your identity on the warehouse, your history)."""
-    saved = await run_in_threadpool(_visible, services, saved_id, user)
+    saved = await services.saved_queries.visible(user, saved_id)
     return await run_and_answer(
         services,
         user,

@@ -16,11 +16,12 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
+from belvedere.auth.account import Account
 from belvedere.auth.roles import ROLE_PERMISSIONS, Role
 from belvedere.connections.service import ConnectionView
 from belvedere.connections.testing import TestOutcome, TestReport
-from belvedere.store.models import User
 from belvedere.warehouses.base import ColumnInfo, TableInfo
+from belvedere.warehouses.families import Family, of_type_name
 from belvedere.warehouses.registry import backend_class
 
 MAX_SQL_CHARS = 1_000_000
@@ -94,13 +95,13 @@ class UserOut(BaseModel):
     permissions: list[str]
 
     @classmethod
-    def of(cls, user: User) -> UserOut:
+    def of(cls, user: Account) -> UserOut:
         return cls(
             id=user.id,
             username=user.username,
             email=user.email,
-            single_sign_on=user.oidc_subject is not None,
-            has_password=user.password_hash is not None,
+            single_sign_on=user.single_sign_on,
+            has_password=user.has_password,
             display_name=user.display_name,
             role=Role(user.role),
             is_active=user.is_active,
@@ -246,6 +247,7 @@ class TestOut(TestResultOut):
 class ColumnOut(BaseModel):
     name: str
     type: str
+    family: Family = Field(description="What the values are, from the type name.")
     nullable: bool = True
     description: str = ""
     mode: str = Field(default="", description="`REPEATED` for arrays.")
@@ -258,6 +260,7 @@ class ColumnOut(BaseModel):
         return cls(
             name=column.name,
             type=column.type,
+            family=Family.OTHER if column.mode == "REPEATED" else of_type_name(column.type),
             nullable=column.nullable,
             description=column.description,
             mode=column.mode,

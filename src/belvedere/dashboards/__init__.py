@@ -1,0 +1,2 @@
+"""Dashboards: the grid layout, who may see and change one, which filters reach which chart,
+and the service the web layer calls."""

@@ -1,0 +1,53 @@
+"""Chores a server does at start and from time to time, on the io lane: deleting expired
+sign-in sessions and runs past the audit retention."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from belvedere.audit import retention
+from belvedere.concurrency import Lane
+from belvedere.services import Services
+from belvedere.store.sessions import Sessions
+
+log = logging.getLogger(__name__)
+
+#: How often expired sessions are deleted.
+SESSIONS_EVERY = timedelta(hours=1)
+
+
+async def repeat(lane: Lane, every: timedelta, chore: Callable[[], object], name: str) -> None:
+    """Run ``chore`` on ``lane`` now, then every ``every``, until cancelled; a failure is
+    logged and tried again next time."""
+    while True:
+        try:
+            await lane.run(chore)
+        except Exception:
+            log.exception("%s failed; it will be tried again", name)
+        await asyncio.sleep(every.total_seconds())
+
+
+def purge_sessions(sessions: Sessions) -> int:
+    """Delete expired sessions (blocking); how many there were."""
+    purged = sessions.purge_expired()
+    if purged:
+        log.info("deleted %d expired sessions", purged)
+    return purged
+
+
+def start(services: Services) -> list[asyncio.Task[None]]:
+    """Start every chore as a task of the running loop (cancel them at shutdown)."""
+    io, keep_days = services.pools.io, services.settings.audit_retention_days
+    chores = [
+        repeat(io, SESSIONS_EVERY, lambda: purge_sessions(services.sessions), "session purge"),
+        repeat(
+            io,
+            retention.EVERY,
+            lambda: retention.expire_runs(services.audit, keep_days),
+            "retention purge",
+        ),
+    ]
+    return [asyncio.create_task(chore) for chore in chores]
