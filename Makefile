@@ -10,12 +10,12 @@ BQEMU_STAMP := .venv-bqemulator/.installed
 ASSETS := src/belvedere/web/static/build/app.js
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs
 
-.PHONY: run test check lint typecheck pytest bench build system-deps bqemulator readme clean
+.PHONY: run test check lint typecheck pytest jstest bench build system-deps bqemulator readme clean
 
 run: $(RUN_STAMP) $(ASSETS)
 	$(BIN)/belvedere serve
 
-test: $(TEST_STAMP) $(ASSETS) system-deps bqemulator check pytest
+test: $(TEST_STAMP) $(ASSETS) system-deps bqemulator check jstest pytest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ system-deps:
 # The BigQuery emulator the tests start, in its own venv (its pins stay out of Belvedere's).
 bqemulator: $(BQEMU_STAMP)
 
-$(BQEMU_STAMP): tests/support/bqemulator-requirements.txt scripts/install-bqemulator.sh
+$(BQEMU_STAMP): tests/support/bigquery/requirements.txt scripts/install-bqemulator.sh
 	PYTHON=$(PYTHON) bash scripts/install-bqemulator.sh
 
 lint: $(TEST_STAMP)
@@ -58,6 +58,10 @@ check: lint typecheck
 
 pytest: $(TEST_STAMP) $(ASSETS) system-deps bqemulator
 	$(BIN)/pytest
+
+# Unit tests of the browser's pure modules (formatting, dialects, chart drafts, markdown...).
+jstest: $(NODE_STAMP)
+	cd frontend && node --test test/
 
 bench: $(TEST_STAMP) $(ASSETS)
 	$(BIN)/python -m bench

@@ -1,7 +1,7 @@
 """What the BigQuery benchmarks share: an emulator of their own, connections to it, its memory
 and CPU, runs followed to their end.
 
-The emulator is the tests' (``tests/support/bqemulator.py``: ``bqemulator`` in its own venv,
+The emulator is the tests' (``tests/support/bigquery/emulator.py``: ``bqemulator`` in its own venv,
 installed by ``make bqemulator``). It is not BigQuery: it answers in microseconds where BigQuery
 takes tens of milliseconds, runs one query at a time, and some of its operations cost far more
 than BigQuery's. Read its figures for Belvedere's own share, not as BigQuery's speed.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.bqemulator import OVERRIDE_ENV, PROJECT, Emulator, running_emulator
+from tests.support.bigquery.emulator import OVERRIDE_ENV, PROJECT, Emulator, running_emulator
 
 from bench.support import cpu_seconds, expect, rss
 

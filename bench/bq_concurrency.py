@@ -1,6 +1,6 @@
 """``bq_concurrency``: 200 BigQuery queries at once, each answered 2 s late (issue 3, point 8).
 
-A recording proxy of the tests' own (``tests/support/faultproxy.py``) sits in front of the
+A recording proxy of the tests' own (``tests/support/faults/``) sits in front of the
 BigQuery emulator's REST API; Belvedere's connection goes through it. With
 ``DELAY_SECONDS`` added to every ``jobs.insert`` (where the emulator runs a query and answers),
 a BigQuery that takes 2 s per query is imitated. The emulator itself runs one query at a time.
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.faultproxy import HttpProxy, kind_is
+from tests.support.faults import HttpProxy, kind_is
 
 from bench.bq import (
     CONNECTION,

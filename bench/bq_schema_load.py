@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from tests.support.bqemulator import Emulator
-from tests.support.faultproxy import HttpProxy, RecordedRequest
+from tests.support.bigquery.emulator import Emulator
+from tests.support.faults import HttpProxy, RecordedRequest
 
 from belvedere.catalog.model import Catalog
 from belvedere.warehouses.base import ColumnInfo, SchemaInfo, TableInfo

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import httpx
 import pyarrow.csv as pacsv
-from tests.support.bqemulator import Emulator, restart, seed
-from tests.support.bqseed import BIG_ROWS, EVENTS_ROWS, SHOP
+from tests.support.bigquery.emulator import Emulator, restart, seed
+from tests.support.bigquery.seed import BIG_ROWS, EVENTS_ROWS, SHOP
 
 from bench.bq import CONNECTION, add_connection, emulator, emulator_rss
 from bench.support import (

@@ -4,7 +4,7 @@ The BigQuery emulator (its own process) holds one table, ``bench.sales`` (``ROWS
 ``sold_on DATE, category, region, channel STRING, amount FLOAT64, quantity, customer_id INT64``,
 made with one ``CREATE TABLE ... AS SELECT``). A real ``belvedere serve`` has two connections to
 it: ``direct`` and ``slow``, the latter through a recording proxy of the tests' own
-(``tests/support/faultproxy.py``) that holds each query job's ``jobs.insert`` (not a dry run)
+(``tests/support/faults/``) that holds each query job's ``jobs.insert`` (not a dry run)
 ``DELAY_SECONDS`` before forwarding it: an imitation of BigQuery's latency. Only the REST API
 goes through the proxy; both connections reach the Storage Read API straight.
 
@@ -46,9 +46,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tests.support.bqemulator import Emulator
-from tests.support.faultproxy import HttpProxy, RecordedRequest
+from tests.support.bigquery.emulator import Emulator
+from tests.support.faults import HttpProxy, RecordedRequest
 
+from belvedere.dashboards.layout import GRID_COLUMNS
 from bench.bq import CpuMeter, add_connection, emulator, emulator_pid
 from bench.support import (
     CSRF_HEADER,
@@ -76,11 +77,11 @@ CACHE_TTL_SECONDS = 3600
 TARGET_RATIO = 1.3
 TARGET_WARM_SECONDS = 0.100
 CLIENT_TIMEOUT_SECONDS = 120.0
-GRID_COLUMNS = 12
 TILE_WIDTH = 4
 TILE_HEIGHT = 4
 
-# Computed ARRAY offsets are off by one in the emulator (tests/support/bqseed.py): CASE instead.
+# Computed ARRAY offsets are off by one in the emulator (tests/support/bigquery/seed.py):
+# CASE instead.
 SEED_SQL = f"""
 CREATE TABLE {DATASET}.{TABLE} AS
 SELECT

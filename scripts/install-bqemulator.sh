@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the BigQuery emulator the tests start (bqemulator, from PyPI) into its own virtual
-# environment, .venv-bqemulator, with the versions in tests/support/bqemulator-requirements.txt:
+# environment, .venv-bqemulator, with the versions in tests/support/bigquery/requirements.txt:
 # its pins must not drive Belvedere's own dependencies.
 # Quick and silent when the requirements have not changed since the last install.
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV=.venv-bqemulator
-REQUIREMENTS=tests/support/bqemulator-requirements.txt
+REQUIREMENTS=tests/support/bigquery/requirements.txt
 STAMP="$VENV/.installed"  # a copy of the requirements last installed
 
 if [ -x "$VENV/bin/bqemulator" ] && cmp -s "$REQUIREMENTS" "$STAMP"; then

@@ -15,10 +15,9 @@ import pytest
 
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
-from tests.conftest import Client
-from tests.support.bqemulator import Emulator
-from tests.support.faultproxy import HttpProxy, TcpProxy
+from tests.support.bigquery.emulator import Emulator
+from tests.support.faults import HttpProxy, TcpProxy
+from tests.support.web.client import Client, app_clients
 
 HERE = Path(__file__).parent
 
@@ -111,5 +110,5 @@ def bq_services(
 @pytest.fixture
 def bq_api(bq_services: Services) -> Iterator[Client]:
     """An in-process client of an app over :func:`bq_services`, signed in as the admin."""
-    with Client(create_app(bq_services)) as client:
-        yield client.login()
+    with app_clients(bq_services) as make:
+        yield make().login()

@@ -13,9 +13,9 @@ import pytest
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.web.app import create_app
-from tests.conftest import PASSWORD, Client
-from tests.support.bqseed import Seeded
-from tests.support.faultproxy import HttpProxy, RecordedRequest, bq_error, mentions
+from tests.support.bigquery.seed import Seeded
+from tests.support.faults import HttpProxy, RecordedRequest, bq_error, mentions
+from tests.support.web.client import PASSWORD, Client
 
 
 def load(api: Client, refresh: bool = False) -> dict[str, Any]:

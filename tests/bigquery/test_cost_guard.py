@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.bigquery.conftest import BQ_CAP
-from tests.conftest import Client
-from tests.support.faultproxy import HttpProxy, RecordedRequest, bq_error, kind_is
+from tests.support.faults import HttpProxy, RecordedRequest, bq_error, kind_is
+from tests.support.web.client import Client
 
 FIVE_TB = 5 * 1024**4
 

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from belvedere.services import Services
-from tests.conftest import Client
-from tests.support.faultproxy import HttpProxy
-from tests.support.tokens import TokenService, service_account_key, token_service
+from tests.support.faults import HttpProxy
+from tests.support.google import GoogleService as TokenService
+from tests.support.google import google_service as token_service
+from tests.support.google import service_account_key
+from tests.support.web.client import Client
 
 
 @pytest.fixture

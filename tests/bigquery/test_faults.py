@@ -13,9 +13,9 @@ import pytest
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.web.app import create_app
-from tests.conftest import PASSWORD, Client
-from tests.support.faultproxy import HttpProxy, RecordedRequest, TcpProxy
-from tests.support.live import live_server, signed_in
+from tests.support.faults import HttpProxy, RecordedRequest, TcpProxy
+from tests.support.servers.app import live_server
+from tests.support.web.client import PASSWORD, Client, signed_in
 
 GRACE_SECONDS = 2.0
 

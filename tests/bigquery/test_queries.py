@@ -7,8 +7,8 @@ import csv
 import io
 
 from tests.bigquery.conftest import BQ_CAP
-from tests.conftest import Client
-from tests.support.faultproxy import HttpProxy, TcpProxy, bq_error, kind_is
+from tests.support.faults import HttpProxy, TcpProxy, bq_error, kind_is
+from tests.support.web.client import Client
 
 
 def run(api: Client, **body: object) -> dict:  # type: ignore[type-arg]

@@ -17,9 +17,9 @@ import pytest
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.web.app import create_app
-from tests.conftest import Client
-from tests.support.bqemulator import Emulator
-from tests.support.bqseed import SecureSales
+from tests.support.bigquery.emulator import Emulator
+from tests.support.bigquery.secure import SecureSales
+from tests.support.web.client import Client
 
 READ = "/google.cloud.bigquery.storage.v1.BigQueryRead/"
 CREATE_SESSION = READ + "CreateReadSession"
@@ -47,7 +47,7 @@ class Fault:
 class GrpcFaultProxy:
     """A gRPC proxy in front of the emulator's Storage API (plaintext, loopback) that fails
     chosen methods with chosen status codes, as Google's front end does under load. (The TCP
-    fault proxy of ``tests/support/faultproxy.py`` stalls and resets bytes; it cannot answer a
+    fault proxy of ``tests/support/faults/`` stalls and resets bytes; it cannot answer a
     gRPC status.)"""
 
     def __init__(self, upstream: str) -> None:

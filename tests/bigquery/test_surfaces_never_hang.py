@@ -14,9 +14,9 @@ import httpx
 from belvedere.services import Services
 from belvedere.web.app import create_app
 from tests.bigquery.test_faults import query_job
-from tests.conftest import PASSWORD
-from tests.support.faultproxy import HttpProxy
-from tests.support.live import live_server, signed_in
+from tests.support.faults import HttpProxy
+from tests.support.servers.app import live_server
+from tests.support.web.client import PASSWORD, signed_in
 
 DEADLINE_SECONDS = 3.0
 GRACE_SECONDS = 2.0

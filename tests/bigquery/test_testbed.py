@@ -14,8 +14,8 @@ from google.api_core import exceptions
 from google.cloud import bigquery
 from google.cloud.bigquery_storage_v1 import BigQueryReadClient, types
 
-from tests.support.bqemulator import Emulator
-from tests.support.bqseed import (
+from tests.support.bigquery.emulator import Emulator
+from tests.support.bigquery.seed import (
     BIG_ROWS,
     CATALOG_DATASETS,
     EVENTS_ROWS,
@@ -24,7 +24,7 @@ from tests.support.bqseed import (
     VIEW_ROWS,
     Seeded,
 )
-from tests.support.faultproxy import HttpProxy, TcpProxy, bq_error, kind_is, mentions
+from tests.support.faults import HttpProxy, TcpProxy, bq_error, kind_is, mentions
 
 NO_RETRY = None  # the SDK retries 5xx and resets for up to 10 minutes by default
 

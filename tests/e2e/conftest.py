@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import APIRequestContext, BrowserContext, Page, Playwright, expect
 
-from tests.support.ports import free_port
+from tests.support.servers.ports import free_port
 
 ADMIN_PASSWORD = "e2e-admin-password"
 MAX_RESULT_ROWS = 1000  # small, so a test can see a result cut at the row cap

@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, Playwright, expect
 
 from tests.e2e.conftest import ADMIN_PASSWORD, Server
 from tests.e2e.sqllab import type_sql
-from tests.support.bqemulator import Emulator
+from tests.support.bigquery.emulator import Emulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.bigquery]
 

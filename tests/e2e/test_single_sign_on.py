@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import ADMIN_PASSWORD, Server, ready, serve
-from tests.support.oidc import OidcProvider
+from tests.support.identity.oidc import OidcProvider
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,5 @@
-"""Tests of the per-user identity test bed (fixtures in tests/conftest.py). Tests here that use
-the BigQuery emulator get the ``bigquery`` marker: ``pytest -m "not bigquery"`` skips them."""
+"""Tests of per-user identity (fixtures in tests/support/fixtures/identity.py). Tests here that
+use the BigQuery emulator get the ``bigquery`` marker: ``pytest -m "not bigquery"`` skips them."""
 
 from __future__ import annotations
 

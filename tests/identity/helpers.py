@@ -3,7 +3,7 @@ OIDC provider, users with emails, BigQuery connections through the identity prox
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
-from tests.conftest import PASSWORD, Client
 from tests.support.google import CLIENT_ID, CLIENT_SECRET, GoogleService
+from tests.support.web.client import PASSWORD, Client, MakeClient, app_clients
 
 SALES_SQL = "SELECT region, amount FROM secure.sales ORDER BY amount"
 
@@ -35,26 +34,16 @@ def settings_for(data_dir: Path, google: GoogleService, **overrides: Any) -> Set
 
 
 @contextmanager
-def belvedere(settings: Settings) -> Iterator[tuple[Services, Callable[[], Client]]]:
+def belvedere(settings: Settings) -> Iterator[tuple[Services, MakeClient]]:
     """Services with alice and bob (editors, with emails), and a maker of clients."""
     services = Services(settings)
     services.first_start()
     for name in ("alice", "bob", "carol"):
         services.users.create(name, Role.EDITOR, PASSWORD, email=f"{name}@example.com")
-    app = create_app(services)
-    clients: list[Client] = []
-
-    def client() -> Client:
-        made = Client(app)
-        made.__enter__()
-        clients.append(made)
-        return made
-
     try:
-        yield services, client
+        with app_clients(services) as client:
+            yield services, client
     finally:
-        for made in clients:
-            made.__exit__(None, None, None)
         services.close()
 
 

@@ -18,12 +18,11 @@ from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.store.db import Database, _alembic_config
-from belvedere.web.app import create_app
-from tests.conftest import PASSWORD, Client
 from tests.identity.helpers import SALES_SQL, belvedere, local, settings_for
-from tests.support.faultproxy import HttpProxy
+from tests.support.faults import HttpProxy
 from tests.support.google import GoogleService, service_account_key
-from tests.support.oidc import OidcProvider
+from tests.support.identity.oidc import OidcProvider
+from tests.support.web.client import PASSWORD, Client, app_clients
 
 BELVEDERE_SA = "belvedere@test-project.iam.gserviceaccount.com"
 NOWHERE = "http://127.0.0.1:9"  # never reached: identity is settled before BigQuery is called
@@ -150,8 +149,8 @@ def sso(
     services = Services(settings)
     services.first_start()
     services.connections.add("bq", "bigquery", impersonation(google))
-    app = create_app(services)
-    with Client(app) as client:
+    with app_clients(services) as make:
+        client = make()
         yield services, lambda: client
 
 

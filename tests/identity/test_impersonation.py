@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from belvedere.services import Services
-from tests.conftest import Client
 from tests.identity.helpers import SALES_SQL, belvedere, rows_of, settings_for
-from tests.support.bqseed import SecureSales
-from tests.support.faultproxy import HttpProxy
+from tests.support.bigquery.secure import SecureSales
+from tests.support.faults import HttpProxy
 from tests.support.google import GoogleService, service_account_key
 from tests.support.identity import GrpcIdentityProxy
+from tests.support.web.client import Client
 
 BELVEDERE_SA = "belvedere@test-project.iam.gserviceaccount.com"
 

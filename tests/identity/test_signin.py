@@ -11,10 +11,9 @@ import pytest
 
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
-from tests.conftest import PASSWORD, Client
 from tests.identity.helpers import local
-from tests.support.oidc import OidcProvider
+from tests.support.identity.oidc import OidcProvider
+from tests.support.web.client import PASSWORD, Client, app_clients
 
 
 @pytest.fixture
@@ -33,18 +32,8 @@ def sso(
     )
     services = Services(settings)
     services.first_start()
-    app = create_app(services)
-    clients: list[Client] = []
-
-    def client() -> Client:
-        made = Client(app)
-        made.__enter__()
-        clients.append(made)
-        return made
-
-    yield services, client
-    for made in clients:
-        made.__exit__(None, None, None)
+    with app_clients(services) as client:
+        yield services, client
     services.close()
 
 

@@ -27,8 +27,8 @@ from google.oauth2.credentials import Credentials as UserCredentials
 from joserfc import jwt as joserfc_jwt
 from joserfc.jwk import KeySet
 
-from tests.support.bqemulator import Emulator
-from tests.support.bqseed import (
+from tests.support.bigquery.emulator import Emulator
+from tests.support.bigquery.secure import (
     ALICE,
     BI_ADMINS,
     BOB,
@@ -38,7 +38,7 @@ from tests.support.bqseed import (
     SecureSales,
     seed_secure_sales,
 )
-from tests.support.faultproxy import HttpProxy
+from tests.support.faults import HttpProxy
 from tests.support.google import (
     BIGQUERY_SCOPE,
     CLIENT_ID,
@@ -54,7 +54,7 @@ from tests.support.identity import (
     token_rest_client,
     token_storage_client,
 )
-from tests.support.oidc import OidcProvider
+from tests.support.identity.oidc import OidcProvider
 
 REDIRECT = "http://127.0.0.1:9/oauth/callback"  # never contacted: the test reads the redirect
 SCOPES = f"openid email {BIGQUERY_SCOPE}"

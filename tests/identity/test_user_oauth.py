@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from belvedere.services import Services
-from tests.conftest import Client
 from tests.identity.helpers import SALES_SQL, authorize, belvedere, local, rows_of, settings_for
-from tests.support.bqseed import SecureSales
-from tests.support.faultproxy import HttpProxy
+from tests.support.bigquery.secure import SecureSales
+from tests.support.faults import HttpProxy
 from tests.support.google import GoogleService
 from tests.support.identity import GrpcIdentityProxy
+from tests.support.web.client import Client
 
 NORTH = [["north", 10], ["north", 20], ["north", 40]]
 SOUTH = [["south", 30], ["south", 50]]

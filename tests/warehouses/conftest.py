@@ -1,63 +1,55 @@
-"""One conformance suite, run against every backend with a real engine behind it."""
+"""One conformance suite, run against every backend with a real engine behind it: DuckDB,
+PostgreSQL and BigQuery (the emulator). A test that an engine cannot pass says why with a mark:
+
+- ``@pytest.mark.notimpl(["bigquery"], reason=...)``: Belvedere's backend does not do it yet;
+- ``@pytest.mark.notyet(["bigquery"], reason=...)``: the engine under test cannot (e.g. the
+  emulator is not BigQuery); ``run=False`` when trying would hang or take too long.
+
+On those engines the test is expected to fail (strict: one that passes fails the run, so the
+mark is dropped when it is no longer true).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from belvedere.warehouses.base import Warehouse
-from belvedere.warehouses.duckdb import DuckDBOptions, DuckDBWarehouse
-from belvedere.warehouses.postgres import PostgresOptions, PostgresWarehouse
+from tests.warehouses.engines import Engine, bigquery_engine, duckdb_engine, postgres_engine
 
-SEED = [
-    "CREATE SCHEMA shop",
-    "CREATE TABLE shop.items (id INTEGER NOT NULL, name VARCHAR(50), price DECIMAL(10, 2), "
-    "added DATE)",
-    "INSERT INTO shop.items VALUES (1, 'kettle', 19.99, DATE '2024-01-02'), "
-    "(2, 'mug', 4.50, DATE '2024-02-03'), (3, NULL, NULL, NULL)",
-    "CREATE VIEW shop.cheap AS SELECT id, name FROM shop.items WHERE price < 10",
+HERE = Path(__file__).parent
+ENGINES = [
+    "duckdb",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("bigquery", marks=pytest.mark.bigquery),
 ]
 
 
-@dataclass
-class Engine:
-    """A backend under test and what differs in its SQL."""
-
-    warehouse: Warehouse
-    long_sql: str
-    """A query that runs for minutes unless cancelled."""
-
-
-def _seed(warehouse: Warehouse) -> None:
-    for statement in SEED:
-        query = warehouse.query(statement)
-        try:
-            query.run().read_all()
-        finally:
-            query.close()
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    warehouse: Warehouse
+    """A backend on a real engine, with the seed in a fresh schema (see engines.py)."""
     if request.param == "duckdb":
-        warehouse = DuckDBWarehouse(DuckDBOptions(path=":memory:", read_only=False))
-        long_sql = "SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b"
-    else:
+        with duckdb_engine() as engine:
+            yield engine
+    elif request.param == "postgres":
         server = request.getfixturevalue("postgres")
-        database = request.getfixturevalue("pg_database")
-        warehouse = PostgresWarehouse(
-            PostgresOptions(
-                host=server.host,
-                port=server.port,
-                database=database,
-                user="postgres",
-                read_only=False,  # the suite writes, as on DuckDB (read-only: test_postgres_rules)
-            )
-        )
-        long_sql = "SELECT pg_sleep(600)"
-    _seed(warehouse)
-    yield Engine(warehouse, long_sql)
-    warehouse.close()
+        with postgres_engine(server, request.getfixturevalue("pg_database")) as engine:
+            yield engine
+    else:
+        with bigquery_engine(request.getfixturevalue("bq_emulator")) as engine:
+            yield engine
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Turn ``notimpl``/``notyet`` marks into strict xfails on the engines they name."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if HERE not in item.path.parents or callspec is None:
+            continue
+        name = callspec.params.get("engine")
+        for mark in item.iter_markers():
+            if mark.name in ("notimpl", "notyet") and name in mark.args[0]:
+                reason = f"{mark.name} on {name}: {mark.kwargs['reason']}"
+                run = mark.kwargs.get("run", True)
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=True, run=run))

@@ -1,4 +1,4 @@
-"""What every backend must do, checked against the real engine."""
+"""What every backend must do, checked against the real engine (engines and marks: conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from belvedere.warehouses.base import TYPE_METADATA_KEY, BulkCatalog, Cancellable
 from belvedere.warehouses.errors import ErrorKind, WarehouseError
-from tests.warehouses.conftest import Engine
+from tests.warehouses.engines import Engine
 
 
 def fetch(engine: Engine, sql: str):  # type: ignore[no-untyped-def]
@@ -31,44 +31,46 @@ def error_of(engine: Engine, sql: str) -> WarehouseError:
 
 
 def test_rows_and_types(engine: Engine) -> None:
-    table = fetch(engine, "SELECT id, name, price, added FROM shop.items ORDER BY id")
+    table = fetch(engine, f"SELECT id, name, price, added FROM {engine.schema}.items ORDER BY id")
     assert table.to_pylist() == [
         {"id": 1, "name": "kettle", "price": Decimal("19.99"), "added": date(2024, 1, 2)},
         {"id": 2, "name": "mug", "price": Decimal("4.50"), "added": date(2024, 2, 3)},
         {"id": 3, "name": None, "price": None, "added": None},
     ]
     warehouse_types = [f.metadata[TYPE_METADATA_KEY].decode().lower() for f in table.schema]
-    assert warehouse_types[0] in ("integer", "int4")
+    assert warehouse_types[0] in engine.integer_types
     assert "decimal" in warehouse_types[2] or "numeric" in warehouse_types[2]
 
 
 def test_empty_result_keeps_its_columns(engine: Engine) -> None:
-    table = fetch(engine, "SELECT id, name FROM shop.items WHERE id < 0")
+    table = fetch(engine, f"SELECT id, name FROM {engine.schema}.items WHERE id < 0")
     assert table.num_rows == 0
     assert table.schema.names == ["id", "name"]
 
 
 def test_statement_without_rows(engine: Engine) -> None:
-    fetch(engine, "CREATE TABLE shop.scratch (x INTEGER)")
-    assert fetch(engine, "SELECT count(*) AS n FROM shop.scratch").to_pylist() == [{"n": 0}]
+    fetch(engine, f"CREATE TABLE {engine.schema}.scratch (x INTEGER)")
+    count = f"SELECT count(*) AS n FROM {engine.schema}.scratch"
+    assert fetch(engine, count).to_pylist() == [{"n": 0}]
 
 
 def test_parameters(engine: Engine) -> None:
-    marker = "?" if engine.warehouse.kind == "duckdb" else "%s"
-    query = engine.warehouse.query(f"SELECT name FROM shop.items WHERE id = {marker}", [2])
+    sql = f"SELECT name FROM {engine.schema}.items WHERE id = {engine.marker}"
+    query = engine.warehouse.query(sql, [2])
     try:
         assert query.run().read_all().to_pylist() == [{"name": "mug"}]
     finally:
         query.close()
 
 
+@pytest.mark.notyet(
+    ["bigquery"],
+    reason="the emulator sends query results over REST pages only (~20k rows/s, >10 s here); "
+    "tests/bigquery/test_queries.py streams large results on it",
+    run=False,
+)
 def test_large_result_streams_in_batches(engine: Engine) -> None:
-    series = (
-        "SELECT range AS n FROM range(250000)"
-        if engine.warehouse.kind == "duckdb"
-        else "SELECT n FROM generate_series(0, 249999) AS n"
-    )
-    query = engine.warehouse.query(series)
+    query = engine.warehouse.query(engine.series_sql.format(n=250_000))
     try:
         batches = list(query.run())
     finally:
@@ -77,28 +79,45 @@ def test_large_result_streams_in_batches(engine: Engine) -> None:
     assert len(batches) > 1
 
 
+@pytest.mark.notyet(
+    ["bigquery"],
+    reason="the emulator words this error as SQLGlot does ('Line 3, Col: 12'), not as "
+    "BigQuery ('[3:12]')",
+)
 def test_syntax_error_has_kind_and_position(engine: Engine) -> None:
-    error = error_of(engine, "SELECT id\nFROM shop.items\nWHERE id = = 1")
+    error = error_of(engine, f"SELECT id\nFROM {engine.schema}.items\nWHERE id = = 1")
     assert error.kind is ErrorKind.SYNTAX
     assert error.line == 3
     assert error.column is not None and error.column >= 10
 
 
+@pytest.mark.notyet(["bigquery"], reason="BigQuery reports a missing table without a position")
 def test_unknown_table(engine: Engine) -> None:
-    error = error_of(engine, "SELECT * FROM shop.nothing_here")
+    error = error_of(engine, f"SELECT * FROM {engine.schema}.nothing_here")
     assert error.kind is ErrorKind.NOT_FOUND
     assert "nothing_here" in error.message
     # At the qualified name (PostgreSQL) or its table part (DuckDB).
-    assert error.line == 1 and error.column in (15, 20)
+    assert error.line == 1 and error.column in (15, 15 + len(engine.schema) + 1)
 
 
+@pytest.mark.notyet(
+    ["bigquery"],
+    reason="the emulator answers with DuckDB's binder error, not BigQuery's "
+    "'Unrecognized name: colour at [1:8]'",
+)
 def test_unknown_column(engine: Engine) -> None:
-    error = error_of(engine, "SELECT colour FROM shop.items")
+    error = error_of(engine, f"SELECT colour FROM {engine.schema}.items")
     assert error.kind is ErrorKind.NOT_FOUND
     assert "colour" in error.message
     assert (error.line, error.column) == (1, 8)
 
 
+@pytest.mark.notyet(
+    ["bigquery"],
+    reason="the emulator runs a job inside jobs.insert, so jobs.cancel has nothing to stop "
+    "(tests/bigquery/test_faults.py checks the cancel calls through a proxy)",
+    run=False,
+)
 def test_cancel_stops_the_query_in_the_warehouse(engine: Engine) -> None:
     query = engine.warehouse.query(engine.long_sql)
     assert isinstance(query, Cancellable)
@@ -128,18 +147,18 @@ def test_cancel_stops_the_query_in_the_warehouse(engine: Engine) -> None:
 
 def test_catalog(engine: Engine) -> None:
     warehouse = engine.warehouse
-    assert "shop" in warehouse.list_schemas()
-    tables = {t.name: t.kind for t in warehouse.list_tables("shop")}
+    assert engine.schema in warehouse.list_schemas()
+    tables = {t.name: t.kind for t in warehouse.list_tables(engine.schema)}
     assert tables == {"items": "table", "cheap": "view"}
-    items = warehouse.describe("shop", "items")
+    items = warehouse.describe(engine.schema, "items")
     assert [c.name for c in items.columns] == ["id", "name", "price", "added"]
     assert items.columns[0].nullable is False and items.columns[1].nullable is True
     with pytest.raises(WarehouseError) as missing:
-        warehouse.describe("shop", "missing")
+        warehouse.describe(engine.schema, "missing")
     assert missing.value.kind is ErrorKind.NOT_FOUND
     assert isinstance(warehouse, BulkCatalog)
-    [shop] = warehouse.load_catalog(["shop"])
-    assert (shop.name, shop.error) == ("shop", None)
+    [shop] = warehouse.load_catalog([engine.schema])
+    assert (shop.name, shop.error) == (engine.schema, None)
     bulk = {t.name: [c.name for c in t.columns] for t in shop.tables}
     assert bulk == {"cheap": ["id", "name"], "items": ["id", "name", "price", "added"]}
 

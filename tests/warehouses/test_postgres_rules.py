@@ -12,9 +12,8 @@ import pytest
 
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
-from tests.conftest import Client
-from tests.support.postgres import PostgresServer
+from tests.support.servers.postgres import PostgresServer
+from tests.support.web.client import Client, app_clients
 
 pytestmark = pytest.mark.postgres
 
@@ -39,8 +38,8 @@ def api(
     services.connections.add(
         "pg_rw", "postgres", {**where, "user": postgres.user, "read_only": False}
     )
-    with Client(create_app(services)) as client:
-        yield client.login()
+    with app_clients(services) as make:
+        yield make().login()
     services.close()
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from belvedere.concurrency.lanes import IO_THREADS
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
-from tests.conftest import Client
+from tests.support.web.client import Client, app_clients
 
 RUNS = 50
 DEADLINE_SECONDS = 1.0
@@ -87,10 +87,14 @@ def open_fds() -> int:
 
 
 def own_threads() -> int:
-    """Threads of this process but AnyIO's workers (the web framework's pool for synchronous
-    endpoints, which grows and shrinks on its own, up to its bound). Belvedere's own pools
-    are bounded and full after the warm-up, so any thread more is one a run left behind."""
-    return sum(1 for t in threading.enumerate() if not t.name.startswith("AnyIO worker"))
+    """Threads of this process but the I/O lane's (metadata reads and writes, which grows on its
+    own up to its bound, as requests arrive) and AnyIO's. Belvedere's query pools are bounded
+    and full after the warm-up, so any thread more is one a run left behind."""
+    io = [t for t in threading.enumerate() if t.name.startswith("belvedere-io")]
+    assert len(io) <= IO_THREADS
+    return sum(
+        1 for t in threading.enumerate() if not t.name.startswith(("AnyIO worker", "belvedere-io"))
+    )
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = SETTLE_SECONDS) -> bool:
@@ -125,8 +129,8 @@ def api(make_settings: Callable[..., Settings], silent: SilentListener) -> Itera
             "sslmode": "disable",
         },
     )
-    with Client(create_app(services)) as client:
-        yield client.login()
+    with app_clients(services) as make:
+        yield make().login()
     services.close()
 
 

@@ -1,28 +1,12 @@
-"""Identity-aware proxies in front of the BigQuery emulator, standing in for Google's front end.
+"""The identity gRPC proxy: a gRPC server in front of the emulator's Storage APIs forwarding
+every call as raw bytes (unary-unary, unary-stream and stream-stream), with the caller from the
+call's ``authorization`` metadata; ``UNAUTHENTICATED`` or ``PERMISSION_DENIED`` otherwise.
 
-BigQuery learns who calls from the OAuth2 access token; the emulator learns it from its own
-header (``X-Bqemu-Caller``, ``X-Bqemu-Groups``; gRPC metadata ``x-bqemu-caller``,
-``x-bqemu-groups``) and enforces ROW ACCESS POLICIES for that caller. These proxies turn the
-first into the second, asking the Google stand-in (``tests/support/google.py``) whose token it is:
-
-- :func:`identity_rest_proxy`: an :class:`~tests.support.faultproxy.HttpProxy` (recordings and
-  faults included) whose header hook sets the caller from ``Authorization: Bearer <token>``;
-- :class:`GrpcIdentityProxy`: a gRPC server forwarding every call as raw bytes to the emulator
-  (unary-unary, unary-stream and stream-stream), with the caller from ``authorization``
-  metadata.
-
-A request without a token, or with an unknown, expired or revoked one, is refused as Google
-does: 401 ``UNAUTHENTICATED`` in BigQuery's error shape over REST, ``UNAUTHENTICATED`` over gRPC;
-a token without a BigQuery scope gets 403 / ``PERMISSION_DENIED`` ("insufficient authentication
-scopes"). Callers' own ``x-bqemu-*`` headers are dropped, never forwarded.
-
-:func:`bearer_channel` and :func:`token_storage_client` make a raw Storage Read client that sends
-a token the way Belvedere will (``authorization: Bearer ...`` metadata on a plaintext channel).
+gRPC runs its own server threads, so this is not a :class:`~tests.support.servers.loop.LoopServer`.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import threading
 import time
@@ -30,35 +14,20 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import grpc
 
-from tests.support.faultproxy import HttpProxy, RecordedRequest, Refuse, bq_error
 from tests.support.google import (
-    BIGQUERY_READONLY_SCOPE,
-    BIGQUERY_SCOPE,
-    CLOUD_PLATFORM_READONLY_SCOPE,
-    CLOUD_PLATFORM_SCOPE,
     INSUFFICIENT_SCOPES,
     INVALID_CREDENTIALS,
     MISSING_CREDENTIALS,
     GoogleService,
 )
-from tests.support.recorded import Recorded
+from tests.support.identity.callers import CALLER, GROUPS, judge
+from tests.support.servers.recorded import Recorded
 
-if TYPE_CHECKING:
-    from google.cloud import bigquery
-    from google.cloud.bigquery_storage_v1 import BigQueryReadClient
-
-CALLER = "x-bqemu-caller"
-GROUPS = "x-bqemu-groups"
-BIGQUERY_SCOPES = frozenset(
-    {BIGQUERY_SCOPE, BIGQUERY_READONLY_SCOPE, CLOUD_PLATFORM_SCOPE, CLOUD_PLATFORM_READONLY_SCOPE}
-)
-"""A token needs one of these to be let through (as BigQuery asks)."""
-
-_CHANNEL_OPTIONS = [
+CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", -1),
     ("grpc.max_send_message_length", -1),
 ]
@@ -70,95 +39,6 @@ _STREAMING = {
 }
 """Methods that stream; every other method is forwarded as unary-unary."""
 _NOT_FORWARDED = {CALLER, GROUPS, "user-agent", "content-type", "te"}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Who a bearer token is, or why it is refused."""
-
-    principal: str | None
-    """``user:...`` or ``serviceAccount:...``; ``None`` when refused."""
-    groups: tuple[str, ...] = ()
-    """Groups the Google stand-in lists for the principal (``GoogleService.set_groups``)."""
-    token: str | None = None
-    refusal: str | None = None
-    """``missing``, ``invalid`` (unknown, expired or revoked) or ``scope``."""
-
-
-def judge(google: GoogleService, authorization: str | None) -> Verdict:
-    """Decide on an ``Authorization`` header (or ``authorization`` metadata) value."""
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return Verdict(None, refusal="missing")
-    info = google.token_info(token)
-    if info is None or not info.valid:
-        return Verdict(None, token=token, refusal="invalid")
-    if not BIGQUERY_SCOPES & set(info.scopes):
-        return Verdict(None, token=token, refusal="scope")
-    return Verdict(info.principal, google.groups_of(info.principal), token)
-
-
-# --- REST ---------------------------------------------------------------------------------------
-
-
-def _refusal_body(refusal: str) -> tuple[int, dict[str, Any]]:
-    if refusal == "scope":
-        body = bq_error(403, "insufficientPermissions", INSUFFICIENT_SCOPES)
-        body["error"]["details"] = [
-            {
-                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
-                "domain": "googleapis.com",
-            }
-        ]
-        return 403, body
-    if refusal == "missing":
-        body = bq_error(401, "required", MISSING_CREDENTIALS)
-    else:
-        body = bq_error(401, "authError", INVALID_CREDENTIALS)
-    body["error"]["errors"][0].update(
-        {
-            "message": "Invalid Credentials" if refusal == "invalid" else "Login Required.",
-            "location": "Authorization",
-            "locationType": "header",
-        }
-    )
-    return 401, body
-
-
-def identity_headers(
-    google: GoogleService,
-) -> Callable[[RecordedRequest, dict[str, str]], dict[str, str]]:
-    """The :class:`HttpProxy` header hook: caller (and groups) from the bearer token."""
-
-    def rewrite(request: RecordedRequest, headers: dict[str, str]) -> dict[str, str]:
-        verdict = judge(google, headers.get("authorization"))
-        if verdict.principal is None:
-            assert verdict.refusal is not None
-            raise Refuse(*_refusal_body(verdict.refusal))
-        out = {k: v for k, v in headers.items() if k not in (CALLER, GROUPS)}
-        out[CALLER] = verdict.principal
-        if verdict.groups:
-            out[GROUPS] = ",".join(verdict.groups)
-        return out
-
-    return rewrite
-
-
-def identity_rest_proxy(upstream: str, google: GoogleService) -> HttpProxy:
-    """An :class:`HttpProxy` in front of ``upstream`` (the emulator's REST URL) that forwards
-    each request as the caller its bearer token belongs to. Its recordings show what went
-    upstream: ``request.sent_headers["x-bqemu-caller"]``."""
-    return HttpProxy(upstream, rewrite_headers=identity_headers(google))
-
-
-def caller_of(request: RecordedRequest) -> str | None:
-    """The caller a REST request was forwarded as (``None``: refused or not forwarded)."""
-    return (request.sent_headers or {}).get(CALLER)
-
-
-# --- gRPC ---------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -203,11 +83,11 @@ class GrpcIdentityProxy:
         self._calls: Recorded[GrpcCall] = Recorded(self._lock, "call")
         self.errors: list[Exception] = []
         """Unexpected errors inside the proxy."""
-        self._channel = grpc.insecure_channel(upstream, options=_CHANNEL_OPTIONS)
+        self._channel = grpc.insecure_channel(upstream, options=CHANNEL_OPTIONS)
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc-identity"),
             handlers=[_Handler(self)],
-            options=_CHANNEL_OPTIONS,
+            options=CHANNEL_OPTIONS,
         )
         port = self._server.add_insecure_port("127.0.0.1:0")
         self.target = f"127.0.0.1:{port}"
@@ -400,68 +280,3 @@ class _Handler(grpc.GenericRpcHandler):
         return grpc.unary_unary_rpc_method_handler(
             lambda request, context: proxy.unary_unary(method, request, context)
         )
-
-
-# --- clients that send a token ------------------------------------------------------------------
-
-_Details = collections.namedtuple(
-    "_Details", ["method", "timeout", "metadata", "credentials", "wait_for_ready", "compression"]
-)
-
-
-class _CallDetails(_Details, grpc.ClientCallDetails):
-    pass
-
-
-class _Bearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
-    def __init__(self, token: str | Callable[[], str]) -> None:
-        self._token = token
-
-    def _details(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
-        token = self._token() if callable(self._token) else self._token
-        metadata = [*(details.metadata or []), ("authorization", f"Bearer {token}")]
-        return _CallDetails(
-            details.method,
-            details.timeout,
-            metadata,
-            details.credentials,
-            getattr(details, "wait_for_ready", None),
-            getattr(details, "compression", None),
-        )
-
-    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return continuation(self._details(details), request)
-
-    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return continuation(self._details(details), request)
-
-
-def bearer_channel(target: str, token: str | Callable[[], str]) -> grpc.Channel:
-    """A plaintext channel to ``target`` whose calls carry ``authorization: Bearer <token>``
-    (``token`` may be a function, asked before each call)."""
-    channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
-    return grpc.intercept_channel(channel, _Bearer(token))
-
-
-def token_storage_client(target: str, token: str | Callable[[], str]) -> BigQueryReadClient:
-    """A Storage Read API client of ``target`` that sends ``token`` (see :func:`bearer_channel`)."""
-    from google.cloud.bigquery_storage_v1 import BigQueryReadClient
-    from google.cloud.bigquery_storage_v1.services.big_query_read.transports import (
-        BigQueryReadGrpcTransport,
-    )
-
-    transport = BigQueryReadGrpcTransport(channel=bearer_channel(target, token))
-    return BigQueryReadClient(transport=transport)
-
-
-def token_rest_client(url: str, token: str, project: str = "test-project") -> bigquery.Client:
-    """A REST client of ``url`` that sends ``token`` as its bearer token (never refreshed)."""
-    import google.oauth2.credentials
-    from google.api_core.client_options import ClientOptions
-    from google.cloud import bigquery
-
-    return bigquery.Client(
-        project=project,
-        credentials=google.oauth2.credentials.Credentials(token=token),  # type: ignore[no-untyped-call]
-        client_options=ClientOptions(api_endpoint=url),
-    )

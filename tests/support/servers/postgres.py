@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.support.ports import free_port
+from tests.support.servers.ports import free_port
 
 
 @dataclass(frozen=True)

@@ -28,16 +28,16 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from tests.support.bqseed import Seeded, seed
-from tests.support.ports import free_port
+from tests.support.bigquery.seed import Seeded, seed
+from tests.support.servers.ports import free_port
 
 if TYPE_CHECKING:
     from google.cloud import bigquery
     from google.cloud.bigquery_storage_v1 import BigQueryReadClient
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 VENV = REPO / ".venv-bqemulator"
-REQUIREMENTS = Path(__file__).with_name("bqemulator-requirements.txt")
+REQUIREMENTS = Path(__file__).with_name("requirements.txt")
 PROJECT = "test-project"
 OVERRIDE_ENV = "BELVEDERE_TEST_BQEMULATOR"
 START_SECONDS = 60.0

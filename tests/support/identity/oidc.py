@@ -6,7 +6,7 @@ JWKS endpoints, RS256 ID tokens with the users' claims (custom ones such as ``gr
 included; ``email`` only with the ``email`` scope). Any client id and secret are accepted.
 
 It does NOT enforce PKCE (a wrong ``code_verifier`` still gets tokens): PKCE is tested against
-the Google stand-in (``tests/support/google.py``). Its issuer comes from the request's Host
+the Google stand-in (:mod:`tests.support.google`). Its issuer comes from the request's Host
 header: use :attr:`OidcProvider.issuer` (``http://localhost:PORT``) everywhere.
 """
 
@@ -99,7 +99,7 @@ class OidcProvider:
 
 
 @contextmanager
-def oidc_provider(users: Mapping[str, Mapping[str, Any]] = USERS) -> Iterator[OidcProvider]:
+def run_oidc_provider(users: Mapping[str, Mapping[str, Any]] = USERS) -> Iterator[OidcProvider]:
     """Run the provider on a free loopback port until the block ends."""
     with warnings.catch_warnings():
         import authlib.deprecate  # noqa: F401 (its import says simplefilter("always", ...))

@@ -1,0 +1,1 @@
+"""Clients of Belvedere's app for the tests (:mod:`.client`)."""
