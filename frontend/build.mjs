@@ -2,6 +2,8 @@
 // Swagger UI (from the npm registry, never committed) next to it for the API docs page.
 // The bundle is an ES module split in chunks: pages import their heavy code (Vega for charts,
 // gridstack for dashboards) lazily, so that only the pages that draw charts download it.
+// The stylesheets (one per page or component) are all imported by src/app.css, so the one
+// app.css the pages link holds them all, whichever page loads.
 import { build } from "esbuild";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";

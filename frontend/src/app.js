@@ -1,22 +1,20 @@
 // Entry point: reads the page data the server embeds and starts that page's module. The pages
 // that draw charts are loaded on demand (they bring Vega and gridstack, which are big).
-import "./styles.css";
-import "gridstack/dist/gridstack.min.css";
-import "./charts.css";
-import * as audit from "./audit.js";
-import * as charts from "./charts.js";
-import * as connections from "./connections.js";
-import * as dashboards from "./dashboards.js";
-import * as docs from "./docs.js";
-import * as login from "./login.js";
-import * as nav from "./nav.js";
-import * as sqllab from "./sqllab.js";
-import * as users from "./users.js";
+import "./app.css";
+import * as audit from "./pages/audit.js";
+import * as charts from "./pages/charts.js";
+import * as connections from "./pages/connections.js";
+import * as dashboards from "./pages/dashboards.js";
+import * as docs from "./pages/docs.js";
+import * as login from "./pages/login.js";
+import * as nav from "./components/nav.js";
+import * as sqllab from "./pages/sqllab.js";
+import * as users from "./pages/users.js";
 
 const PAGES = { login, sqllab, connections, audit, users, charts, dashboards, api_docs: docs };
 const LAZY_PAGES = {
-  explore: () => import("./explore.js"),
-  dashboard: () => import("./dashboard.js"),
+  explore: () => import("./pages/explore.js"),
+  dashboard: () => import("./pages/dashboard.js"),
 };
 
 const data = JSON.parse(document.getElementById("page-data")?.textContent || "{}");

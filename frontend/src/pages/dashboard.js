@@ -1,0 +1,359 @@
+// A dashboard: a grid of tiles (gridstack), each chart loading on its own; a filter bar whose
+// values reach every chart; force refresh; auto-refresh every `refresh_seconds`. Owners and
+// editors switch to an edit mode (drag, resize, add and remove tiles and filters, title and
+// refresh interval; Save sends the whole layout); the owner shares it.
+import { GridStack } from "gridstack";
+import { get, patch } from "../lib/api.js";
+import { failureTitle } from "../components/chart-errors.js";
+import { REFRESH_CHOICES, renderEditbar } from "../components/dashboard-editbar.js";
+import { createFilterBar } from "../components/dashboard-filters.js";
+import { createTile } from "../components/dashboard-tile.js";
+import {
+  openAddChart,
+  openAddFilter,
+  openTextDialog,
+  sourceColumns,
+} from "../components/dashboard-dialogs.js";
+import { byId, h, replace } from "../lib/dom.js";
+import { clock } from "../lib/format.js";
+import { NEW_TILE, readingOrder } from "../lib/layout.js";
+import { openShareDialog } from "../components/share-dialog.js";
+
+const ROW_PX = 80;
+const newId = () => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+function refreshLabel(seconds) {
+  if (!seconds) return "";
+  const known = REFRESH_CHOICES.find(([s]) => s === seconds);
+  return known ? `Refreshes ${known[1].toLowerCase()}` : `Refreshes every ${seconds} s`;
+}
+
+export async function init(page) {
+  const ui = {
+    root: byId("dashboard"),
+    title: byId("dashboard-title"),
+    access: byId("dashboard-access"),
+    refreshed: byId("dashboard-refreshed"),
+    force: byId("dashboard-force-refresh"),
+    edit: byId("dashboard-edit"),
+    share: byId("dashboard-share"),
+    editbar: byId("dashboard-editbar"),
+    filters: byId("dashboard-filters"),
+    message: byId("dashboard-message"),
+    grid: byId("dashboard-grid"),
+  };
+  const id = page.dashboard_id;
+  const path = `/api/v1/dashboards/${id}`;
+  let dashboard = null;
+  let tiles = [];
+  let editing = null; // while editing: {title, filters, refresh_seconds}
+  let applied = []; // the filter values the tiles show
+  let timer = null;
+  let myCharts = null; // your charts (GET /charts), fetched when a chart tile is added
+
+  const grid = GridStack.init(
+    {
+      column: page.gridColumns, // the server's grid width
+      cellHeight: ROW_PX,
+      margin: 6,
+      float: false,
+      staticGrid: true,
+      animate: true,
+      handle: ".tile-head",
+      minRow: 2,
+    },
+    ui.grid,
+  );
+  const filterBar = createFilterBar(ui.filters, {
+    dashboardId: id,
+    onApply: (values) => {
+      applied = values;
+      loadAll(false);
+    },
+    onRemove: (index) => {
+      editing.filters.splice(index, 1);
+      filterBar.render(editing.filters, true, dashboard.filters);
+    },
+  });
+
+  function say(kind, ...children) {
+    replace(
+      ui.message,
+      h("p", { class: `notice ${kind}`, role: kind === "success" ? "status" : "alert" }, children),
+    );
+  }
+
+  // ----- tiles
+
+  function chartInfo(chartId) {
+    const known = dashboard.charts?.[String(chartId)] || null;
+    const mine = myCharts?.find((c) => c.id === chartId);
+    if (mine)
+      return {
+        id: mine.id,
+        name: mine.name,
+        type: mine.spec.type,
+        connection: mine.connection,
+        spec: mine.spec,
+      };
+    return known;
+  }
+
+  function addTile(spec, { place = false } = {}) {
+    const tile = createTile(spec, {
+      dashboardId: id,
+      chart: spec.kind === "chart" ? chartInfo(spec.chart_id) : null,
+      unsaved: place,
+      onRemove: (t) => removeTile(t),
+      onEdit: (t) => editText(t),
+    });
+    tiles.push(tile);
+    ui.grid.append(tile.el);
+    grid.makeWidget(tile.el, place ? { autoPosition: true, w: spec.w, h: spec.h } : undefined);
+    tile.setEditing(Boolean(editing));
+    return tile;
+  }
+
+  function removeTile(tile) {
+    tiles = tiles.filter((t) => t !== tile);
+    tile.destroy();
+    grid.removeWidget(tile.el);
+    showEmpty();
+  }
+
+  function clearTiles() {
+    tiles.forEach((t) => t.destroy());
+    tiles = [];
+    grid.removeAll(true);
+  }
+
+  function showEmpty() {
+    if (tiles.length > 0) {
+      if (ui.message.dataset.empty) replace(ui.message);
+      delete ui.message.dataset.empty;
+      return;
+    }
+    ui.message.dataset.empty = "1";
+    say(
+      "info",
+      editing || !["owner", "editor"].includes(dashboard.access)
+        ? "This dashboard has no tiles yet."
+        : "This dashboard has no tiles yet: press Edit to add charts and text.",
+    );
+  }
+
+  function drawTiles() {
+    clearTiles();
+    grid.batchUpdate();
+    for (const spec of dashboard.layout?.tiles || []) addTile(spec);
+    grid.batchUpdate(false);
+    showEmpty();
+  }
+
+  /** Reload every chart tile (each on its own: none waits for another). */
+  function loadAll(force) {
+    for (const tile of tiles) tile.load(applied, force);
+    ui.refreshed.textContent = [refreshLabel(dashboard.refresh_seconds), `Loaded at ${clock(new Date())}`]
+      .filter(Boolean)
+      .join(" · ");
+  }
+
+  function schedule() {
+    clearInterval(timer);
+    const seconds = dashboard.refresh_seconds;
+    if (!seconds || seconds <= 0) return;
+    timer = setInterval(() => {
+      if (!document.hidden && !editing) loadAll(false);
+    }, seconds * 1000);
+  }
+
+  // ----- header
+
+  function drawHead() {
+    ui.title.textContent = dashboard.title;
+    document.title = `${dashboard.title} · Belvedere`;
+    const labels = { owner: "Owner", editor: "Can edit", viewer: "Can view" };
+    ui.access.textContent = labels[dashboard.access] || dashboard.access;
+    ui.access.hidden = false;
+    const canEdit = ["owner", "editor"].includes(dashboard.access);
+    ui.edit.hidden = !canEdit || Boolean(editing);
+    ui.share.hidden = dashboard.access !== "owner" || Boolean(editing);
+    ui.force.hidden = Boolean(editing);
+    ui.root.dataset.mode = editing ? "edit" : "view";
+  }
+
+  // ----- edit mode
+
+  const editbarActions = {
+    canAddCharts: Boolean(page.edit_charts),
+    addChart: () => addChart(),
+    addText: () => editText(null),
+    addFilter: () => addFilter(),
+    cancel: () => cancelEdits(),
+    save: () => saveEdits(),
+    edited: () => drawEditbar(),
+  };
+
+  function drawEditbar() {
+    renderEditbar(ui.editbar, editing, editbarActions);
+  }
+
+  function startEditing() {
+    editing = {
+      title: dashboard.title,
+      filters: dashboard.filters.map((f) => ({ ...f })),
+      refresh_seconds: dashboard.refresh_seconds,
+      saving: false,
+      error: null,
+    };
+    grid.setStatic(false);
+    tiles.forEach((t) => t.setEditing(true));
+    drawHead();
+    drawEditbar();
+    filterBar.render(editing.filters, true, dashboard.filters);
+    showEmpty();
+    ui.editbar.querySelector("input")?.focus();
+  }
+
+  function stopEditing() {
+    editing = null;
+    grid.setStatic(true);
+    tiles.forEach((t) => t.setEditing(false));
+    drawHead();
+    drawEditbar();
+    filterBar.render(dashboard.filters, false);
+    showEmpty();
+  }
+
+  function cancelEdits() {
+    stopEditing();
+    drawTiles(); // back to the saved layout
+    loadAll(false);
+    ui.edit.focus();
+  }
+
+  async function saveEdits() {
+    const title = editing.title.trim();
+    editing.error = title ? null : "Give the dashboard a title.";
+    editing.saving = Boolean(title);
+    drawEditbar();
+    if (!title) return;
+    const layout = { tiles: readingOrder(tiles.map((t) => t.spec)) };
+    try {
+      dashboard = await patch(path, {
+        title,
+        layout,
+        filters: editing.filters,
+        refresh_seconds: editing.refresh_seconds || null,
+      });
+    } catch (e) {
+      editing.error = `Could not save: ${e.message}`;
+      editing.saving = false;
+      drawEditbar();
+      return;
+    }
+    const columns = new Set(dashboard.filters.map((f) => f.column));
+    applied = applied.filter((v) => columns.has(v.column));
+    tiles.forEach((t) => t.saved());
+    stopEditing();
+    schedule();
+    say("success", "Saved.");
+    ui.edit.focus();
+  }
+
+  // ----- edit dialogs
+
+  /** Your charts (fetched once). */
+  async function charts() {
+    myCharts ??= (await get("/api/v1/charts")).charts;
+    return myCharts;
+  }
+
+  function addChart() {
+    openAddChart({
+      charts,
+      onAdd: (chartId) => {
+        const tile = addTile(
+          { id: newId(), kind: "chart", chart_id: chartId, x: 0, y: 0, ...NEW_TILE.chart },
+          { place: true },
+        );
+        showEmpty();
+        tile.load(applied, false);
+        tile.el.scrollIntoView({ block: "nearest" });
+      },
+    });
+  }
+
+  function editText(tile) {
+    openTextDialog(tile ? tile.spec.markdown : null, (markdown) => {
+      if (tile) return tile.setMarkdown(markdown);
+      addTile({ id: newId(), kind: "markdown", markdown, x: 0, y: 0, ...NEW_TILE.markdown }, { place: true });
+      showEmpty();
+    });
+  }
+
+  /** The columns of the dashboard's charts you may read, name → family. */
+  async function knownColumns() {
+    let mine;
+    try {
+      mine = await charts();
+    } catch {
+      return new Map();
+    }
+    const ids = new Set(tiles.filter((t) => t.spec.kind === "chart").map((t) => t.spec.chart_id));
+    return sourceColumns(mine.filter((c) => ids.has(c.id)));
+  }
+
+  function addFilter() {
+    openAddFilter({
+      listId: `filter-columns-${id}`,
+      columns: knownColumns,
+      taken: (name) => editing.filters.some((f) => f.column === name),
+      onAdd: (filter) => {
+        editing.filters.push(filter);
+        filterBar.render(editing.filters, true, dashboard.filters);
+      },
+    });
+  }
+
+  // ----- start
+
+  ui.force.addEventListener("click", () => loadAll(true));
+  ui.edit.addEventListener("click", startEditing);
+  ui.share.addEventListener("click", () =>
+    openShareDialog(dashboard, {
+      onSaved: (answer) => {
+        dashboard = { ...dashboard, shares: answer.shares };
+        say("success", "Sharing saved.");
+      },
+    }),
+  );
+  addEventListener("pagehide", () => clearInterval(timer));
+
+  try {
+    dashboard = await get(path);
+  } catch (error) {
+    ui.title.textContent = error.status === 404 ? "Dashboard not found" : failureTitle(error);
+    document.title = `${ui.title.textContent} · Belvedere`;
+    say(
+      "warning",
+      error.status === 404 ? "There is no such dashboard, or it is not shared with you." : error.message,
+      " ",
+      h("a", { href: "/dashboards" }, "All dashboards"),
+    );
+    ui.root.dataset.state = "error";
+    return;
+  }
+  ui.root.dataset.state = "ready";
+  drawHead();
+  drawTiles();
+  filterBar.render(dashboard.filters, false);
+  ui.force.disabled = false;
+  loadAll(false);
+  schedule();
+  const wantsEdit = new URLSearchParams(location.search).get("edit") === "1";
+  if (wantsEdit && !ui.edit.hidden) {
+    history.replaceState(null, "", location.pathname);
+    startEditing();
+  }
+}

@@ -1,0 +1,341 @@
+// The chart builder ("explore"): pick a source and the chart's settings, run it (Ctrl+Enter)
+// to draw it, look at its SQL, save it, export a saved chart. Runs go through the explore
+// endpoint (the settings as they are on screen, saved or not).
+import { get, patch, post } from "../lib/api.js";
+import { errorBox, failureTitle } from "../components/chart-errors.js";
+import { createChartView } from "../components/chart-view.js";
+import { field, openDialog } from "../components/dialog.js";
+import { byId, h, replace } from "../lib/dom.js";
+import { createChartForm } from "../components/explore-form.js";
+import { draftOf, specOf } from "../lib/chart-draft.js";
+import { count, duration, fullTime } from "../lib/format.js";
+import { createSourcePicker } from "../components/source-picker.js";
+import { load, save } from "../lib/storage.js";
+
+const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
+const API = "/api/v1/charts";
+
+export async function init(page) {
+  const ui = {
+    name: byId("chart-name"),
+    dirty: byId("chart-dirty"),
+    status: byId("chart-status"),
+    cached: byId("chart-cached"),
+    elapsed: byId("chart-elapsed"),
+    run: byId("chart-run"),
+    force: byId("chart-force-refresh"),
+    sql: byId("chart-view-sql"),
+    save: byId("chart-save"),
+    summary: byId("chart-summary"),
+    exports: byId("chart-exports"),
+    error: byId("chart-error"),
+    output: byId("chart-output"),
+  };
+  let chart = null; // the saved chart shown, if any
+  let columns = [];
+  let running = null; // AbortController of the run in flight
+  let columnsLoad = 0;
+
+  const sourceNode = h("div", { class: "source-picker" });
+  const columnsNote = h("p", {
+    class: "error-message",
+    role: "alert",
+    "data-testid": "columns-error",
+    hidden: true,
+  });
+  const picker = createSourcePicker(sourceNode, { onChange: (value) => sourceChanged(value) });
+  sourceNode.append(columnsNote);
+  const form = createChartForm(byId("chart-form"), { sourceNode, onChange: () => setDirty(true) });
+  const view = createChartView(ui.output);
+  const shortcut = IS_MAC ? "⌘ Enter" : "Ctrl+Enter";
+  ui.run.title = `Run (${shortcut})`;
+  ui.save.title = `Save (${IS_MAC ? "⌘ S" : "Ctrl+S"})`;
+
+  // ----- state shown in the toolbar
+
+  function setDirty(dirty) {
+    ui.dirty.hidden = !dirty || !chart;
+  }
+
+  function setStatus(status, label) {
+    ui.status.dataset.status = status;
+    ui.status.textContent = label;
+  }
+
+  function showChart(saved) {
+    chart = saved;
+    ui.name.textContent = saved ? saved.name : "New chart";
+    document.title = `${saved ? saved.name : "New chart"} · Belvedere`;
+    ui.exports.hidden = !saved;
+    if (saved) {
+      for (const format of ["png", "svg", "csv"]) {
+        const link = byId(`chart-export-${format}`);
+        link.href = `${API}/${saved.id}/export?format=${format}`;
+        link.title = `Download the saved chart as ${format.toUpperCase()}`;
+      }
+    }
+    setDirty(false);
+  }
+
+  function fail(error, title) {
+    replace(ui.error, errorBox(error, title));
+    ui.error.hidden = false;
+  }
+
+  function clearError() {
+    ui.error.hidden = true;
+    replace(ui.error);
+  }
+
+  // ----- source and its columns
+
+  async function loadColumns() {
+    const { connection, source } = picker.value();
+    const mine = ++columnsLoad;
+    columnsNote.hidden = true;
+    if (!source) {
+      columns = [];
+      form.setColumns(columns);
+      return;
+    }
+    try {
+      const answer = await post(`${API}/columns`, { connection, source });
+      if (mine !== columnsLoad) return;
+      columns = answer.columns;
+    } catch (error) {
+      if (mine !== columnsLoad) return;
+      columns = [];
+      columnsNote.textContent = `Could not read the columns of the source: ${error.message}`;
+      columnsNote.hidden = false;
+    }
+    form.setColumns(columns);
+  }
+
+  function sourceChanged({ connection, source }) {
+    save("charts.connection", connection);
+    setDirty(true);
+    loadColumns();
+  }
+
+  /** The connection and spec on screen; throws when no source is picked. */
+  function current() {
+    const { connection, source } = picker.value();
+    if (!connection) throw new Error("Pick a connection first.");
+    if (!source) throw new Error("Pick a table or a saved query first.");
+    return { connection, spec: specOf(form.draft(), source, columns) };
+  }
+
+  // ----- running
+
+  async function run(force = false) {
+    let body;
+    try {
+      body = { ...current(), force };
+    } catch (error) {
+      fail(error, "Not ready to run");
+      return;
+    }
+    running?.abort();
+    const controller = new AbortController();
+    running = controller;
+    clearError();
+    setStatus("running", force ? "Refreshing…" : "Running…");
+    ui.cached.hidden = true;
+    ui.elapsed.textContent = "";
+    ui.output.setAttribute("aria-busy", "true");
+    ui.output.dataset.state = "loading";
+    if (!ui.output.dataset.kind)
+      view.clear(h("div", { class: "running" }, h("span", { class: "spinner" }), "Running…"));
+    let data;
+    try {
+      data = await post(`${API}/explore`, body, { signal: controller.signal });
+    } catch (error) {
+      if (error.name === "AbortError" || running !== controller) return;
+      running = null;
+      ui.output.removeAttribute("aria-busy");
+      ui.output.dataset.state = "error";
+      setStatus("failed", error.status === 504 ? "Timed out" : "Failed");
+      fail(error);
+      return;
+    }
+    if (running !== controller) return;
+    running = null;
+    ui.output.removeAttribute("aria-busy");
+    setStatus("succeeded", "Done");
+    ui.elapsed.textContent = duration(data.elapsed_ms);
+    ui.elapsed.title = `Ran at ${fullTime(data.ran_at)}`;
+    ui.cached.hidden = !data.cached;
+    ui.cached.title = data.cached ? `From the cache: ran at ${fullTime(data.ran_at)}` : "";
+    ui.summary.textContent =
+      `${count(data.row_count)} row${data.row_count === 1 ? "" : "s"}` +
+      (data.truncated ? ` (cut at the limit of ${count(body.spec.limit)})` : "");
+    try {
+      await view.draw(data, { type: body.spec.type, spec: body.spec });
+      ui.output.dataset.state = "ready";
+    } catch (error) {
+      ui.output.dataset.state = "error";
+      fail(error, "Could not draw the chart");
+    }
+  }
+
+  // ----- SQL
+
+  async function showSql() {
+    let body;
+    try {
+      body = current();
+    } catch (error) {
+      fail(error, "Not ready");
+      return;
+    }
+    const pre = h("pre", { class: "sql-view", "data-testid": "chart-sql" }, "Loading…");
+    const note = h("p", { class: "muted dialog-note", "aria-live": "polite" });
+    const { fail: dialogFail } = openDialog({
+      title: "SQL of the chart",
+      wide: true,
+      testid: "chart-sql-dialog",
+      body: [note, pre],
+      cancel: "Close",
+      actions: [{ label: "Copy", value: "copy", testid: "chart-sql-copy" }],
+      onSubmit: async () => {
+        await navigator.clipboard.writeText(pre.textContent);
+        note.textContent = "Copied.";
+        return false;
+      },
+    });
+    try {
+      const answer = await post(`${API}/sql`, body);
+      pre.textContent = answer.sql;
+      note.textContent = `Dialect: ${answer.dialect}`;
+    } catch (error) {
+      pre.textContent = "";
+      dialogFail(error.message);
+    }
+  }
+
+  // ----- saving
+
+  function openSave() {
+    let body;
+    try {
+      body = current();
+    } catch (error) {
+      fail(error, "Not ready to save");
+      return;
+    }
+    const name = h("input", {
+      name: "name",
+      required: true,
+      maxlength: "200",
+      value: chart?.name || "",
+      autocomplete: "off",
+      "data-testid": "chart-save-name",
+    });
+    const ttl = h("input", {
+      name: "ttl",
+      type: "number",
+      min: "0",
+      step: "1",
+      value: chart?.cache_ttl_seconds ?? "",
+      placeholder: "Default",
+      "data-testid": "chart-save-cache-ttl",
+    });
+    const showSqlBox = h("input", {
+      type: "checkbox",
+      name: "show_sql",
+      checked: Boolean(chart?.show_sql_to_viewers),
+      "aria-describedby": "chart-save-show-sql-help",
+      "data-testid": "chart-save-show-sql",
+    });
+    const actions = chart
+      ? [
+          { label: "Save", value: "update", primary: true, testid: "chart-save-submit" },
+          { label: "Save as new chart", value: "new", testid: "chart-save-as-new" },
+        ]
+      : [{ label: "Save", value: "new", primary: true, testid: "chart-save-submit" }];
+    openDialog({
+      title: chart ? "Save chart" : "Save the new chart",
+      testid: "chart-save-dialog",
+      body: [
+        field("Name", name),
+        field("Cache results for (seconds)", ttl, "Empty: the server's default. 0: never cache."),
+        h(
+          "div",
+          { class: "field checkbox" },
+          h("label", {}, showSqlBox, " Show the SQL to viewers"),
+          h(
+            "small",
+            { class: "help", id: "chart-save-show-sql-help" },
+            "Others who see this chart on a shared dashboard may read its SQL, a saved query it is built on included. Off: only you.",
+          ),
+        ),
+      ],
+      actions,
+      onSubmit: async (values, how) => {
+        const text = values.name.trim();
+        if (!text) throw new Error("Give the chart a name.");
+        const payload = {
+          name: text,
+          ...body,
+          cache_ttl_seconds: values.ttl === "" ? null : Number(values.ttl),
+          show_sql_to_viewers: showSqlBox.checked,
+        };
+        const saved =
+          how === "update" && chart ? await patch(`${API}/${chart.id}`, payload) : await post(API, payload);
+        showChart(saved);
+        history.replaceState(null, "", `/charts/${saved.id}`);
+      },
+    });
+    name.select();
+  }
+
+  // ----- wiring
+
+  ui.run.addEventListener("click", () => run(false));
+  ui.force.addEventListener("click", () => run(true));
+  ui.sql.addEventListener("click", showSql);
+  ui.save.addEventListener("click", openSave);
+  document.addEventListener("keydown", (event) => {
+    if (!(event.ctrlKey || event.metaKey) || event.defaultPrevented) return;
+    if (document.querySelector("dialog[open]")) return;
+    if (event.key === "Enter") {
+      event.preventDefault();
+      run(false);
+    } else if (event.key.toLowerCase() === "s" && !event.altKey) {
+      event.preventDefault();
+      openSave();
+    }
+  });
+
+  // ----- start
+
+  try {
+    const list = await picker.load(load("charts.connection"));
+    if (list.length === 0) {
+      view.clear(
+        h("p", { class: "empty" }, "No connections yet. ", h("a", { href: "/connections" }, "Add one"), "."),
+      );
+    }
+  } catch (error) {
+    fail(error, "Could not list the connections");
+    return;
+  }
+  if (page.chart_id === null || page.chart_id === undefined) {
+    showChart(null);
+    return;
+  }
+  let saved;
+  try {
+    saved = await get(`${API}/${page.chart_id}`);
+  } catch (error) {
+    fail(error, error.status === 404 ? "No such chart" : failureTitle(error));
+    for (const button of [ui.run, ui.force, ui.sql, ui.save]) button.disabled = true;
+    view.clear();
+    return;
+  }
+  picker.set(saved.connection, saved.spec.source);
+  form.setDraft(draftOf(saved.spec));
+  showChart(saved);
+  await loadColumns();
+  run(false);
+}

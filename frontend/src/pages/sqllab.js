@@ -1,0 +1,417 @@
+// SQL Lab: connection picker (with your authorization of per-user connections), schema browser,
+// editor with its cost estimate, run/cancel, table previews and exports, results, history and
+// saved queries.
+import { get } from "../lib/api.js";
+import { needsAuthorization } from "../components/authorize.js";
+import { Catalog } from "../lib/catalog.js";
+import { prefetchColumns } from "../lib/columns.js";
+import { defaultSchemaFor, projectFor, tableName } from "../lib/dialects.js";
+import { byId, h, replace } from "../lib/dom.js";
+import { createEditor } from "../components/editor.js";
+import { createEstimate } from "../components/estimate.js";
+import { STATUS_LABELS, TERMINAL, duration } from "../lib/format.js";
+import { createGrid } from "../components/grid.js";
+import { createGrants } from "../components/grants.js";
+import { createHistory } from "../components/history.js";
+import { createOutcomeView } from "../components/outcome.js";
+import { PREVIEW_ROWS, cancel, follow, submit, submitSaved } from "../lib/runs.js";
+import { createSaved } from "../components/saved.js";
+import { createSchemaBrowser } from "../components/schema.js";
+import { splitter } from "../components/splitter.js";
+import { load, save } from "../lib/storage.js";
+
+const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
+const SAVE_DELAY_MS = 250;
+const PREFETCH_DELAY_MS = 400;
+
+export function init() {
+  const ui = {
+    connection: byId("connection"),
+    run: byId("run"),
+    cancel: byId("cancel"),
+    status: byId("run-status"),
+    elapsed: byId("elapsed"),
+    results: byId("results"),
+    notice: byId("result-notice"),
+    summary: byId("result-summary"),
+    cost: byId("run-cost"),
+    downloads: byId("downloads"),
+    resultsTab: byId("tab-results"),
+    historyTab: byId("tab-history"),
+    savedTab: byId("tab-saved"),
+    resultsPanel: byId("results-panel"),
+    historyPanel: byId("history-panel"),
+    savedPanel: byId("saved-panel"),
+    save: byId("save"),
+    savedTitle: byId("saved-title"),
+    identity: byId("connection-identity"),
+  };
+  let connections = [];
+  // The run being followed: {id, cancelRequested, timer, started, base, sql} for SQL, or
+  // {table, export, format} for a direct read of a table.
+  let active = null;
+  let saveTimer = null;
+  let prefetchTimer = null;
+  const catalogs = new Map(); // connection name -> Catalog, kept while the page lives
+
+  // Editor, with its text kept across reloads.
+  const editor = createEditor(byId("editor"), {
+    doc: load("sqllab.sql", ""),
+    onChange: (text) => {
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(() => save("sqllab.sql", text), SAVE_DELAY_MS);
+      clearTimeout(prefetchTimer);
+      prefetchTimer = setTimeout(prefetch, PREFETCH_DELAY_MS);
+      saved.changed();
+    },
+    onSelection: (selected) => {
+      ui.run.textContent = selected ? "Run selection" : "Run";
+    },
+    onRunnable: () => estimate.schedule(),
+    onRun: () => runQuery(),
+  });
+  addEventListener("pagehide", () => save("sqllab.sql", editor.text()));
+  const estimate = createEstimate(byId("estimate"), { editor });
+
+  const schema = createSchemaBrowser(
+    {
+      tree: byId("schema-tree"),
+      filter: byId("schema-filter"),
+      info: byId("catalog-info"),
+      refresh: byId("schema-refresh"),
+    },
+    {
+      onInsert: (text) => editor.insert(text),
+      onPreview: (table) => readTable(table),
+      onExport: (table, format) => readTable(table, { export: true, format }),
+      onQuery: (table) => queryTable(table),
+      busy: () => Boolean(active),
+      onLoaded: (catalog) => {
+        const connection = current();
+        if (connection && catalogs.get(connection.name) === catalog) editor.configure(connection, catalog);
+      },
+    },
+  );
+  const outcome = createOutcomeView(ui, {
+    grid: createGrid(ui.results, byId("pager")),
+    editor,
+    onTableRead: (table, options) => readTable(table, options),
+    onQueryTable: (table) => queryTable(table),
+    dialectOf: (name) => connections.find((c) => c.name === name)?.dialect,
+  });
+  const history = createHistory(ui.historyPanel, { onPick: (run) => showPicked(run) });
+  const grants = createGrants(ui.identity, {
+    notice: ui.notice,
+    onDisconnected: (name) => {
+      catalogs.delete(name); // listed as you: gone with your grant
+      if (current()?.name === name) loadCatalog();
+    },
+  });
+  const saved = createSaved(
+    { panel: ui.savedPanel, save: ui.save, title: ui.savedTitle },
+    {
+      editor,
+      connection: () => current()?.name || null,
+      selectConnection: (name) => selectConnection(name),
+      run: (query) => runSaved(query),
+      busy: () => Boolean(active),
+    },
+  );
+
+  splitter(byId("sidebar-splitter"), {
+    target: byId("sqllab"),
+    variable: "--sidebar-width",
+    axis: "x",
+    min: 160,
+    max: 600,
+    key: "sqllab.sidebar",
+  });
+  splitter(byId("editor-splitter"), {
+    target: document.querySelector(".workspace"),
+    variable: "--editor-height",
+    axis: "y",
+    min: 80,
+    max: () => document.querySelector(".workspace").clientHeight - 120,
+    key: "sqllab.editor",
+  });
+  byId("shortcut-hint").textContent = IS_MAC ? "⌘ Enter" : "Ctrl+Enter";
+  ui.run.title = `Run (${IS_MAC ? "⌘ Enter" : "Ctrl+Enter"})`;
+  ui.save.title = `Save (${IS_MAC ? "⌘ S" : "Ctrl+S"})`;
+
+  // ----- connections and catalog
+
+  const current = () => connections.find((c) => c.name === ui.connection.value) || null;
+
+  function catalogOf(connection) {
+    if (!catalogs.has(connection.name)) catalogs.set(connection.name, new Catalog(connection));
+    return catalogs.get(connection.name);
+  }
+
+  async function loadCatalog() {
+    const connection = current();
+    grants.show(connection);
+    if (!connection) return;
+    const catalog = catalogOf(connection);
+    editor.configure(connection, catalog.data ? catalog : null);
+    estimate.setConnection(connection);
+    await schema.load(catalog, connection);
+  }
+
+  /** Fetch the columns of the tables the editor's text reads, for completion. */
+  function prefetch() {
+    const connection = current();
+    const catalog = connection && catalogs.get(connection.name);
+    if (catalog?.data) prefetchColumns(catalog, editor.text(), defaultSchemaFor(connection));
+  }
+
+  async function loadConnections() {
+    try {
+      connections = await get("/api/v1/connections");
+    } catch (error) {
+      schema.message(h("p", { class: "error-message" }, `Could not list connections: ${error.message}`));
+      return;
+    }
+    await grants.load();
+    replace(
+      ui.connection,
+      connections.map((c) =>
+        h("option", { value: c.name }, `${c.name} (${c.kind}${grants.perUser(c) ? ", as you" : ""})`),
+      ),
+    );
+    if (connections.length === 0) {
+      ui.connection.disabled = true;
+      ui.run.disabled = true;
+      schema.message(
+        h("p", { class: "empty" }, "No connections yet. ", h("a", { href: "/connections" }, "Add one"), "."),
+      );
+      return;
+    }
+    const remembered = load("sqllab.connection");
+    ui.connection.value = connections.some((c) => c.name === remembered) ? remembered : connections[0].name;
+    grants.welcomeBack();
+    await loadCatalog();
+  }
+
+  ui.connection.addEventListener("change", () => {
+    save("sqllab.connection", ui.connection.value);
+    loadCatalog();
+  });
+
+  /** Pick a connection (a saved query's, a run's); false if there is none of that name. */
+  function selectConnection(name) {
+    if (!connections.some((c) => c.name === name)) return false;
+    if (ui.connection.value !== name) {
+      ui.connection.value = name;
+      save("sqllab.connection", name);
+      loadCatalog();
+    }
+    return true;
+  }
+
+  // ----- tabs
+
+  const TABS = {
+    results: [ui.resultsTab, ui.resultsPanel],
+    history: [ui.historyTab, ui.historyPanel],
+    saved: [ui.savedTab, ui.savedPanel],
+  };
+
+  function showTab(name) {
+    for (const [key, [tab, panel]] of Object.entries(TABS)) {
+      tab.setAttribute("aria-selected", String(key === name));
+      panel.hidden = key !== name;
+    }
+    if (name === "history") history.refresh();
+    if (name === "saved") saved.refresh();
+  }
+  for (const [key, [tab]] of Object.entries(TABS)) tab.addEventListener("click", () => showTab(key));
+
+  // ----- status and elapsed time
+
+  function setStatus(status, elapsedText = "") {
+    ui.status.dataset.status = status;
+    ui.status.textContent = status === "idle" ? "Ready" : STATUS_LABELS[status] || status;
+    ui.elapsed.textContent = elapsedText;
+  }
+
+  // ----- running
+
+  function begin(context) {
+    const started = performance.now() - (context.elapsedMs || 0);
+    active = { id: null, cancelRequested: false, started, ...context };
+    ui.run.disabled = true;
+    ui.cancel.disabled = false;
+    ui.cancel.textContent = "Cancel";
+    const name = context.table && `${context.table.schema}.${context.table.name}`;
+    outcome.running(name ? `${context.export ? "Exporting" : "Reading"} ${name}…` : "Running…");
+    setStatus("running", `${((performance.now() - started) / 1000).toFixed(1)} s`);
+    active.timer = setInterval(() => {
+      ui.elapsed.textContent = `${((performance.now() - active.started) / 1000).toFixed(1)} s`;
+    }, 100);
+    showTab("results");
+  }
+
+  function progress(run) {
+    if (!active || active.id !== run.id) return;
+    ui.status.dataset.status = run.status;
+    ui.status.textContent = STATUS_LABELS[run.status];
+  }
+
+  async function runQuery() {
+    if (active || ui.run.disabled) return;
+    const connection = current();
+    if (!connection) return;
+    const { sql, from } = editor.runnable();
+    if (!sql.trim()) {
+      setStatus("idle", "");
+      outcome.message("Nothing to run: the editor is empty.");
+      return;
+    }
+    editor.clearErrors();
+    save("sqllab.sql", editor.text());
+    start({ base: from, sql, connection: connection.name }, () =>
+      submit({ connection: connection.name, sql }),
+    );
+  }
+
+  /** Run a saved query (already loaded in the editor) through its own endpoint. */
+  function runSaved(query) {
+    if (active) return;
+    editor.clearErrors();
+    start({ base: 0, sql: query.sql, connection: query.connection }, () => submitSaved(query.id));
+  }
+
+  /** Preview a table (its first rows), or export all of it, reading it directly (no SQL). */
+  function readTable(table, { export: whole = false, format = null } = {}) {
+    const connection = current();
+    if (active || !connection) return;
+    const body = { connection: connection.name, table: { schema: table.schema, name: table.name } };
+    if (whole) body.export = true;
+    else body.max_rows = PREVIEW_ROWS;
+    start({ base: 0, sql: "", table, export: whole, format, connection: connection.name }, () =>
+      submit(body),
+    );
+  }
+
+  /** Write a query reading a table (views cannot be read directly on BigQuery). */
+  function queryTable(table) {
+    const connection = current();
+    if (!connection) return;
+    const name = tableName(
+      table.schema,
+      table.name,
+      connection.dialect,
+      defaultSchemaFor(connection),
+      projectFor(connection),
+    );
+    const text = `SELECT * FROM ${name} LIMIT ${PREVIEW_ROWS}`;
+    saved.replacing(text);
+    editor.setText(text);
+    editor.focus();
+  }
+
+  /** Run: `send()` submits and resolves to {run, error} (see runs.js). */
+  async function start(context, send) {
+    begin(context);
+    const mine = active;
+    const first = await send();
+    if (active !== mine) return;
+    if (!first.run) return finish(null, first.error);
+    mine.id = first.run.id;
+    if (mine.cancelRequested) requestCancel();
+    track(first.run);
+  }
+
+  /** Follow a run (submitted here, or picked from history while still running) to its end. */
+  async function track(run) {
+    const context = active;
+    progress(run);
+    const { run: last, error } = TERMINAL.has(run.status)
+      ? { run, error: run.error }
+      : await follow(run, { onProgress: progress, isStale: () => active !== context });
+    if (active !== context) return;
+    if (TERMINAL.has(last.status)) finish(last, error);
+    else finish(null, error); // lost track of it (e.g. the run vanished)
+  }
+
+  async function requestCancel() {
+    if (!active) return;
+    ui.cancel.disabled = true;
+    ui.cancel.textContent = "Cancelling…";
+    if (!active.id) {
+      active.cancelRequested = true; // the submission has not answered yet
+      return;
+    }
+    const context = active;
+    try {
+      const run = await cancel(context.id);
+      if (active === context && TERMINAL.has(run.status)) finish(run, run.error);
+    } catch (error) {
+      if (active !== context) return;
+      ui.cancel.disabled = false;
+      ui.cancel.textContent = "Cancel";
+      replace(ui.notice, h("p", { class: "notice warning" }, `Could not cancel: ${error.message}`));
+    }
+  }
+
+  function finish(run, error) {
+    const context = active;
+    clearInterval(context?.timer);
+    active = null;
+    ui.run.disabled = !current();
+    ui.cancel.disabled = true;
+    ui.cancel.textContent = "Cancel";
+    if (needsAuthorization(error || run?.error)) {
+      // Nothing wrong with the query: the user must first connect their account.
+      setStatus("blocked", "");
+      ui.status.textContent = "Not connected";
+      grants.revoked(run?.connection || context?.connection);
+    } else if (run) setStatus(run.status, duration(run.elapsed_ms));
+    else setStatus("failed", "");
+    if (run) outcome.show(run, error, context);
+    else outcome.failure(error, context);
+    if (!ui.historyPanel.hidden) history.refresh();
+  }
+
+  /**
+   * A run picked in the history: its SQL in the editor (not for a direct table read: the editor
+   * keeps its text), its outcome in the results.
+   */
+  function showPicked(run) {
+    if (active) return;
+    if (!run.table && !run.sql_hidden && run.sql !== editor.text()) {
+      saved.replacing(run.sql);
+      editor.setText(run.sql);
+    }
+    if (run.connection !== ui.connection.value && connections.some((c) => c.name === run.connection)) {
+      ui.connection.value = run.connection;
+      save("sqllab.connection", run.connection);
+      loadCatalog();
+    }
+    showTab("results");
+    if (TERMINAL.has(run.status)) {
+      setStatus(run.status, duration(run.elapsed_ms));
+      outcome.show(run, run.error, { base: 0, sql: run.table ? "" : run.sql });
+      return;
+    }
+    begin({ base: 0, sql: run.sql, id: run.id, elapsedMs: run.elapsed_ms || 0 });
+    track(run);
+  }
+
+  // ----- wiring
+
+  ui.run.addEventListener("click", () => runQuery());
+  ui.cancel.addEventListener("click", () => requestCancel());
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.defaultPrevented) {
+      event.preventDefault();
+      runQuery();
+    } else if (event.key.toLowerCase() === "s" && (event.ctrlKey || event.metaKey) && !event.altKey) {
+      event.preventDefault(); // never the browser's "Save page as"
+      if (!document.querySelector("dialog[open]")) saved.openSave();
+    }
+  });
+
+  loadConnections();
+  editor.focus();
+}
