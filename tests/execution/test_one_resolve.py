@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from belvedere.execution.requests import QueryRequest
@@ -13,6 +15,7 @@ from belvedere.security.secretbox import SecretBox
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.store.connections import Connections
+from belvedere.warehouses.errors import ErrorKind, WarehouseError
 from tests.support.servers.postgres import PostgresServer
 
 pytestmark = pytest.mark.anyio
@@ -63,4 +66,29 @@ async def test_a_run_reads_and_decrypts_its_connection_once(
         assert (decrypted[0], read[0]) == (1, 1)
     finally:
         await services.execution.close()
+        services.close()
+
+
+def test_a_run_resolved_before_its_connection_changed_is_refused(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """A run waiting its turn holds a handle read before an admin changed the connection (its
+    options, perhaps its identity): its worker must not build (and leave live for every later
+    run) a backend of the old options, nor run as the old identity on the new ones."""
+    path = tmp_path / "writable.duckdb"
+    duckdb.connect(str(path)).close()
+    services = Services(make_settings())
+    services.first_start()
+    services.connections.add("w", "duckdb", {"path": str(path), "read_only": False})
+    try:
+        queued = services.connections.resolve("w", ALICE)  # submitted, waiting for a thread
+        services.connections.update("w", {"read_only": True})  # the admin locks it down
+        with pytest.raises(WarehouseError) as refused:  # the worker starts
+            services.connections.backend(queued)
+        assert refused.value.kind is ErrorKind.CANCELLED
+        assert "changed while this query waited" in refused.value.message
+        later = services.connections.resolve("w", ALICE)
+        backend = services.connections.backend(later)
+        assert backend.options.read_only is True  # type: ignore[attr-defined]
+    finally:
         services.close()

@@ -35,14 +35,29 @@ def test_an_answer_carries_the_position_or_the_link() -> None:
     assert grant.extra["authorize_url"].startswith("/auth/warehouse/start?connection=bq")
 
 
-def test_a_dead_grant_on_estimate_answers_like_a_run(
-    client: Client, services: Services, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/estimate", {"connection": "demo", "sql": "SELECT 1"}),
+        ("GET", "/api/v1/connections/demo/catalog?refresh=true", None),
+    ],
+)
+def test_a_dead_grant_off_a_run_answers_like_a_run(
+    client: Client,
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
 ) -> None:
-    async def refused(*args: Any, **kwargs: Any) -> None:
+    """The estimate and the schema browser reach the warehouse outside a run: a grant found
+    dead there answers 403 with the link that authorizes that connection, as a run does."""
+
+    def refused(*args: Any, **kwargs: Any) -> None:
         raise WarehouseError(ErrorKind.AUTHORIZATION, "The grant was revoked.")
 
-    monkeypatch.setattr(services.execution, "estimate", refused)
-    response = client.post("/api/v1/estimate", json={"connection": "demo", "sql": "SELECT 1"})
+    monkeypatch.setattr(services.connections, "backend", refused)
+    response = client.request(method, path, json=body)
     assert response.status_code == 403
     error = response.json()["error"]
     assert (error["code"], error["connection"]) == ("authorization_required", "demo")

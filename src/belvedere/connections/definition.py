@@ -37,6 +37,8 @@ class Definition:
     options: BaseModel
     backend: type[Warehouse]
     """The backend class of the connection's kind."""
+    generation: int = 0
+    """The connection's version when it was read (see :class:`LiveBackends`)."""
 
     def handle(self, principal: Principal) -> ConnectionHandle:
         """The connection as ``principal`` runs on it."""
@@ -47,4 +49,5 @@ class Definition:
             options=self.options,
             timeout_seconds=self.view.timeout_seconds,
             principal=principal,
+            generation=self.generation,
         )

@@ -21,6 +21,9 @@ class ConnectionHandle:
     options: BaseModel
     timeout_seconds: float | None
     principal: Principal
+    generation: int = 0
+    """Which version of the connection this was read from (changing it starts another): a
+    handle read before a change never builds a live backend that outlives it."""
 
     @property
     def dialect(self) -> str:

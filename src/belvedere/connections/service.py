@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from belvedere.concurrency import Pools
 from belvedere.connections.definition import ConnectionView, Definition, secrets_set
 from belvedere.connections.handle import ConnectionHandle
-from belvedere.connections.live import LiveBackends
+from belvedere.connections.live import LiveBackends, StaleHandle
 from belvedere.connections.secrets import SecretSealer, secret_fields
 from belvedere.connections.testing import (
     TEST_TIMEOUT_SECONDS,
@@ -33,6 +33,7 @@ from belvedere.identity.principal import CONNECTION_IDENTITY, Principal
 from belvedere.identity.service import IdentityService
 from belvedere.store.connections import ConnectionRecord, Connections
 from belvedere.warehouses.base import Warehouse
+from belvedere.warehouses.errors import ErrorKind, WarehouseError
 from belvedere.warehouses.registry import backend_class
 
 __all__ = [
@@ -50,6 +51,7 @@ T = TypeVar("T")
 DEFINITION_TTL_SECONDS = 5.0
 #: Definitions remembered at once.
 MAX_DEFINITIONS = 1024
+CHANGED_MESSAGE = "The connection changed while this query waited its turn; run it again."
 
 
 class ConnectionNotFound(LookupError):
@@ -75,7 +77,7 @@ class ConnectionService:
         self._identity = identity
         self._pools = pools
         self._live = LiveBackends()
-        self._tester = ConnectionTester(pools, identity, self._live)
+        self._tester = ConnectionTester(pools, identity, self.backend)
         self._definitions: TTLCache[str, Definition] = TTLCache(
             MAX_DEFINITIONS, DEFINITION_TTL_SECONDS
         )
@@ -127,10 +129,12 @@ class ConnectionService:
         return record
 
     def _definition(self, name: str) -> Definition:
-        """A connection's view and options: remembered for a few seconds (every run asks)."""
+        """A connection's view and options: remembered for a few seconds (every run asks),
+        never across a change of the connection."""
+        generation = self._live.generation(name)  # before reading: a change meanwhile shows
         with self._lock:
             cached = self._definitions.get(name)
-        if cached is not None:
+        if cached is not None and cached.generation == generation:
             return cached
         record = self._record(name)
         secrets = self._sealer.open(record.sealed_secrets)
@@ -138,9 +142,11 @@ class ConnectionService:
             self._view(record, secrets),
             validate_options(record.kind, {**record.options, **secrets}),
             backend_class(record.kind),
+            generation,
         )
         with self._lock:
-            self._definitions[name] = definition
+            if self._live.generation(name) == generation:
+                self._definitions[name] = definition
         return definition
 
     @staticmethod
@@ -206,27 +212,39 @@ class ConnectionService:
 
     def _changed(self, name: str) -> None:
         """Drop what this process holds of a connection, then tell the hooks."""
+        self._live.retire(name)
         with self._lock:
             self._definitions.pop(name, None)
-        self._live.drop(name)
         for hook in self.on_change:
             hook(name)
 
     # -- live backends -------------------------------------------------------------------
     def backend(self, handle: ConnectionHandle) -> Warehouse:
         """The live backend of a resolved connection for its principal, created on first use
-        (blocking). One backend per identity: no client, cache or session is shared."""
-        return self._live.get(handle)
+        (blocking). One backend per identity: no client, cache or session is shared. A handle
+        resolved before the connection changed (a run that waited its turn) gets none: the
+        change may have given the connection another identity, so the run is refused with
+        ``cancelled`` and asked to run again, and no backend of the old options outlives the
+        change."""
+        try:
+            return self._live.get(handle)
+        except StaleHandle:
+            raise WarehouseError(ErrorKind.CANCELLED, CHANGED_MESSAGE) from None
 
     def warehouse(self, name: str, principal: Principal = CONNECTION_IDENTITY) -> Warehouse:
         """The live backend of a connection by name, for an identity (blocking; the CLI's)."""
-        return self._live.get(self._definition(name).handle(principal))
+        return self.backend(self._definition(name).handle(principal))
 
     async def call(self, handle: ConnectionHandle, func: Callable[[Warehouse], T]) -> T:
         """Call a blocking function of a resolved connection's live backend, for its principal,
-        on the backend's lane (embedded engines on the embedded lane, others on remote)."""
+        on the backend's lane (embedded engines on the embedded lane, others on remote). A
+        warehouse error names the connection, so an authorization error carries its link."""
         lane = self._pools.for_backend(handle.embedded)
-        return await lane.run(lambda: func(self._live.get(handle)))
+        try:
+            return await lane.run(lambda: func(self.backend(handle)))
+        except WarehouseError as exc:
+            exc.connection = exc.connection or handle.name
+            raise
 
     def forget_identity(self, name: str, key_prefix: str) -> None:
         """Drop the backends of identities whose key starts with ``key_prefix`` (a user's

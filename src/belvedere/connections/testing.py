@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from belvedere.concurrency import Pools
 from belvedere.connections.definition import Definition
-from belvedere.connections.live import LiveBackends, build
+from belvedere.connections.handle import ConnectionHandle
+from belvedere.connections.live import build
 from belvedere.execution.runs import Actor
 from belvedere.identity.principal import CONNECTION_IDENTITY, SHARED
 from belvedere.identity.service import AuthorizationRequired, IdentityError, IdentityService
@@ -92,7 +93,13 @@ def _check_with(get: Callable[[], Warehouse], close: bool) -> TestOutcome:
 class ConnectionTester:
     """Runs connection tests on the backend's lane, each within its deadline."""
 
-    def __init__(self, pools: Pools, identity: IdentityService, live: LiveBackends) -> None:
+    def __init__(
+        self,
+        pools: Pools,
+        identity: IdentityService,
+        live: Callable[[ConnectionHandle], Warehouse],
+    ) -> None:
+        """``live``: a saved connection's live backend for a handle."""
         self._pools = pools
         self._identity = identity
         self._live = live
@@ -100,7 +107,7 @@ class ConnectionTester:
     async def own(self, definition: Definition, timeout: float) -> TestOutcome:
         """Test a saved connection's live backend, as its own account."""
         handle = definition.handle(CONNECTION_IDENTITY)
-        return await self._test(definition.backend, lambda: self._live.get(handle), False, timeout)
+        return await self._test(definition.backend, lambda: self._live(handle), False, timeout)
 
     async def saved(self, definition: Definition, actor: Actor, timeout: float) -> TestReport:
         """Test a saved connection as its own account, then as ``actor``."""

@@ -15,7 +15,6 @@ from belvedere.execution.requests import TableRef
 from belvedere.execution.runs import RunStatus, Surface
 from belvedere.store.runs import RunRecord
 from belvedere.units import human_bytes
-from belvedere.warehouses.errors import WarehouseError
 from belvedere.web.api.answers import now, results_out, run_and_answer
 from belvedere.web.api.run_schemas import (
     EstimateIn,
@@ -136,13 +135,7 @@ async def export_run(
 async def estimate(body: EstimateIn, user: Analyst, services: ServicesDep) -> EstimateOut:
     """What a query would process, from a dry run (BigQuery); nothing runs or is billed.
     Invalid SQL answers 400 with the error and its position."""
-    try:
-        found = await services.execution.estimate(
-            body.connection, body.sql, body.params, actor(user)
-        )
-    except WarehouseError as exc:  # an authorization error answers with the link to this one
-        exc.connection = exc.connection or body.connection
-        raise
+    found = await services.execution.estimate(body.connection, body.sql, body.params, actor(user))
     cap = found.cap
     return EstimateOut(
         supported=found.bytes is not None,
