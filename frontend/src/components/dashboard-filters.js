@@ -1,8 +1,12 @@
 // The filter bar of a dashboard: a multi-select per value-list filter (its values come from
 // the server) and two date inputs per date range; Apply hands their values to the tiles. In
-// edit mode each filter has a remove button.
+// edit mode each filter has a remove button. A render of its state with lit-html: the picks,
+// the value lists and the filters shown; each change updates the state and renders again.
+import { html, nothing, render } from "lit-html";
+import { live } from "lit-html/directives/live.js";
+import { repeat } from "lit-html/directives/repeat.js";
 import { get } from "../lib/api.js";
-import { h, replace } from "../lib/dom.js";
+import { appliedFilters, filterKeys, valueKey, valuesNote } from "../lib/filters.js";
 
 let ids = 0;
 
@@ -11,114 +15,137 @@ let ids = 0;
  * Returns {render(filters, editing, saved), values()}.
  */
 export function createFilterBar(form, { dashboardId, onApply, onRemove }) {
-  let controls = []; // {filter, read(), reset()}
-  const options = new Map(); // column -> Promise of its values
-  const kept = new Map(); // column -> the value shown before a redraw
+  let filters = [];
+  let editing = false;
+  let listed = new Set(); // the columns whose values the server lists (the saved filters)
+  const lists = new Map(); // column -> {values (null while loading), error}
+  const picks = new Map(); // column -> the values picked, or {start, end} for a date range
+  const selectIds = new Map(); // column -> the id of its select (its label points at it)
 
-  function valuesOf(column) {
-    if (!options.has(column)) {
-      const loading = get(`/api/v1/dashboards/${dashboardId}/filter-values`, { column }).then(
-        (a) => a.values,
-      );
-      loading.catch(() => options.delete(column));
-      options.set(column, loading);
-    }
-    return options.get(column);
-  }
-
-  function valueFilter(filter, unsaved) {
-    ids += 1;
-    const select = h("select", {
-      id: `dashboard-filter-${ids}`,
-      multiple: true,
-      size: "4",
-      "aria-label": filter.label || filter.column,
-      "data-testid": "filter-values",
-      "aria-busy": "true",
-    });
-    const note = h("small", { class: "help", "aria-live": "polite" }, "Loading…");
-    let values = [];
-    const before = kept.get(filter.column) || [];
-    if (unsaved) {
-      // The server lists the values of the saved dashboard's charts only.
-      select.removeAttribute("aria-busy");
-      note.textContent = "Its values are listed once the dashboard is saved.";
-      return {
-        node: h("label", { for: select.id }, filter.label || filter.column),
-        control: [select, note],
-        read: () => null,
-        keep: () => {},
-        reset: () => {},
-      };
-    }
-    valuesOf(filter.column).then(
-      (list) => {
-        values = list;
-        const chosen = new Set(before.map((v) => JSON.stringify(v)));
-        replace(
-          select,
-          list.map((v, i) =>
-            h(
-              "option",
-              { value: String(i), selected: chosen.has(JSON.stringify(v)) },
-              v === null ? "NULL" : String(v),
-            ),
-          ),
-        );
-        select.removeAttribute("aria-busy");
-        note.textContent = list.length ? "" : "No values.";
+  function load(column) {
+    if (lists.has(column)) return;
+    const entry = { values: null, error: null };
+    lists.set(column, entry);
+    get(`/api/v1/dashboards/${dashboardId}/filter-values`, { column }).then(
+      (answer) => {
+        entry.values = answer.values;
+        draw();
       },
       (error) => {
-        select.removeAttribute("aria-busy");
-        note.textContent = `Could not list the values: ${error.message}`;
-        note.classList.add("error-message");
+        entry.error = error;
+        draw();
       },
     );
-    const read = () => [...select.selectedOptions].map((o) => values[Number(o.value)]);
-    return {
-      node: h("label", { for: select.id }, filter.label || filter.column),
-      control: [select, note],
-      read: () => {
-        const chosen = read();
-        return chosen.length ? { column: filter.column, values: chosen } : null;
-      },
-      keep: () => kept.set(filter.column, read()),
-      reset: () => [...select.options].forEach((o) => (o.selected = false)),
-    };
   }
 
-  function dateFilter(filter) {
+  function selectId(column) {
+    if (!selectIds.has(column)) selectIds.set(column, `dashboard-filter-${(ids += 1)}`);
+    return selectIds.get(column);
+  }
+
+  const values = () => appliedFilters(filters, picks, listed);
+
+  function clear() {
+    picks.clear();
+    draw();
+    onApply([]);
+  }
+
+  function valueList(filter, name) {
+    const id = selectId(filter.column);
+    const known = listed.has(filter.column);
+    const entry = (known && lists.get(filter.column)) || { values: null, error: null };
+    const shown = entry.values || [];
+    const chosen = new Set((picks.get(filter.column) || []).map(valueKey));
+    const busy = known && entry.values === null && !entry.error;
+    const pick = (event) => {
+      picks.set(
+        filter.column,
+        [...event.target.selectedOptions].map((o) => shown[Number(o.value)]),
+      );
+      draw();
+    };
+    const note = valuesNote({ listed: known, ...entry });
+    return [
+      html`<label for=${id}>${name}</label>`,
+      html`<select
+          id=${id}
+          multiple
+          size="4"
+          aria-label=${name}
+          data-testid="filter-values"
+          aria-busy=${busy ? "true" : nothing}
+          @change=${pick}
+          >${shown.map(
+            (v, i) =>
+              html`<option value=${String(i)} .selected=${live(chosen.has(valueKey(v)))}
+                >${v === null ? "NULL" : String(v)}</option
+              >`,
+          )}</select
+        ><small class=${entry.error ? "help error-message" : "help"} aria-live="polite">${note}</small>`,
+    ];
+  }
+
+  function dateRange(filter, name) {
+    const range = picks.get(filter.column) || {};
+    const set = (end) => (event) => {
+      picks.set(filter.column, { ...picks.get(filter.column), [end]: event.target.value });
+      draw();
+    };
+    return [
+      html`<span>${name}</span>`,
+      html`<span class="date-range"
+        ><input
+          type="date"
+          .value=${live(range.start || "")}
+          aria-label=${`${name} from`}
+          data-testid="filter-start"
+          @input=${set("start")}
+          @change=${set("start")}
+        /><span class="muted">to</span
+        ><input
+          type="date"
+          .value=${live(range.end || "")}
+          aria-label=${`${name} to`}
+          data-testid="filter-end"
+          @input=${set("end")}
+          @change=${set("end")}
+      /></span>`,
+    ];
+  }
+
+  function filterView(filter, index) {
     const name = filter.label || filter.column;
-    const before = kept.get(filter.column) || {};
-    const start = h("input", {
-      type: "date",
-      value: before.start || "",
-      "aria-label": `${name} from`,
-      "data-testid": "filter-start",
-    });
-    const end = h("input", {
-      type: "date",
-      value: before.end || "",
-      "aria-label": `${name} to`,
-      "data-testid": "filter-end",
-    });
-    return {
-      node: h("span", {}, name),
-      control: h("span", { class: "date-range" }, start, h("span", { class: "muted" }, "to"), end),
-      read: () =>
-        start.value || end.value
-          ? { column: filter.column, start: start.value || null, end: end.value || null }
-          : null,
-      keep: () => kept.set(filter.column, { start: start.value, end: end.value }),
-      reset: () => {
-        start.value = "";
-        end.value = "";
-      },
-    };
+    const [label, control] = filter.kind === "date_range" ? dateRange(filter, name) : valueList(filter, name);
+    const remove = editing
+      ? html`<button
+          type="button"
+          class="icon small danger"
+          title="Remove the filter"
+          aria-label=${`Remove the filter ${name}`}
+          data-testid="remove-dashboard-filter"
+          @click=${() => onRemove(index)}
+        >×</button>`
+      : nothing;
+    return html`<div class="filter" data-testid="dashboard-filter" data-column=${filter.column} data-kind=${filter.kind}
+      ><div class="filter-label">${label}${remove}</div
+      >${control}</div
+    >`;
   }
 
-  function values() {
-    return controls.map((c) => c.read()).filter(Boolean);
+  function draw() {
+    const keys = filterKeys(filters);
+    render(
+      html`${repeat(
+        filters,
+        (_, i) => keys[i],
+        (filter, i) => filterView(filter, i),
+      )}<div class="filter actions"
+          ><button type="submit" class="primary" data-testid="dashboard-apply-filters">Apply</button
+          ><button type="button" data-testid="dashboard-clear-filters" @click=${clear}>Clear</button></div
+        >`,
+      form,
+    );
   }
 
   form.addEventListener("submit", (event) => {
@@ -127,68 +154,15 @@ export function createFilterBar(form, { dashboardId, onApply, onRemove }) {
   });
 
   return {
-    /** Draw `filters`; those whose column is not in `saved` (added in edit mode) list no values. */
-    render(filters, editing, saved = filters) {
-      controls.forEach((c) => c.keep());
-      const known = new Set(saved.map((f) => f.column));
-      controls = filters.map((f) =>
-        f.kind === "date_range" ? dateFilter(f) : valueFilter(f, !known.has(f.column)),
-      );
+    /** Show `filters`; those whose column is not in `saved` (added in edit mode) list no values. */
+    render(shown, isEditing, saved = shown) {
+      filters = shown;
+      editing = isEditing;
+      listed = new Set(saved.map((f) => f.column));
+      for (const [column, entry] of lists) if (entry.error) lists.delete(column); // ask again
+      for (const f of filters) if (f.kind !== "date_range" && listed.has(f.column)) load(f.column);
       form.hidden = filters.length === 0;
-      replace(
-        form,
-        controls.map((c, i) =>
-          h(
-            "div",
-            {
-              class: "filter",
-              "data-testid": "dashboard-filter",
-              "data-column": filters[i].column,
-              "data-kind": filters[i].kind,
-            },
-            h(
-              "div",
-              { class: "filter-label" },
-              c.node,
-              editing &&
-                h(
-                  "button",
-                  {
-                    type: "button",
-                    class: "icon small danger",
-                    title: "Remove the filter",
-                    "aria-label": `Remove the filter ${filters[i].label || filters[i].column}`,
-                    "data-testid": "remove-dashboard-filter",
-                    onclick: () => onRemove(i),
-                  },
-                  "×",
-                ),
-            ),
-            c.control,
-          ),
-        ),
-        h(
-          "div",
-          { class: "filter actions" },
-          h(
-            "button",
-            { type: "submit", class: "primary", "data-testid": "dashboard-apply-filters" },
-            "Apply",
-          ),
-          h(
-            "button",
-            {
-              type: "button",
-              "data-testid": "dashboard-clear-filters",
-              onclick: () => {
-                controls.forEach((c) => c.reset());
-                onApply([]);
-              },
-            },
-            "Clear",
-          ),
-        ),
-      );
+      draw();
     },
     values,
   };

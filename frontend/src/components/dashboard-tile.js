@@ -1,13 +1,22 @@
 // One tile of a dashboard: a chart (loaded on its own, with its spinner, its error and its
 // refresh button, so that a slow or failing chart never holds up the others) or a text tile
-// (markdown). The tile is a gridstack item; its header is the drag handle in edit mode.
+// (markdown). The tile is a gridstack item (gridstack owns that element); its content (the
+// header, the drag handle in edit mode, the error and the body) is a render of the tile's state
+// with lit-html. The chart view draws inside the body, which the render leaves alone.
+import { html, nothing, render } from "lit-html";
 import { get, post } from "../lib/api.js";
 import { errorBox } from "./chart-errors.js";
 import { createChartView } from "./chart-view.js";
 import { openDialog } from "./dialog.js";
-import { h, replace } from "../lib/dom.js";
+import { h } from "../lib/dom.js";
 import { duration, fullTime } from "../lib/format.js";
+import { tileSpec } from "../lib/layout.js";
 import { renderMarkdown } from "../lib/markdown.js";
+
+/** The title's tooltip once data came: the chart's name, its rows, how long, and when. */
+function loadedTitle(label, data) {
+  return `${label}\n${data.row_count} rows in ${duration(data.elapsed_ms)}, at ${fullTime(data.ran_at)}`;
+}
 
 /**
  * A tile for `spec` ({id, kind, chart_id | markdown, x, y, w, h}). `chart` is what the
@@ -21,100 +30,19 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
   const isChart = tile.kind === "chart";
   const label = isChart ? chart?.name || `Chart ${tile.chart_id} (deleted)` : "Text";
   let controller = null;
+  let lastFilters = [];
+  const state = {
+    status: isChart ? "idle" : "ready", // idle, loading, ready or error
+    editing: false,
+    problem: null, // the error box shown above the body
+    sql: null, // the chart's SQL, when the server sends it (see below)
+    cached: false, // whether the data came from the cache
+    ranAt: null, // when the data shown ran
+    detail: label, // the title's tooltip
+    text: null, // a text tile's markdown, as nodes
+  };
 
-  const title = h(
-    "h2",
-    { class: "tile-title", "data-testid": "tile-title", title: label },
-    isChart ? label : "",
-  );
-  const spinner = h("span", {
-    class: "spinner",
-    role: "status",
-    "aria-label": "Loading",
-    "data-testid": "tile-spinner",
-    hidden: true,
-  });
-  const cached = h("span", { class: "pill cached", "data-testid": "tile-cached", hidden: true }, "cached");
-  const refresh =
-    isChart &&
-    h(
-      "button",
-      {
-        type: "button",
-        class: "icon small tile-button",
-        title: `Refresh ${label}`,
-        "aria-label": `Refresh ${label}`,
-        "data-testid": "tile-refresh",
-        onclick: () => load(lastFilters, false),
-      },
-      "↻",
-    );
-  // The chart's SQL comes with its data only to the chart's owner, or to everyone when the
-  // owner chose to show it to viewers: the button shows when there is SQL to show.
-  let sql = null;
-  const viewSql =
-    isChart &&
-    h(
-      "button",
-      {
-        type: "button",
-        class: "small tile-button",
-        title: `The SQL of ${label}`,
-        "aria-label": `View the SQL of ${label}`,
-        "data-testid": "tile-view-sql",
-        hidden: true,
-        onclick: showSql,
-      },
-      "SQL",
-    );
-  const edit =
-    !isChart &&
-    h(
-      "button",
-      {
-        type: "button",
-        class: "small tile-button edit-only",
-        "aria-label": "Edit the text",
-        "data-testid": "tile-edit",
-        onclick: () => onEdit?.(api),
-      },
-      "Edit",
-    );
-  const remove = h(
-    "button",
-    {
-      type: "button",
-      class: "icon small tile-button edit-only danger",
-      title: "Remove the tile",
-      "aria-label": `Remove ${isChart ? label : "the text tile"}`,
-      "data-testid": "tile-remove",
-      onclick: () => onRemove?.(api),
-    },
-    "×",
-  );
-  const error = h("div", { class: "tile-error", "data-testid": "tile-error", hidden: true });
-  const body = h("div", {
-    class: `tile-body ${isChart ? "chart-body" : "markdown-body"}`,
-    "data-testid": "tile-body",
-  });
-  const content = h(
-    "div",
-    { class: "grid-stack-item-content tile" },
-    h(
-      "header",
-      { class: "tile-head" },
-      title,
-      spinner,
-      cached,
-      h("span", { class: "spacer" }),
-      viewSql,
-      refresh,
-      edit,
-      remove,
-    ),
-    error,
-    body,
-  );
+  const content = h("div", { class: "grid-stack-item-content tile" });
   const el = h(
     "div",
     {
@@ -128,40 +56,103 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
       "data-tile-id": tile.id,
       "data-kind": tile.kind,
       "data-chart-id": isChart ? String(tile.chart_id) : null,
-      "data-state": isChart ? "idle" : "ready",
       "aria-label": isChart ? label : "Text",
       role: "region",
     },
     content,
   );
-  const view = isChart ? createChartView(body) : null;
-  let lastFilters = [];
 
-  function setState(state) {
-    el.dataset.state = state;
-    spinner.hidden = state !== "loading";
-    body.setAttribute("aria-busy", String(state === "loading"));
+  // The chart's SQL comes with its data only to the chart's owner, or to everyone when the
+  // owner chose to show it to viewers: the button shows when there is SQL to show.
+  function chartButtons() {
+    return html`<button
+        type="button"
+        class="small tile-button"
+        title=${`The SQL of ${label}`}
+        aria-label=${`View the SQL of ${label}`}
+        data-testid="tile-view-sql"
+        ?hidden=${state.sql === null}
+        @click=${showSql}
+      >SQL</button
+      ><button
+        type="button"
+        class="icon small tile-button"
+        title=${`Refresh ${label}`}
+        aria-label=${`Refresh ${label}`}
+        data-testid="tile-refresh"
+        @click=${() => load(lastFilters, false)}
+      >↻</button>`;
   }
 
+  function textButton() {
+    return html`<button
+      type="button"
+      class="small tile-button edit-only"
+      aria-label="Edit the text"
+      data-testid="tile-edit"
+      ?hidden=${!state.editing}
+      @click=${() => onEdit?.(api)}
+    >Edit</button>`;
+  }
+
+  function body() {
+    if (isChart)
+      return html`<div
+        class="tile-body chart-body"
+        data-testid="tile-body"
+        aria-busy=${state.status === "idle" ? nothing : String(state.status === "loading")}
+      ></div>`;
+    return html`<div class="tile-body markdown-body" data-testid="tile-body">${state.text}</div>`;
+  }
+
+  function view() {
+    const cachedTitle = state.cached ? `From the cache: ran at ${fullTime(state.ranAt)}` : "";
+    return html`<header class="tile-head"
+        ><h2 class="tile-title" data-testid="tile-title" title=${state.detail}>${isChart ? label : ""}</h2
+        ><span
+          class="spinner"
+          role="status"
+          aria-label="Loading"
+          data-testid="tile-spinner"
+          ?hidden=${state.status !== "loading"}
+        ></span
+        ><span class="pill cached" data-testid="tile-cached" title=${cachedTitle} ?hidden=${!state.cached}
+          >cached</span
+        ><span class="spacer"></span>${isChart ? chartButtons() : textButton()}<button
+          type="button"
+          class="icon small tile-button edit-only danger"
+          title="Remove the tile"
+          aria-label=${`Remove ${isChart ? label : "the text tile"}`}
+          data-testid="tile-remove"
+          ?hidden=${!state.editing}
+          @click=${() => onRemove?.(api)}
+        >×</button></header
+      ><div class="tile-error" data-testid="tile-error" ?hidden=${!state.problem}>${state.problem || nothing}</div
+      >${body()}`;
+  }
+
+  function draw() {
+    el.dataset.state = state.status;
+    render(view(), content);
+  }
+
+  function update(changes) {
+    Object.assign(state, changes);
+    draw();
+  }
+
+  draw();
+  const chartView = isChart ? createChartView(content.querySelector(".tile-body")) : null;
+
   function showSql() {
-    if (sql === null) return;
+    if (state.sql === null) return;
     openDialog({
       title: `SQL of ${label}`,
       wide: true,
       testid: "tile-sql-dialog",
-      body: [h("pre", { class: "sql-view", "data-testid": "tile-sql" }, sql)],
+      body: [h("pre", { class: "sql-view", "data-testid": "tile-sql" }, state.sql)],
       cancel: "Close",
     });
-  }
-
-  function setSql(text) {
-    sql = typeof text === "string" ? text : null;
-    viewSql.hidden = sql === null;
-  }
-
-  function showError(err, heading) {
-    replace(error, errorBox(err, heading));
-    error.hidden = false;
   }
 
   /** Load the chart's data with the dashboard's filter values; `force` skips the cache. */
@@ -169,14 +160,14 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
     if (!isChart) return;
     lastFilters = filters;
     if (!chart) {
-      setState("error");
-      showError(new Error("The chart of this tile was deleted."), "Chart not found");
+      const gone = new Error("The chart of this tile was deleted.");
+      update({ status: "error", problem: errorBox(gone, "Chart not found") });
       return;
     }
     controller?.abort();
     const mine = new AbortController();
     controller = mine;
-    setState("loading");
+    update({ status: "loading" });
     let data;
     try {
       // A tile added in edit mode is not on the saved dashboard yet: its chart's own data
@@ -191,43 +182,38 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
     } catch (err) {
       if (err.name === "AbortError" || controller !== mine) return;
       controller = null;
-      setState("error");
-      cached.hidden = true;
-      setSql(null);
-      view.clear();
-      showError(err);
+      chartView.clear();
+      update({ status: "error", cached: false, sql: null, problem: errorBox(err) });
       return;
     }
     if (controller !== mine) return;
     controller = null;
-    error.hidden = true;
-    setSql(data.sql);
-    cached.hidden = !data.cached;
-    cached.title = data.cached ? `From the cache: ran at ${fullTime(data.ran_at)}` : "";
-    title.title = `${label}\n${data.row_count} rows in ${duration(data.elapsed_ms)}, at ${fullTime(data.ran_at)}`;
+    update({
+      problem: null,
+      sql: typeof data.sql === "string" ? data.sql : null,
+      cached: Boolean(data.cached),
+      ranAt: data.ran_at,
+      detail: loadedTitle(label, data),
+    });
     try {
-      await view.draw(data, { type: chart.type, spec: chart.spec || null });
-      setState("ready");
+      await chartView.draw(data, { type: chart.type, spec: chart.spec || null });
+      update({ status: "ready" });
     } catch (err) {
-      setState("error");
-      showError(err, "Could not draw the chart");
+      update({ status: "error", problem: errorBox(err, "Could not draw the chart") });
     }
   }
 
   function setMarkdown(text) {
     tile.markdown = text;
-    if (text.trim()) replace(body, renderMarkdown(text));
-    else replace(body, h("p", { class: "muted" }, "Empty text tile."));
+    update({
+      text: text.trim() ? [...renderMarkdown(text).childNodes] : html`<p class="muted">Empty text tile.</p>`,
+    });
   }
 
   const api = {
     el,
     get spec() {
-      const node = el.gridstackNode || {};
-      const place = { x: node.x ?? tile.x, y: node.y ?? tile.y, w: node.w ?? tile.w, h: node.h ?? tile.h };
-      return isChart
-        ? { id: tile.id, kind: "chart", chart_id: tile.chart_id, ...place }
-        : { id: tile.id, kind: "markdown", markdown: tile.markdown || "", ...place };
+      return tileSpec(tile, el.gridstackNode);
     },
     chart,
     load,
@@ -238,14 +224,13 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
     },
     /** Show or hide the edit mode's buttons. */
     setEditing(on) {
-      for (const button of content.querySelectorAll(".edit-only")) button.hidden = !on;
+      update({ editing: Boolean(on) });
     },
     destroy() {
       controller?.abort();
-      view?.destroy();
+      chartView?.destroy();
     },
   };
   if (!isChart) setMarkdown(tile.markdown || "");
-  api.setEditing(false);
   return api;
 }

@@ -72,9 +72,15 @@ export async function init(page) {
     },
     onRemove: (index) => {
       editing.filters.splice(index, 1);
-      filterBar.render(editing.filters, true, dashboard.filters);
+      drawFilters();
     },
   });
+
+  /** The filter bar: the saved filters, or in edit mode those being edited. */
+  function drawFilters() {
+    if (editing) filterBar.render(editing.filters, true, dashboard.filters);
+    else filterBar.render(dashboard.filters, false);
+  }
 
   function say(kind, ...children) {
     replace(
@@ -210,7 +216,7 @@ export async function init(page) {
     tiles.forEach((t) => t.setEditing(true));
     drawHead();
     drawEditbar();
-    filterBar.render(editing.filters, true, dashboard.filters);
+    drawFilters();
     showEmpty();
     ui.editbar.querySelector("input")?.focus();
   }
@@ -221,7 +227,7 @@ export async function init(page) {
     tiles.forEach((t) => t.setEditing(false));
     drawHead();
     drawEditbar();
-    filterBar.render(dashboard.filters, false);
+    drawFilters();
     showEmpty();
   }
 
@@ -311,7 +317,7 @@ export async function init(page) {
       taken: (name) => editing.filters.some((f) => f.column === name),
       onAdd: (filter) => {
         editing.filters.push(filter);
-        filterBar.render(editing.filters, true, dashboard.filters);
+        drawFilters();
       },
     });
   }
@@ -347,7 +353,7 @@ export async function init(page) {
   ui.root.dataset.state = "ready";
   drawHead();
   drawTiles();
-  filterBar.render(dashboard.filters, false);
+  drawFilters();
   ui.force.disabled = false;
   loadAll(false);
   schedule();

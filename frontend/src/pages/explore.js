@@ -216,6 +216,7 @@ export async function init(page) {
   // ----- saving
 
   function openSave() {
+    if (ui.save.disabled) return;
     let body;
     try {
       body = current();
@@ -309,6 +310,7 @@ export async function init(page) {
 
   // ----- start
 
+  ui.save.disabled = true; // until the chart (or the empty form) is there to save
   try {
     const list = await picker.load(load("charts.connection"));
     if (list.length === 0) {
@@ -322,6 +324,7 @@ export async function init(page) {
   }
   if (page.chart_id === null || page.chart_id === undefined) {
     showChart(null);
+    ui.save.disabled = false;
     return;
   }
   let saved;
@@ -336,6 +339,7 @@ export async function init(page) {
   picker.set(saved.connection, saved.spec.source);
   form.setDraft(draftOf(saved.spec));
   showChart(saved);
+  ui.save.disabled = false;
   await loadColumns();
   run(false);
 }
