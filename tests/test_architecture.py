@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
+from tests.support.web.client import app_clients
 
 SRC = Path(__file__).parents[1] / "src" / "belvedere"
 WEB = SRC / "web"
@@ -129,7 +129,8 @@ def app_routes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[APIRou
     settings = Settings(data_dir=tmp_path_factory.mktemp("architecture"), demo=False)
     services = Services(settings)
     try:
-        yield list(_api_routes(create_app(services).routes))
+        with app_clients(services) as clients:
+            yield list(_api_routes(clients.app.routes))
     finally:
         services.close()
 

@@ -270,21 +270,20 @@ ROUTE = re.compile(r"(?<![\w.])/(?:api|auth)/[\w{}/.-]*[\w}]")
 def served() -> Iterator[Callable[[str], bool]]:
     """Whether the app serves a path (any method; path parameters may be ``{name}``): the path
     is matched, and never run, as an ``OPTIONS`` request, which a route answers 405."""
-    from fastapi.testclient import TestClient
-
     from belvedere.services import Services
-    from belvedere.web.app import create_app
+    from tests.support.web.client import app_clients
 
     with tempfile.TemporaryDirectory() as folder:
         services = Services(Settings(data_dir=Path(folder), demo=False))
         try:
-            client = TestClient(create_app(services))
+            with app_clients(services) as make:
+                client = make()
 
-            def serves(path: str) -> bool:
-                concrete = re.sub(r"\{[^}]*\}", "1", path)
-                return client.options(concrete).status_code != 404
+                def serves(path: str) -> bool:
+                    concrete = re.sub(r"\{[^}]*\}", "1", path)
+                    return client.options(concrete).status_code != 404
 
-            yield serves
+                yield serves
         finally:
             services.close()
 

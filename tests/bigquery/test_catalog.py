@@ -12,10 +12,9 @@ import pytest
 
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
 from tests.support.bigquery.seed import Seeded
 from tests.support.faults import HttpProxy, RecordedRequest, bq_error, mentions
-from tests.support.web.client import PASSWORD, Client
+from tests.support.web.client import PASSWORD, Client, app_clients
 
 
 def load(api: Client, refresh: bool = False) -> dict[str, Any]:
@@ -54,8 +53,8 @@ def loaded(
             "storage_api_insecure": True,
         },
     )
-    with Client(create_app(services)) as api:
-        api.login()
+    with app_clients(services) as make:
+        api = make().login()
         bq_http_proxy.reset()
         bq_http_proxy.clear()
         catalog = load(api)

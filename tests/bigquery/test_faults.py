@@ -12,10 +12,9 @@ import pytest
 
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
 from tests.support.faults import HttpProxy, RecordedRequest, TcpProxy
 from tests.support.servers.app import live_server
-from tests.support.web.client import PASSWORD, Client, signed_in
+from tests.support.web.client import PASSWORD, Client, app_clients, signed_in
 
 GRACE_SECONDS = 2.0
 
@@ -102,8 +101,8 @@ def test_stalled_storage_stream_ends_at_the_deadline_and_frees_its_thread(
     services = Services(make_settings(query_threads=1))
     services.first_start()
     services.connections.add("bq", "bigquery", bq_options)
-    with Client(create_app(services)) as api:
-        api.login()
+    with app_clients(services) as make:
+        api = make().login()
         bq_grpc_proxy.stall_after(64 * 1024)
         body = {"table": {"schema": "shop", "name": "big"}, "export": True, "timeout_seconds": 2}
         run, took = timed_post(api, {**body, "wait_ms": 20_000})
@@ -121,7 +120,7 @@ def test_server_answers_while_bigquery_hangs(
     bq_services: Services, bq_http_proxy: HttpProxy, runs: int
 ) -> None:
     bq_http_proxy.hang(when=query_job)
-    with live_server(create_app(bq_services)) as url:
+    with app_clients(bq_services) as clients, live_server(clients.app) as url:
         api = signed_in(url, "admin", PASSWORD)
         ids = [
             api.post(

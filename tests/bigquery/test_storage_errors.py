@@ -16,10 +16,9 @@ import pytest
 
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
 from tests.support.bigquery.emulator import Emulator
 from tests.support.bigquery.secure import SecureSales
-from tests.support.web.client import Client
+from tests.support.web.client import Client, app_clients
 
 READ = "/google.cloud.bigquery.storage.v1.BigQueryRead/"
 CREATE_SESSION = READ + "CreateReadSession"
@@ -124,8 +123,8 @@ def api(
     services.connections.add(
         "bq", "bigquery", {**bq_options, "storage_api_endpoint": faults.target}
     )
-    with Client(create_app(services)) as client:
-        yield client.login()
+    with app_clients(services) as make:
+        yield make().login()
     services.close()
 
 

@@ -12,11 +12,10 @@ from typing import Any
 import httpx
 
 from belvedere.services import Services
-from belvedere.web.app import create_app
 from tests.bigquery.test_faults import query_job
 from tests.support.faults import HttpProxy
 from tests.support.servers.app import live_server
-from tests.support.web.client import PASSWORD, signed_in
+from tests.support.web.client import PASSWORD, app_clients, signed_in
 
 DEADLINE_SECONDS = 3.0
 GRACE_SECONDS = 2.0
@@ -45,7 +44,7 @@ def test_every_surface_times_out_cleanly_while_the_server_answers(
     bq_services: Services, bq_http_proxy: HttpProxy
 ) -> None:
     bq_services.connections.update("bq", timeout_seconds=DEADLINE_SECONDS)
-    with live_server(create_app(bq_services)) as url:
+    with app_clients(bq_services) as clients, live_server(clients.app) as url:
         api = signed_in(url, "admin", PASSWORD)
         chart = api.post(
             "/api/v1/charts", json={"name": "Events", "connection": "bq", "spec": SPEC}

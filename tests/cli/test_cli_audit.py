@@ -17,8 +17,7 @@ from belvedere.auth.roles import Role
 from belvedere.cli.main import cli
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
-from tests.support.web.client import PASSWORD, Client
+from tests.support.web.client import PASSWORD, app_clients
 
 ACCOUNT = pwd.getpwuid(os.getuid()).pw_name
 
@@ -54,8 +53,8 @@ def test_the_os_account_behind_every_command_line_run_is_audited(
     query("SELECT 2 AS operators")
 
     services = Services(Settings())
-    with Client(create_app(services)) as client:
-        admin = client.login()
+    with app_clients(services) as make:
+        admin = make().login()
         entries = admin.get("/api/v1/audit?surface=cli").json()["entries"]
         by_sql = {e["sql"]: e for e in entries}
         bobs, operators = by_sql["SELECT 1 AS bobs"], by_sql["SELECT 2 AS operators"]
@@ -83,7 +82,7 @@ def test_the_os_account_behind_every_command_line_run_is_audited(
         assert (entry["user"], entry["os_account"]) == ("admin", None)
 
         # And in bob's own history.
-        with Client(create_app(services)) as other:
-            history = other.login("bob").get("/api/v1/history").json()["runs"]
+        with app_clients(services) as other:
+            history = other().login("bob").get("/api/v1/history").json()["runs"]
         assert [r["sql"] for r in history] == ["SELECT 1 AS bobs"]
     services.close()

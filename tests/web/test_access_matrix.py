@@ -15,8 +15,7 @@ import pytest
 
 from belvedere.auth.roles import Role
 from belvedere.services import Services
-from belvedere.web.app import create_app
-from tests.support.web.client import Client
+from tests.support.web.client import Client, app_clients
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
@@ -155,7 +154,8 @@ def world(app_client: Callable[[], Client], make_user: Callable[[str, Role], str
 
 
 def test_the_table_names_every_route(services: Services) -> None:
-    paths = create_app(services).openapi()["paths"]
+    with app_clients(services) as clients:
+        paths = clients.app.openapi()["paths"]
     found = {
         (method.upper(), path)
         for path, operations in paths.items()

@@ -142,8 +142,7 @@ from pathlib import Path
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
-from tests.support.web.client import PASSWORD, Client
+from tests.support.web.client import PASSWORD, app_clients
 
 demo = sys.argv[1]
 services = Services(Settings(data_dir=Path(tempfile.mkdtemp()), admin_password=PASSWORD, demo=False))
@@ -151,8 +150,8 @@ services.first_start()
 services.connections.add("demo", "duckdb", {"path": demo, "read_only": True})
 services.users.create("eve", Role.EDITOR, PASSWORD)
 answers = []
-with Client(create_app(services)) as client:
-    client.login("eve")
+with app_clients(services) as make:
+    client = make().login("eve")
     for sql in sys.argv[2:]:
         answers.append(client.post("/api/v1/runs", json={"connection": "demo", "sql": sql}).json())
     answers.append(client.get("/health").json())

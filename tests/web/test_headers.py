@@ -4,18 +4,16 @@ script, so that the Content-Security-Policy can forbid them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from httpx import Headers
 
 import belvedere.web.app as web_app
 from belvedere.auth.roles import Role
 from belvedere.services import Services
-from belvedere.web.app import create_app
-from tests.support.web.client import Client
+from tests.support.web.client import Client, MakeClient, app_clients
 
 HTML = {"accept": "text/html"}
 
@@ -103,34 +101,34 @@ def test_api_answers_are_protected(client: Client) -> None:
     assert_protected(client.post("/api/v1/auth/logout", headers={"x-csrf-token": "x"}).headers)
 
 
-def test_too_large_bodies_and_server_errors_are_protected(services: Services) -> None:
-    app = create_app(services)
-
-    @app.get("/boom")
+def test_too_large_bodies_and_server_errors_are_protected(app_client: MakeClient) -> None:
+    @app_client.app.get("/boom")
     def boom() -> None:
         raise RuntimeError("boom")
 
-    with Client(app, raise_server_exceptions=False) as client:
-        large = client.post("/api/v1/auth/login", content=b"x" * (2 * 1024 * 1024))
-        assert large.status_code == 413
-        assert_protected(large.headers)
-        error = client.get("/boom")
-        assert error.status_code == 500
-        assert_protected(error.headers)
+    client = app_client(raise_server_exceptions=False)
+    large = client.post("/api/v1/auth/login", content=b"x" * (2 * 1024 * 1024))
+    assert large.status_code == 413
+    assert_protected(large.headers)
+    error = client.get("/boom")
+    assert error.status_code == 500
+    assert_protected(error.headers)
 
 
 @pytest.fixture
-def static_app(services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
-    """An app whose static folder holds one built file."""
+def static_client(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Client]:
+    """A client of an app whose static folder holds one built file."""
     (tmp_path / "static" / "build").mkdir(parents=True)
     (tmp_path / "static" / "build" / "app.js").write_text("export {};\n")
     monkeypatch.setattr(web_app, "STATIC", tmp_path / "static")
-    return create_app(services)
+    with app_clients(services) as make:
+        yield make()
 
 
-def test_static_files_are_protected(static_app: FastAPI) -> None:
-    with Client(static_app) as client:
-        asset = client.get("/static/build/app.js")
-        assert asset.status_code == 200
-        assert_protected(asset.headers)
-        assert_protected(client.get("/static/build/missing.js").headers)
+def test_static_files_are_protected(static_client: Client) -> None:
+    asset = static_client.get("/static/build/app.js")
+    assert asset.status_code == 200
+    assert_protected(asset.headers)
+    assert_protected(static_client.get("/static/build/missing.js").headers)

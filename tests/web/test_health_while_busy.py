@@ -9,9 +9,8 @@ import httpx
 
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.web.app import create_app
 from tests.support.servers.app import live_server
-from tests.support.web.client import PASSWORD, signed_in
+from tests.support.web.client import PASSWORD, app_clients, signed_in
 
 FOREVER = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
 
@@ -23,7 +22,7 @@ def test_health_and_api_answer_while_every_query_thread_is_busy(
     services = Services(make_settings(embedded_query_threads=threads))
     services.first_start()
     services.connections.add("demo", "duckdb", {"path": str(demo_path), "read_only": True})
-    with live_server(create_app(services)) as url:
+    with app_clients(services) as clients, live_server(clients.app) as url:
         client = signed_in(url, "admin", PASSWORD)
         run_ids = [
             client.post(

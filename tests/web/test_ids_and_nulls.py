@@ -17,8 +17,7 @@ import pytest
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.store.ids import MAX_ROW_ID
-from belvedere.web.app import create_app
-from tests.support.web.client import Client
+from tests.support.web.client import Client, app_clients
 
 BAD_IDS = [2**63, -(2**63) - 1, 2**31, 0, -1]
 TILE = {"id": "t", "kind": "chart", "x": 0, "y": 0, "w": 6, "h": 4}
@@ -53,7 +52,8 @@ def objects(client: Client, make_user: Any) -> Objects:
 
 
 def _openapi(services: Services) -> dict[str, Any]:
-    return create_app(services).openapi()
+    with app_clients(services) as clients:
+        return clients.app.openapi()
 
 
 def _operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -13,9 +13,8 @@ import pytest
 import belvedere.web.app as web_app
 from belvedere.auth.roles import Role
 from belvedere.services import Services
-from belvedere.web.app import create_app
 from belvedere.web.redirects import safe_next
-from tests.support.web.client import Client
+from tests.support.web.client import Client, app_clients
 
 HTML = {"accept": "text/html"}
 
@@ -169,5 +168,5 @@ def test_static_files_answer_404_when_the_front_end_is_not_built(
     services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
     monkeypatch.setattr(web_app, "STATIC", tmp_path / "not-built")
-    with Client(create_app(services), raise_server_exceptions=False) as client:
-        assert client.get(path).status_code == 404
+    with app_clients(services) as make:
+        assert make(raise_server_exceptions=False).get(path).status_code == 404

@@ -4,21 +4,19 @@ back in. Time comes from a clock the tests move, never from sleeping."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fastapi import FastAPI
 from httpx import Response
 
 from belvedere.auth.throttle import SignInThrottle, ThrottlePolicy
 from belvedere.cli.main import cli
 from belvedere.services import Services
 from belvedere.store.db import Database
-from belvedere.web.app import create_app
-from tests.support.web.client import PASSWORD, Client
+from tests.support.web.client import PASSWORD, Client, MakeClient, app_clients
 
 WRONG = "not-the-password"
 
@@ -44,25 +42,15 @@ def clock(services: Services) -> Clock:
 
 
 @pytest.fixture
-def app(services: Services) -> FastAPI:
-    return create_app(services)
-
-
-@pytest.fixture
-def from_address(app: FastAPI) -> Iterator[Callable[[str], Client]]:
+def from_address(app_client: MakeClient) -> Callable[[str], Client]:
     """Makes clients that connect from a given address."""
-    clients: list[Client] = []
 
     def make(address: str) -> Client:
-        client = Client(app, client=(address, 50000))
-        client.__enter__()
+        client = app_client(client=(address, 50000))
         client.get("/api/v1/auth/csrf")
-        clients.append(client)
         return client
 
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    return make
 
 
 def sign_in(client: Client, password: str, username: str = "admin", **kw: Any) -> Response:
@@ -193,7 +181,8 @@ def test_every_server_process_sees_the_same_failures(
     other = Services(services.settings)  # another worker process's services, same store
     try:
         other.throttle.clock = clock
-        with Client(create_app(other), client=("198.51.100.2", 50000)) as client:
+        with app_clients(other) as make:
+            client = make(client=("198.51.100.2", 50000))
             client.get("/api/v1/auth/csrf")
             assert sign_in(client, PASSWORD).status_code == 429
     finally:

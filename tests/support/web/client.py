@@ -4,11 +4,12 @@ the CSRF header like the browser); :func:`signed_in` does the same over real HTT
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from belvedere.services import Services
@@ -37,8 +38,24 @@ class Client(TestClient):
         return super().request(method, url, **kwargs)
 
 
-MakeClient = Callable[..., Client]
-"""Makes a client of the app (``TestClient`` keyword arguments accepted, e.g. ``client=``)."""
+class MakeClient:
+    """Makes clients of one app (``TestClient`` keyword arguments accepted, e.g. ``client=``,
+    ``raise_server_exceptions=``), each with its own cookies and lifespan; ``app`` is the app
+    itself, for what a client cannot do (serve it over HTTP, read its routes, add one)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._clients: list[Client] = []
+
+    def __call__(self, **options: Any) -> Client:
+        client = Client(self.app, **options)
+        client.__enter__()
+        self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.__exit__(None, None, None)
 
 
 @contextmanager
@@ -47,20 +64,11 @@ def app_clients(services: Services) -> Iterator[MakeClient]:
     (its lifespan ended) when the block ends. Sign in with ``make().login(...)``."""
     from belvedere.web.app import create_app  # imported by the tests that use the app only
 
-    app = create_app(services)
-    clients: list[Client] = []
-
-    def make(**options: Any) -> Client:
-        client = Client(app, **options)
-        client.__enter__()
-        clients.append(client)
-        return client
-
+    make = MakeClient(create_app(services))
     try:
         yield make
     finally:
-        for client in clients:
-            client.__exit__(None, None, None)
+        make.close()
 
 
 def signed_in(url: str, username: str, password: str = PASSWORD) -> httpx.Client:
