@@ -152,13 +152,16 @@ def stop(server: Server) -> None:
 
 
 @contextmanager
-def signed_in_client(server: Server, timeout: float = 60.0) -> Iterator[httpx.Client]:
-    """An HTTP client signed in as the admin that sends the CSRF header like the browser."""
+def signed_in_client(
+    server: Server, timeout: float = 60.0, *, username: str = ADMIN, password: str = PASSWORD
+) -> Iterator[httpx.Client]:
+    """An HTTP client signed in (as the admin unless told) that sends the CSRF header like the
+    browser."""
     with httpx.Client(base_url=server.url, timeout=timeout) as client:
         client.get("/api/v1/auth/csrf").raise_for_status()
         response = client.post(
             "/api/v1/auth/login",
-            json={"username": ADMIN, "password": PASSWORD},
+            json={"username": username, "password": password},
             headers={CSRF_HEADER: client.cookies[CSRF_COOKIE]},
         )
         response.raise_for_status()
