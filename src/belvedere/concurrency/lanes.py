@@ -7,7 +7,7 @@ import contextlib
 import functools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
@@ -45,6 +45,18 @@ class Lane:
             call = functools.partial(func, *args, **kwargs)
             return await asyncio.wrap_future(self._executor.submit_for(owner, call))
         return await self.run(func, *args, **kwargs)
+
+    async def iterate(self, items: Iterator[T]) -> AsyncIterator[T]:
+        """Yield ``items``, each one read on this lane (in order, one at a time); a generator
+        is closed at the end, or when the consumer goes away (its files with it)."""
+        done = object()
+        try:
+            while (item := await self.run(next, items, done)) is not done:
+                yield item  # type: ignore[misc]
+        finally:
+            if isinstance(items, Generator):
+                with contextlib.suppress(ValueError):  # still being read on the lane
+                    items.close()
 
     def submit(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Start ``func`` on this lane without waiting (from any thread)."""

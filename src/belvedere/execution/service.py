@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -299,18 +299,7 @@ class ExecutionService:
         the I/O lane. Raises ``ResultMissing`` at once if the result was evicted. The caller
         checks that it may read the run."""
         chunks = export_chunks(format, await self.schema(run_id), self.results.batches(run_id))
-        return self._drain(chunks)
-
-    async def _drain(self, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-        try:
-            while (chunk := await self._pools.io.run(_next, chunks)) is not None:
-                yield chunk
-        finally:
-            # Closes the result file; one still read on the lane (the client went away) is
-            # closed when collected.
-            if isinstance(chunks, Generator):
-                with contextlib.suppress(ValueError):
-                    chunks.close()
+        return self._pools.io.iterate(chunks)
 
     async def close(self, grace_seconds: float = 5.0) -> None:
         """Cancel every active run and give their workers a moment to let go."""
@@ -340,10 +329,6 @@ def _statement(request: QueryRequest, dialect: str) -> str:
     if request.table is not None:
         return select_all(dialect, request.table.schema, request.table.name)
     return request.sql
-
-
-def _next(chunks: Iterator[bytes]) -> bytes | None:
-    return next(chunks, None)
 
 
 def _owns(actor: Actor, run: QueryRun) -> bool:

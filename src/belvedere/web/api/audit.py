@@ -15,7 +15,6 @@ from belvedere.auth.roles import Permission
 from belvedere.store.runs import RunRecord
 from belvedere.web.api.schemas import ErrorOut, Instant
 from belvedere.web.deps import ServicesDep, require
-from belvedere.web.streaming import on_lane
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses={403: {"model": ErrorOut}})
 Auditor = Annotated[Account, Depends(require(Permission.VIEW_AUDIT))]
@@ -115,7 +114,7 @@ async def audit(
 async def export(_: Auditor, services: ServicesDep, where: Filters) -> StreamingResponse:
     """The filtered runs as CSV."""
     return StreamingResponse(
-        on_lane(services.pools.io, services.audit.csv_chunks(where, MAX_EXPORT_ROWS)),
+        services.pools.io.iterate(services.audit.csv_chunks(where, MAX_EXPORT_ROWS)),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="belvedere-audit.csv"'},
     )
