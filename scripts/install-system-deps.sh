@@ -2,7 +2,8 @@
 # Installs system packages from Debian's repositories when they are missing:
 #   --run   Node.js and npm (they build the front-end bundle);
 #   (none)  the same, plus what the tests use: PostgreSQL (the tests start their own server on
-#           loopback) and Chromium (browser tests).
+#           loopback), Redis (the same, for Celery workers and shared results) and
+#           Chromium (browser tests).
 # Quick and silent when everything is already there.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ missing=()
 command -v npm >/dev/null || missing+=(nodejs npm)
 if [ "${1:-}" != "--run" ]; then
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 

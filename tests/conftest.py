@@ -10,6 +10,7 @@ import pytest
 pytest_plugins = [
     "tests.support.fixtures.app",
     "tests.support.fixtures.postgres",
+    "tests.support.fixtures.redis",
     "tests.support.fixtures.bigquery",
     "tests.support.fixtures.identity",
 ]

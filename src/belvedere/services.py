@@ -15,6 +15,7 @@ from belvedere.auth.throttle import SignInThrottle, ThrottlePolicy
 from belvedere.catalog.service import CatalogService
 from belvedere.charts.library import SavedCharts
 from belvedere.charts.service import ChartService
+from belvedere.cluster.bus import open_bus
 from belvedere.concurrency import Pools
 from belvedere.connections.secrets import SecretSealer
 from belvedere.connections.service import ConnectionService
@@ -66,6 +67,7 @@ class Services:
         self.secret_key = load_secret_key(settings)
         self.db = Database(settings.metadata_url)
         self.db.migrate()
+        self.bus = open_bus(settings.broker_url)
         self.users = Users(self.db)
         self.throttle = SignInThrottle(self.db, ThrottlePolicy.from_settings(settings))
         self.sessions = Sessions(
@@ -158,5 +160,6 @@ class Services:
     def close(self) -> None:
         """Release live backends, the lanes and database connections."""
         self.connections.close()
+        self.bus.close()
         self.pools.shutdown()
         self.db.dispose()

@@ -100,6 +100,31 @@ class Settings(BaseSettings):
         description="Size budget of the on-disk results store; the oldest results are evicted "
         "beyond it.",
     )
+    broker_url: str | None = Field(
+        default=None,
+        description="Redis URL of the Celery broker, e.g. `redis://redis:6379/0`. When set, "
+        "queries run on `belvedere worker` processes (web servers only submit, wait, page and "
+        "cancel), and cancels, sign-outs and cache changes reach every process through it. "
+        "Default: queries run in the server process.",
+    )
+    results_url: str | None = Field(
+        default=None,
+        description="Where Arrow results live: `redis://...` (compressed, each kept "
+        "`RESULTS_TTL_SECONDS`, for small results), or a filesystem URL pyarrow or fsspec "
+        "opens (`file:///shared/mount`, `gs://bucket/prefix`, `s3://bucket/prefix`) that every "
+        "server and worker reaches. Default: the folder `DATA_DIR/results` (one host).",
+    )
+    results_ttl_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description="How long a result is kept in a `redis://` results store (reading it "
+        "later answers 410, run the query again).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token `GET /metrics` requires (Prometheus `authorization`). "
+        "Default: `/metrics` answers anyone who reaches the server.",
+    )
     query_threads: int = Field(
         default=256,
         ge=1,

@@ -82,6 +82,9 @@ class RunRecord(Protocol):
     def job_id(self) -> str | None: ...
 
     @property
+    def worker(self) -> str | None: ...
+
+    @property
     def principal(self) -> str | None: ...
 
     @property

@@ -1,0 +1,65 @@
+"""The Celery application: one task, two queues (embedded engines and remote warehouses).
+
+Runs of embedded engines (DuckDB) and of remote warehouses (BigQuery, PostgreSQL) go to
+separate queues, so that a burst of BigQuery waits never holds up DuckDB and the other way
+round; ``belvedere worker --queues`` picks which a worker takes. Messages are JSON, never
+pickles. A message is taken when its run starts (``acks_late`` off): a worker that dies
+mid-run leaves no message to run it twice; the reaper (:mod:`belvedere.cluster.reaper`) ends
+that run. A message a dead worker had reserved but not started comes back after
+``VISIBILITY_SECONDS``; the run's compare-and-set start makes a second delivery harmless.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from celery import Celery
+from kombu import Queue
+
+#: The task that runs one query.
+EXECUTE_TASK = "belvedere.execute_run"
+#: How long a message reserved by a worker that died stays invisible before it is delivered again.
+VISIBILITY_SECONDS = 30
+
+
+class WorkQueue(StrEnum):
+    """The queues, by the kind of engine their runs use."""
+
+    EMBEDDED = "embedded"
+    REMOTE = "remote"
+
+    @property
+    def routing_name(self) -> str:
+        """The queue's name in the broker."""
+        return f"belvedere.{self.value}"
+
+    @classmethod
+    def for_backend(cls, embedded: bool) -> WorkQueue:
+        return cls.EMBEDDED if embedded else cls.REMOTE
+
+
+def create_celery(broker_url: str) -> Celery:
+    """The Celery application on ``broker_url`` (Redis)."""
+    app = Celery("belvedere", broker=broker_url, set_as_current=False)
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        result_backend=None,
+        task_queues=[Queue(queue.routing_name) for queue in WorkQueue],
+        task_default_queue=WorkQueue.REMOTE.routing_name,
+        task_acks_late=False,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        broker_transport_options={
+            "visibility_timeout": VISIBILITY_SECONDS,
+            "socket_timeout": 2.0,
+            "socket_connect_timeout": 1.0,
+        },
+        broker_heartbeat=0,
+        task_publish_retry=False,
+    )
+    return app
