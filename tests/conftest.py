@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.support.fixtures.app",
     "tests.support.fixtures.postgres",
     "tests.support.fixtures.redis",
+    "tests.support.fixtures.cluster",
     "tests.support.fixtures.bigquery",
     "tests.support.fixtures.identity",
 ]

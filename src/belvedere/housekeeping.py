@@ -1,5 +1,6 @@
 """Chores a server does at start and from time to time, on the io lane: deleting expired
-sign-in sessions and runs past the audit retention."""
+sign-in sessions, results past their time to live and runs past the audit retention; with a
+broker, ending the runs of workers that stopped (:mod:`belvedere.cluster.reaper`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+import redis
+
 from belvedere.audit import retention
+from belvedere.cluster.orphans import OrphanStopper
+from belvedere.cluster.reaper import SWEEP_SECONDS, Reaper
 from belvedere.concurrency import Lane
 from belvedere.services import Services
 from belvedere.store.sessions import Sessions
@@ -17,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: How often expired sessions are deleted.
 SESSIONS_EVERY = timedelta(hours=1)
+#: How often results past their time to live are deleted (shared results stores).
+RESULTS_EVERY = timedelta(hours=1)
 
 
 async def repeat(lane: Lane, every: timedelta, chore: Callable[[], object], name: str) -> None:
@@ -43,6 +50,7 @@ def start(services: Services) -> list[asyncio.Task[None]]:
     io, keep_days = services.pools.io, services.settings.audit_retention_days
     chores = [
         repeat(io, SESSIONS_EVERY, lambda: purge_sessions(services.sessions), "session purge"),
+        repeat(io, RESULTS_EVERY, services.results.sweep, "results sweep"),
         repeat(
             io,
             retention.EVERY,
@@ -50,4 +58,12 @@ def start(services: Services) -> list[asyncio.Task[None]]:
             "retention purge",
         ),
     ]
+    if services.settings.broker_url:
+        client = redis.Redis.from_url(
+            services.settings.broker_url, socket_timeout=2.0, socket_connect_timeout=1.0
+        )
+        stopper = OrphanStopper(services.runs, services.users, services.connections)
+        reaper = Reaper(services.runs, client, services.bus, stopper)
+        every = timedelta(seconds=SWEEP_SECONDS)
+        chores.append(repeat(io, every, reaper.sweep, "sweep of runs of stopped workers"))
     return [asyncio.create_task(chore) for chore in chores]

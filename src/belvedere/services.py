@@ -16,20 +16,27 @@ from belvedere.catalog.service import CatalogService
 from belvedere.charts.library import SavedCharts
 from belvedere.charts.service import ChartService
 from belvedere.cluster.bus import open_bus
+from belvedere.cluster.celery import create_celery
+from belvedere.cluster.dispatch import QueueRunner, task_box
+from belvedere.cluster.invalidation import wire_bus
 from belvedere.concurrency import Pools
 from belvedere.connections.secrets import SecretSealer
 from belvedere.connections.service import ConnectionService
 from belvedere.dashboards.service import DashboardService
 from belvedere.demo.generate import generate_demo
+from belvedere.execution.local import LocalRunner
 from belvedere.execution.requests import Limits
-from belvedere.execution.results import ResultsStore
+from belvedere.execution.runner import Runner
 from belvedere.execution.service import ExecutionService
+from belvedere.execution.worker import Worker
 from belvedere.identity.authorize import WarehouseAuthorizations
 from belvedere.identity.flows import PendingFlows
 from belvedere.identity.revocation import Revocation
 from belvedere.identity.service import IdentityService
 from belvedere.identity.vault import TokenVault
+from belvedere.observability import process_metrics
 from belvedere.queries.service import SavedQueryService
+from belvedere.results import open_results
 from belvedere.security.keys import load_secret_key
 from belvedere.security.secretbox import SecretBox
 from belvedere.settings import Settings
@@ -96,22 +103,39 @@ class Services:
         )
         self.oidc = OIDCSignIn(settings, self.flows, self.users)
         self.runs = Runs(self.db)
+        self.metrics = process_metrics(self.runs, self.pools, settings.broker_url)
+        self.runs.on_end.append(self.metrics.run_ended)
         self.revocation = Revocation(self.identity, self.connections, self.runs)
         self.connections.on_change.append(self.revocation.connection)
+        self.results = open_results(settings)
+        runner: Runner
+        if settings.broker_url:  # runs go to Celery workers (cluster/runtime.py runs them)
+            runner = QueueRunner(
+                create_celery(settings.broker_url),
+                self.runs,
+                self.bus,
+                self.pools,
+                task_box(self.secret_key),
+            )
+        else:
+            runner = LocalRunner(self.runs, self.pools, self.worker())
         self.execution = ExecutionService(
             self.runs,
             self.connections,
-            ResultsStore(settings.results_dir, settings.results_budget_mb * 1024 * 1024),
+            self.results,
             Limits(
                 timeout_seconds=settings.query_timeout_seconds,
                 max_result_rows=settings.max_result_rows,
                 export_max_rows=settings.export_max_rows,
             ),
             self.pools,
-            on_dead_grant=self.revocation.grant,
+            runner,
+            self.bus,
+            self.metrics,
+            task_box(self.secret_key),
         )
         self.catalog = CatalogService(self.connections, self.pools, settings.catalog_ttl_seconds)
-        self.connections.on_change.append(self.catalog.forget)
+        self.connections.on_forget.append(self.catalog.forget)
         self.revocation.on_forget.append(self.catalog.forget)
         saved_queries = SavedQueries(self.db)
         self.saved_queries = SavedQueryService(
@@ -130,9 +154,28 @@ class Services:
         )
         self.audit = AuditLog(AuditRecords(self.db))
         self.facts = Facts(self.db)
+        wire_bus(self)  # changes reach every process: cluster/invalidation.py
+
+    def worker(self, *, name: str | None = None, queue: str = "local") -> Worker:
+        """What runs one query into the results store: in this process (``local``), or on a
+        Celery worker (``name``: ``host:pid:nonce``; ``queue``: the queue it takes runs from)."""
+        return Worker(
+            self.runs,
+            self.results,
+            self.connections.backend,
+            self.revocation.grant,
+            self.metrics,
+            name=name,
+            queue=queue,
+        )
 
     def first_start(self) -> FirstStart:
-        """Create the admin account and the demo warehouse if this installation lacks them."""
+        """Create the admin account and the demo warehouse if this installation lacks them
+        (one process at a time: several servers may start together on a new database)."""
+        with self.db.exclusive("belvedere first start"):
+            return self._first_start()
+
+    def _first_start(self) -> FirstStart:
         created = FirstStart()
         if self.users.count() == 0:
             password = (
@@ -161,5 +204,6 @@ class Services:
         """Release live backends, the lanes and database connections."""
         self.connections.close()
         self.bus.close()
+        self.metrics.close()
         self.pools.shutdown()
         self.db.dispose()

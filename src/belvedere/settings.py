@@ -97,8 +97,9 @@ class Settings(BaseSettings):
     results_budget_mb: int = Field(
         default=2048,
         ge=1,
-        description="Size budget of the on-disk results store; the oldest results are evicted "
-        "beyond it.",
+        description="Size budget of the results store; the oldest results are evicted beyond "
+        "it (in a `redis://` store, for the whole installation, and no one result may pass it; "
+        "in a filesystem store, as each process counts).",
     )
     broker_url: str | None = Field(
         default=None,
@@ -117,8 +118,8 @@ class Settings(BaseSettings):
     results_ttl_seconds: int = Field(
         default=24 * 3600,
         ge=60,
-        description="How long a result is kept in a `redis://` results store (reading it "
-        "later answers 410, run the query again).",
+        description="How long a result is kept in a `redis://` or filesystem results store "
+        "(reading it later answers 410, run the query again).",
     )
     metrics_token: SecretStr | None = Field(
         default=None,

@@ -12,8 +12,10 @@ from click.testing import CliRunner
 
 from belvedere import __version__
 from belvedere.cli.main import cli
+from belvedere.cluster.liveness import Heartbeat
 from belvedere.services import Services
 from belvedere.settings import Settings
+from tests.support.servers.redis import RedisServer
 
 
 @pytest.fixture
@@ -179,6 +181,66 @@ def test_doctor_reports_the_environment(env: dict[str, str]) -> None:
     assert "metadata store" in out
     assert "connection demo: Connected." in out
     assert code == 0, out
+    assert "broker: none: queries run in the server processes" in out
+    assert "OK    results store: " in out
+
+
+def test_doctor_fails_clearly_when_the_broker_is_down(
+    env: dict[str, str], redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BELVEDERE_BROKER_URL", redis.url())
+    redis.stop()
+    code, out, _ = invoke("doctor")
+    assert f"FAIL  broker: {redis.url()} unreachable: " in out
+    assert code == 1
+
+
+def test_doctor_lists_the_workers_alive_and_the_queues_none_takes(
+    env: dict[str, str], redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BELVEDERE_BROKER_URL", redis.url())
+    client = redis.client()
+    client.rpush("belvedere.embedded", "waiting")
+    code, out, _ = invoke("doctor")
+    assert "messages waiting: embedded 1, remote 0" in out
+    assert "WARN  workers: none alive" in out
+    Heartbeat(
+        client,
+        "host-a:101",
+        pool="prefork",
+        concurrency=4,
+        queues=("belvedere.remote",),
+        active=lambda: 2,
+    ).beat()
+    code, out, _ = invoke("doctor")
+    assert (
+        "OK    worker host-a:101: pool prefork, concurrency 4, queues remote, 2 running, last beat "
+        in out
+    )
+    assert "WARN  queue embedded: no worker takes it: its runs wait (1 waiting)" in out
+    assert "queue remote" not in out
+    assert code == 0, out
+
+
+def test_doctor_checks_the_results_store(
+    env: dict[str, str], redis: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared-results"
+    monkeypatch.setenv("BELVEDERE_RESULTS_URL", shared.as_uri())
+    code, out, _ = invoke("doctor")
+    assert f"OK    results store: {shared.as_uri()} (0 B of " in out
+    assert "; local filesystem, writable" in out
+    assert list(shared.iterdir()) == []  # the probe is gone
+    monkeypatch.setenv("BELVEDERE_RESULTS_URL", "memory://belvedere/results")
+    assert "; memory filesystem, writable" in invoke("doctor")[1]
+    monkeypatch.setenv("BELVEDERE_RESULTS_URL", redis.url(2))
+    out = invoke("doctor")[1]
+    assert f"OK    results store: {redis.url(2)} (0 B of " in out
+    assert "answers PING" in out
+    redis.stop()
+    code, out, _ = invoke("doctor")
+    assert f"FAIL  results store: {redis.url(2)} unreachable: " in out
+    assert code == 1
 
 
 def test_settings_prints_the_table() -> None:

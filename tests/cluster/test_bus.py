@@ -65,3 +65,19 @@ def test_bus_comes_back_after_redis_restarts(redis: RedisServer) -> None:
     finally:
         sender.close()
         receiver.close()
+
+
+def test_hostile_messages_in_redis_do_not_stop_the_bus(redis: RedisServer) -> None:
+    sender, receiver = RedisBus(redis.url()), RedisBus(redis.url())
+    try:
+        inbox = Inbox()
+        receiver.subscribe(Topic.RUN_STOP, inbox)
+        client = redis.client()
+        for junk in (b"5", b"[1]", b'"text"', b"{not json", b'{"m": [1]}', b"\xff"):
+            client.publish("belvedere:bus:run.stop", junk)
+        assert sender.publish(Topic.RUN_STOP, {"run": "after"})
+        assert inbox.arrived.wait(WITHIN)
+        assert inbox.messages == [{"run": "after"}]
+    finally:
+        sender.close()
+        receiver.close()

@@ -12,9 +12,9 @@ import pytest
 
 from belvedere.connections.service import ConnectionNotFound
 from belvedere.execution.requests import QueryRequest
-from belvedere.execution.results import ResultMissing
 from belvedere.execution.runs import Actor, RunStatus, Surface
 from belvedere.execution.service import InvalidRequest, RunNotFound
+from belvedere.results import ResultMissing
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.store.models import QueryRun, utcnow

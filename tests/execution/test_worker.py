@@ -54,6 +54,7 @@ def test_a_dead_grant_is_revoked_through_the_one_callback(services: Services) ->
         services.execution.results,
         lambda handle: _DeadGrant(),
         lambda user_id, connection: revoked.append((user_id, connection)),
+        services.metrics,
     )
     now = utcnow()
     run = QueryRun(

@@ -21,6 +21,8 @@ def test_every_error_kind_has_one_status() -> None:
         ErrorKind.CANCELLED: 409,
         ErrorKind.UNAVAILABLE: 502,
         ErrorKind.INTERNAL: 500,
+        ErrorKind.RESULT_TOO_LARGE: 422,
+        ErrorKind.RESULTS_UNAVAILABLE: 503,
     }
 
 

@@ -87,3 +87,8 @@ class CatalogService:
             for key in [k for k in self._cached if k[0] == connection]:
                 if key[1].startswith(key_prefix):
                     self._cached.pop(key, None)
+
+    def forget_all(self) -> None:
+        """Drop every cached catalog."""
+        with self._lock:
+            self._cached.clear()

@@ -142,6 +142,13 @@ def connection_checks() -> list[Check]:
     return checks
 
 
+def cluster_checks(settings: Settings) -> list[Check]:
+    """Checks of the broker, the workers it has seen, and the results store."""
+    from belvedere.cli.doctor_cluster import broker_checks, results_check
+
+    return [*broker_checks(settings.broker_url), results_check(settings)]
+
+
 @click.command()
 @click.option(
     "--connections",
@@ -150,9 +157,10 @@ def connection_checks() -> list[Check]:
     help="Also test every connection (each with a deadline).",
 )
 def doctor(with_connections: bool) -> None:
-    """Report on the environment: versions, monkey-patching, server model, store, assets."""
+    """Report on the environment: versions, monkey-patching, server model, store, assets,
+    the broker and its workers, the results store."""
     settings = Settings()
-    checks = environment_checks(settings) + store_checks(settings)
+    checks = environment_checks(settings) + store_checks(settings) + cluster_checks(settings)
     if with_connections:
         checks += connection_checks()
     colors = {"ok": "green", "warn": "yellow", "fail": "red"}

@@ -1,4 +1,4 @@
-"""The ``belvedere`` command line: serve, query, connections, users, doctor, version."""
+"""The ``belvedere`` command line: serve, worker, query, connections, users, doctor, version."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from belvedere.cli.doctor import doctor
 from belvedere.cli.query import query
 from belvedere.cli.serve import serve
 from belvedere.cli.users import users
+from belvedere.cli.worker import worker
 from belvedere.settings import settings_markdown
 
 
@@ -34,7 +35,7 @@ def settings() -> None:
     click.echo(settings_markdown(), nl=False)
 
 
-for command in (serve, query, connections, users, doctor):
+for command in (serve, worker, query, connections, users, doctor):
     cli.add_command(command)
 
 

@@ -70,7 +70,7 @@ class Bus(Protocol):
 
     @property
     def connected(self) -> bool:
-        """Whether other processes can be reached now."""
+        """Whether messages reach other processes now (never through a :class:`LocalBus`)."""
         ...
 
     def close(self) -> None:
@@ -114,7 +114,7 @@ class _Handlers:
 class LocalBus(_Handlers):
     """The bus of a process alone: messages reach this process's subscribers."""
 
-    connected = True
+    connected = False  # no other process hears it
 
     def publish(self, topic: Topic, message: Message) -> bool:
         self.deliver(topic.value, message)
@@ -193,9 +193,13 @@ class RedisBus(_Handlers):
         except (ValueError, AttributeError, KeyError):
             log.warning("ignored a malformed bus message")
             return
+        message = body.get("m") if isinstance(body, dict) else None
+        if not isinstance(message, dict):  # e.g. a bare number: never raise on this thread
+            log.warning("ignored a malformed bus message")
+            return
         if body.get("o") == self._origin or not channel.startswith(CHANNEL_PREFIX):
             return  # delivered here when it was published
-        self.deliver(channel[len(CHANNEL_PREFIX) :], body.get("m") or {})
+        self.deliver(channel[len(CHANNEL_PREFIX) :], message)
 
     def close(self) -> None:
         self._stopped.set()
@@ -208,4 +212,3 @@ def open_bus(broker_url: str | None) -> Bus:
     if broker_url:
         return RedisBus(broker_url)
     return LocalBus()
-

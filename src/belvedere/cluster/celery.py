@@ -11,10 +11,13 @@ that run. A message a dead worker had reserved but not started comes back after
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
+from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from celery.worker.consumer import Consumer
+from kombu import Queue  # type: ignore[attr-defined]
 
 #: The task that runs one query.
 EXECUTE_TASK = "belvedere.execute_run"
@@ -38,6 +41,17 @@ class WorkQueue(StrEnum):
         return cls.EMBEDDED if embedded else cls.REMOTE
 
 
+class PromptConsumer(Consumer):  # type: ignore[misc]
+    """Celery's consumer, reconnecting to Redis within a second of its return (Celery's own
+    backoff grows to 30 s: runs sent meanwhile would wait that long)."""
+
+    def ensure_connected(self, conn: Any) -> Any:
+        conn.ensure_connection = functools.partial(
+            conn.ensure_connection, interval_start=0, interval_step=0.5, interval_max=1
+        )
+        return super().ensure_connected(conn)
+
+
 def create_celery(broker_url: str) -> Celery:
     """The Celery application on ``broker_url`` (Redis)."""
     app = Celery("belvedere", broker=broker_url, set_as_current=False)
@@ -46,18 +60,26 @@ def create_celery(broker_url: str) -> Celery:
         accept_content=["json"],
         task_ignore_result=True,
         result_backend=None,
-        task_queues=[Queue(queue.routing_name) for queue in WorkQueue],
+        task_queues=[Queue(queue.routing_name) for queue in WorkQueue],  # type: ignore[no-untyped-call]
         task_default_queue=WorkQueue.REMOTE.routing_name,
         task_acks_late=False,
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
+        worker_consumer=f"{__name__}:PromptConsumer",
         worker_send_task_events=False,
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
+        broker_connection_timeout=1.0,
         broker_transport_options={
             "visibility_timeout": VISIBILITY_SECONDS,
             "socket_timeout": 2.0,
             "socket_connect_timeout": 1.0,
+            # A web server that cannot reach Redis says so at once (503), instead of retrying
+            # for seconds while its client waits; workers reconnect on their own, forever.
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.1,
+            "interval_max": 0.2,
         },
         broker_heartbeat=0,
         task_publish_retry=False,

@@ -3,9 +3,11 @@ few seconds' expiry; a worker whose key is gone has stopped (killed, crashed, cu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -24,8 +26,10 @@ EXPIRES_SECONDS = 5
 
 
 def worker_name() -> str:
-    """This process's name as a worker: ``host:pid`` (each prefork child has its own)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process's name as a worker: ``host:pid:nonce`` (each prefork child has its own;
+    the nonce tells a restarted container, with the same host name and pid, from the one
+    that died)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,9 @@ class Heartbeat:
     ) -> None:
         self._client = client
         self.name = name
-        self._info = {"pool": pool, "concurrency": concurrency, "queues": list(queues)}
+        self._pool = pool
+        self._concurrency = concurrency
+        self._queues = queues
         self._active = active
         self._started = time.time()
         self._stopped = threading.Event()
@@ -76,9 +82,9 @@ class Heartbeat:
         now = time.time()
         info = WorkerInfo(
             name=self.name,
-            pool=str(self._info["pool"]),
-            concurrency=int(str(self._info["concurrency"])),
-            queues=tuple(self._info["queues"]),
+            pool=self._pool,
+            concurrency=self._concurrency,
+            queues=self._queues,
             active=self._active(),
             started=self._started,
             beat=now,
@@ -97,10 +103,8 @@ class Heartbeat:
         """Stop beating and remove the key (a worker that stops cleanly)."""
         self._stopped.set()
         self._thread.join(timeout=3.0)
-        try:
+        with contextlib.suppress(redis.RedisError):
             self._client.delete(KEY_PREFIX + self.name)
-        except redis.RedisError:
-            pass
 
 
 def workers_seen(client: redis.Redis) -> list[WorkerInfo]:

@@ -28,9 +28,27 @@ CANCEL_THREADS = 16
 class Lane:
     """A bounded pool that async code hands blocking calls to, and awaits without blocking."""
 
-    def __init__(self, name: str, executor: Executor) -> None:
+    def __init__(self, name: str, executor: Executor, size: int | None = None) -> None:
         self.name = name
+        self.size: int = size if size is not None else getattr(executor, "_max_workers", 0)
+        """How many calls it runs at once (its threads)."""
         self._executor = executor
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+
+    @property
+    def busy(self) -> int:
+        """How many calls are running on it now (not those waiting for a thread)."""
+        return self._busy
+
+    def _counted(self, call: Callable[[], T]) -> T:
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            return call()
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
 
     async def run(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``func`` on this lane and await its result."""
@@ -43,7 +61,7 @@ class Lane:
         fairly (the embedded engine's); elsewhere the same as :meth:`run`."""
         if isinstance(self._executor, FairPool):
             call = functools.partial(func, *args, **kwargs)
-            return await asyncio.wrap_future(self._executor.submit_for(owner, call))
+            return await asyncio.wrap_future(self._executor.submit_for(owner, self._counted, call))
         return await self.run(func, *args, **kwargs)
 
     async def iterate(self, items: Iterator[T]) -> AsyncIterator[T]:
@@ -60,7 +78,7 @@ class Lane:
 
     def submit(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Start ``func`` on this lane without waiting (from any thread)."""
-        return self._executor.submit(functools.partial(func, *args, **kwargs))
+        return self._executor.submit(self._counted, functools.partial(func, *args, **kwargs))
 
     def shutdown(self, *, wait: bool = False) -> None:
         """Stop taking work; queued calls that have not started are dropped."""
@@ -110,6 +128,7 @@ class Pools:
                     thread_name_prefix="belvedere-embedded",
                     initializer=_lower_priority,
                 ),
+                size=embedded_threads,
             ),
             cancel=Lane(
                 "cancel", ThreadPoolExecutor(CANCEL_THREADS, thread_name_prefix="belvedere-cancel")

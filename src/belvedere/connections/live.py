@@ -37,17 +37,22 @@ class LiveBackends:
     def __init__(self, limit: int = MAX_LIVE) -> None:
         self._limit = limit
         self._live: OrderedDict[tuple[str, str], Warehouse] = OrderedDict()
+        self._built_from: dict[str, BaseModel] = {}  # the options each connection's were built of
         self._generations: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def generation(self, connection: str) -> int:
         """The connection's current generation (read it before reading the connection)."""
         with self._lock:
-            return self._generations.get(connection, 0)
+            return self._current(connection)
+
+    def _current(self, connection: str) -> int:
+        """A connection's generation (under lock)."""
+        return self._generations.get(connection, 0)
 
     def _check(self, handle: ConnectionHandle) -> None:
         """``StaleHandle`` unless the handle is of the current generation (under lock)."""
-        if handle.generation != self._generations.get(handle.name, 0):
+        if handle.generation != self._current(handle.name):
             raise StaleHandle(handle.name)
 
     def get(self, handle: ConnectionHandle) -> Warehouse:
@@ -63,9 +68,10 @@ class LiveBackends:
         built = build(handle.backend, handle.options, handle.principal)
         evicted: list[Warehouse] = []
         with self._lock:
-            current = handle.generation == self._generations.get(handle.name, 0)
+            current = handle.generation == self._current(handle.name)
             kept = built
             if current:
+                self._built_from[handle.name] = handle.options
                 kept = self._live.setdefault(key, built)
                 self._live.move_to_end(key)
                 while len(self._live) > self._limit:
@@ -91,7 +97,18 @@ class LiveBackends:
         read before."""
         with self._lock:
             self._generations[connection] = self._generations.get(connection, 0) + 1
+            self._built_from.pop(connection, None)
         self.drop(connection)
+
+    def in_use(self) -> dict[str, tuple[BaseModel, list[str]]]:
+        """Each connection with live backends: the options they were built of, and the keys
+        of their identities."""
+        with self._lock:
+            found: dict[str, tuple[BaseModel, list[str]]] = {}
+            for name, key in self._live:
+                if name in self._built_from:
+                    found.setdefault(name, (self._built_from[name], []))[1].append(key)
+            return found
 
     def close(self) -> None:
         """Close every live backend."""

@@ -29,7 +29,12 @@ from belvedere.connections.validation import (
     validate_options,
 )
 from belvedere.execution.runs import Actor
-from belvedere.identity.principal import CONNECTION_IDENTITY, Principal
+from belvedere.identity.principal import (
+    CONNECTION_IDENTITY,
+    Principal,
+    user_key_prefix,
+    user_of_key,
+)
 from belvedere.identity.service import IdentityService
 from belvedere.store.connections import ConnectionRecord, Connections
 from belvedere.warehouses.base import Warehouse
@@ -83,7 +88,11 @@ class ConnectionService:
         )
         self._lock = threading.Lock()
         self.on_change: list[Callable[[str], None]] = []
-        """Called with a connection's name once it changed or was removed (blocking)."""
+        """Called with a connection's name once it changed or was removed (blocking), in the
+        process that changed it (what is stored about it; telling the other processes)."""
+        self.on_forget: list[Callable[[str], None]] = []
+        """Called with a connection's name when this process drops what it holds of it (it
+        changed here or elsewhere): caches kept per process elsewhere (catalogs)."""
 
     # -- reading (blocking) --------------------------------------------------------------
     def list(self) -> list[ConnectionView]:
@@ -212,11 +221,39 @@ class ConnectionService:
 
     def _changed(self, name: str) -> None:
         """Drop what this process holds of a connection, then tell the hooks."""
+        self.forget(name)
+        for hook in self.on_change:
+            hook(name)
+
+    def forget(self, name: str) -> None:
+        """The connection changed (here or in another process): close its live backends,
+        refuse handles read before, read it again at next use."""
         self._live.retire(name)
         with self._lock:
             self._definitions.pop(name, None)
-        for hook in self.on_change:
+        for hook in self.on_forget:
             hook(name)
+
+    def reconcile(self, grant_exists: Callable[[int, str], bool]) -> None:
+        """Changes made elsewhere may have been missed (the bus was cut off): read every
+        connection again at next use; retire those whose stored options are no longer what
+        their live backends were built of (or that are gone), and drop the backends of users
+        whose grant is gone. Backends still current go on: a blip of the bus stops no query.
+        ``grant_exists(user id, connection)`` asks the token vault (blocking)."""
+        with self._lock:
+            self._definitions.clear()
+        for name, (built_from, keys) in self._live.in_use().items():
+            try:
+                changed = self._definition(name).options != built_from
+            except ConnectionNotFound:
+                changed = True
+            if changed:
+                self.forget(name)
+                continue
+            for key in keys:
+                user = user_of_key(key)
+                if user is not None and not grant_exists(user, name):
+                    self.forget_identity(name, user_key_prefix(user))
 
     # -- live backends -------------------------------------------------------------------
     def backend(self, handle: ConnectionHandle) -> Warehouse:

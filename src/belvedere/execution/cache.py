@@ -7,8 +7,8 @@ import json
 from datetime import datetime
 
 from belvedere.execution.requests import QueryRequest
-from belvedere.execution.results import ResultsStore
 from belvedere.identity.principal import Principal
+from belvedere.results import ResultsStore
 from belvedere.store.models import QueryRun
 from belvedere.store.runs import Runs
 

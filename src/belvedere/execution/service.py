@@ -16,38 +16,48 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import pyarrow as pa
+from cachetools import TTLCache
 
+from belvedere.cluster.bus import Bus, Topic
 from belvedere.concurrency import Pools
 from belvedere.connections.handle import ConnectionHandle
 from belvedere.connections.service import ConnectionService, ConnectionView
 from belvedere.execution.cache import ResultCache, cache_key
-from belvedere.execution.control import RunControl
 from belvedere.execution.formats import ExportFormat, JsonPage, export_chunks, json_page
 from belvedere.execution.requests import Limits, QueryRequest
-from belvedere.execution.results import ResultMissing, ResultPage, ResultsStore
+from belvedere.execution.runner import QueueUnavailable, Runner
 from belvedere.execution.runs import ACTIVE, Actor, RunStatus
-from belvedere.execution.watcher import Watcher
-from belvedere.execution.worker import DeadGrant, Worker
+from belvedere.execution.signals import RunSignals
+from belvedere.execution.watcher import expire_if_abandoned
+from belvedere.observability import Metrics
+from belvedere.results import ResultMissing, ResultPage, ResultsStore
+from belvedere.security.secretbox import SecretBox
 from belvedere.sql.generate import select_all
 from belvedere.store.models import QueryRun, utcnow
-from belvedere.store.runs import RunRecord, Runs, snapshot
+from belvedere.store.runs import RunRecord, Runs
 from belvedere.warehouses.base import CostEstimator, Params, QueryContext, Warehouse
 
 __all__ = [
     "Estimate",
     "ExecutionService",
     "InvalidRequest",
+    "QueueUnavailable",
     "ResultMissing",
     "RunNotFound",
 ]
 
 log = logging.getLogger(__name__)
 
-#: How often a waiter re-reads a run that another process is running.
+#: How often a waiter re-reads a run that another process is running, when no message of
+#: its end can be expected (no bus between the processes, or the bus is cut off).
 POLL_SECONDS = 0.25
+#: How often it re-reads it anyway, in case a message is lost.
+BUS_POLL_SECONDS = 2.0
+#: How many runs queued elsewhere, and for how long, a process remembers as it queued them.
+SUBMITTED_KEPT = 10_000
+SUBMITTED_SECONDS = 5.0
 #: How long a dry-run estimate may take.
 ESTIMATE_SECONDS = 30.0
 
@@ -78,21 +88,25 @@ class ExecutionService:
         results: ResultsStore,
         limits: Limits,
         pools: Pools,
-        *,
-        on_dead_grant: DeadGrant,
+        runner: Runner,
+        bus: Bus,
+        metrics: Metrics,
+        box: SecretBox,
     ) -> None:
-        """``on_dead_grant(user id, connection)`` is called (blocking, from a worker) when a run
-        finds a user's grant dead: the one revoke path (``Revocation.grant``)."""
+        """``runner`` starts and stops runs (in this process, or on Celery workers); ``bus``
+        carries the ends and stops of runs between processes, ``box`` opens the ended runs
+        its messages carry, sealed."""
         self._runs = runs
         self._connections = connections
         self._pools = pools
         self.results = results
         self.limits = limits
         self._cache = ResultCache(runs, results)
-        self._worker = Worker(runs, results, connections.backend, on_dead_grant)
-        self._active: dict[str, RunControl] = {}
-        self._watcher = Watcher(runs, pools, self._active)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._runner = runner
+        self._bus = bus
+        self._signals = RunSignals(bus, box)
+        self._metrics = metrics
+        self._submitted: TTLCache[str, QueryRun] = TTLCache(SUBMITTED_KEPT, SUBMITTED_SECONDS)
 
     async def connection(self, name: str) -> ConnectionView:
         """A connection's settings: from the last few seconds' read without I/O, else read
@@ -148,7 +162,9 @@ class ExecutionService:
             key = cache_key(request, handle.principal, sql, max_rows)
             if not request.force:
                 since = now - timedelta(seconds=request.cache_ttl_seconds)
-                if (hit := await self._pools.io.run(self._cache.find, key, since)) is not None:
+                hit = await self._pools.io.run(self._cache.find, key, since)
+                self._metrics.cache_lookup(hit is not None)
+                if hit is not None:
                     return hit, True
         run = QueryRun(
             id=uuid.uuid4().hex,
@@ -167,57 +183,10 @@ class ExecutionService:
             cache_key=key,
         )
         await self._pools.io.run(self._runs.add, run)
-        control = RunControl(run, handle.principal)
-        self._active[run.id] = control
-        lane = self._pools.for_backend(handle.embedded)
-        owner = run.user_id if run.user_id is not None else f"actor {run.actor}"
-        # Queued on the lane first, then supervised: the deadline counts from the queueing.
-        # On the embedded lane the run waits its user's turn (fair share).
-        work = asyncio.ensure_future(
-            lane.run_for(owner, self._worker.execute, run, request, handle, control)
-        )
-        task = asyncio.create_task(self._supervise(run, control, work, timeout))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        self._watcher.ensure_running()
+        await self._runner.start(run, request, handle, timeout)
+        if self._runner.control(run.id) is None:
+            self._submitted[run.id] = run  # its first wait need not read it back
         return run, False
-
-    async def _supervise(
-        self, run: QueryRun, control: RunControl, work: asyncio.Future[None], timeout: float
-    ) -> None:
-        """Wait for the first of: the worker finishing, the run ended (cancel), the deadline."""
-        ended: asyncio.Future[Any] = asyncio.ensure_future(control.ended.wait())
-        try:
-            done, _ = await asyncio.wait(
-                {work, ended}, timeout=timeout, return_when="FIRST_COMPLETED"
-            )
-            if not done:
-                await self._end(
-                    control,
-                    RunStatus.TIMED_OUT,
-                    "timeout",
-                    f"The query did not finish within its {timeout:g} s deadline and was stopped.",
-                )
-        except Exception:
-            log.exception("supervising run %s failed", run.id)
-        finally:
-            ended.cancel()
-            control.ended.set()
-            self._active.pop(run.id, None)
-
-    async def _end(self, control: RunControl, status: RunStatus, code: str, message: str) -> bool:
-        """End an active run from the event loop (deadline, cancel) and stop its worker."""
-        fields = {"error_code": code, "error_message": message, "finished_at": utcnow()}
-        ended = await self._pools.io.run(
-            self._runs.transition, control.run.id, ACTIVE, status, **fields
-        )
-        if ended:
-            control.request_stop()
-            started = {"started_at": control.started_at} if control.started_at else {}
-            control.finish(snapshot(control.run, status=status.value, **started, **fields))
-            control.ended.set()
-            self._pools.cancel.submit(control.stop)  # talks to the warehouse; nobody waits
-        return ended
 
     # -- observing and steering ----------------------------------------------------------
     async def get(self, run_id: str, actor: Actor) -> QueryRun:
@@ -225,46 +194,66 @@ class ExecutionService:
         run = await self._pools.io.run(self._runs.get, run_id)
         if run is None or not _owns(actor, run):
             raise RunNotFound(run_id)
-        if RunStatus(run.status) in ACTIVE and run.id not in self._active:
-            run = await self._watcher.expire_if_abandoned(run)
+        if RunStatus(run.status) in ACTIVE and self._runner.control(run.id) is None:
+            run = await expire_if_abandoned(self._runs, self._pools, run)
         return run
 
     async def wait(self, run_id: str, actor: Actor, timeout: float) -> QueryRun:
         """A run once it has ended, or as it is after ``timeout`` seconds."""
-        control = self._active.get(run_id)
+        control = self._runner.control(run_id)
         if control is not None and _owns(actor, control.run):
             # Ran here: wait for it without touching the database, unless it outlives the wait.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(control.ended.wait(), max(timeout, 0))
             if control.final is not None:
                 return control.final
-        run = await self.get(run_id, actor)
         loop = asyncio.get_running_loop()
         until = loop.time() + max(timeout, 0)
-        while RunStatus(run.status) in ACTIVE and (left := until - loop.time()) > 0:
-            await asyncio.sleep(min(POLL_SECONDS, left))  # another process runs it
-            run = await self.get(run_id, actor)
+        with self._signals.watching(run_id) as waiter:  # runs elsewhere: woken when it ends
+            run = self._submitted.pop(run_id, None)  # just queued here: no need to read it
+            if run is None or not _owns(actor, run):
+                run = await self.get(run_id, actor)
+            while RunStatus(run.status) in ACTIVE and (left := until - loop.time()) > 0:
+                poll = BUS_POLL_SECONDS if self._signals.reliable else POLL_SECONDS
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter.event.wait(), min(poll, left))
+                waiter.event.clear()
+                if waiter.final is not None and _owns(actor, waiter.final):
+                    return waiter.final  # the process that ended it sent it
+                run = await self.get(run_id, actor)
         return run
 
     async def cancel(self, run_id: str, actor: Actor) -> QueryRun:
         """Cancel a queued or running run (a no-op on an ended one)."""
         run = await self.get(run_id, actor)
         if RunStatus(run.status) in ACTIVE:
-            control = self._active.get(run_id)
-            if control is not None:
-                await self._end(control, RunStatus.CANCELLED, "cancelled", "Cancelled by the user.")
-            else:  # running in another process: its watcher notices and stops it
-                await self._pools.io.run(
-                    self._runs.transition,
-                    run_id,
-                    ACTIVE,
-                    RunStatus.CANCELLED,
-                    error_code="cancelled",
-                    error_message="Cancelled by the user.",
-                    finished_at=utcnow(),
-                )
+            await self.end(run_id, RunStatus.CANCELLED, "cancelled", "Cancelled by the user.")
             run = await self.get(run_id, actor)
         return run
+
+    async def end(self, run_id: str, status: RunStatus, code: str, message: str) -> bool:
+        """End an active run wherever it runs, and stop its query; ``False`` if it had ended.
+        Here, the runner stops it; elsewhere, the process running it hears of it on the bus
+        (and, without a bus, sees it in the store within half a second)."""
+        if await self._runner.end(run_id, status, code, message):
+            return True
+        ended = await self._pools.io.run(
+            self._runs.transition,
+            run_id,
+            ACTIVE,
+            status,
+            error_code=code,
+            error_message=message,
+            finished_at=utcnow(),
+        )
+        if ended:  # on the lane: a hung Redis must not hold up the event loop
+            await self._pools.io.run(self._publish_end, run_id)
+        return ended
+
+    def _publish_end(self, run_id: str) -> None:
+        """Tell every process a run ended: whoever runs it stops it, its waiters look."""
+        self._bus.publish(Topic.RUN_STOP, {"run": run_id})
+        self._bus.publish(Topic.RUN_ENDED, {"run": run_id})
 
     async def history(
         self, actor: Actor, *, limit: int, before: datetime | None, connection: str | None
@@ -302,17 +291,8 @@ class ExecutionService:
         return self._pools.io.iterate(chunks)
 
     async def close(self, grace_seconds: float = 5.0) -> None:
-        """Cancel every active run and give their workers a moment to let go."""
-        self._watcher.stop()
-        controls = list(self._active.values())
-        for control in controls:
-            await self._end(control, RunStatus.CANCELLED, "server_stopped", "The server stopped.")
-        loop = asyncio.get_running_loop()
-        until = loop.time() + grace_seconds
-        for control in controls:
-            left = until - loop.time()
-            if left > 0:
-                await self._pools.io.run(control.worker_done.wait, left)
+        """Stop what runs in this process (on workers, runs go on)."""
+        await self._runner.close(grace_seconds)
 
 
 def _check(request: QueryRequest) -> None:

@@ -67,14 +67,13 @@ class Watcher:
                 control.ended.set()
                 self._pools.cancel.submit(control.stop)
 
-    async def expire_if_abandoned(self, run: QueryRun) -> QueryRun:
-        """``run`` (active, not in this process) as it is once ended ``failed`` if its
-        deadline is well past: no process is left to end it."""
-        now = utcnow()
-        if run.deadline_at + ABANDON_GRACE < now:
-            await self._pools.io.run(
-                self._runs.expire_overdue, now - ABANDON_GRACE, ABANDONED_MESSAGE
-            )
-            refreshed = await self._pools.io.run(self._runs.get, run.id)
-            run = refreshed or run
-        return run
+
+async def expire_if_abandoned(runs: Runs, pools: Pools, run: QueryRun) -> QueryRun:
+    """``run`` (active, not in this process) as it is once ended ``failed`` if its deadline is
+    well past: no process is left to end it."""
+    now = utcnow()
+    if run.deadline_at + ABANDON_GRACE < now:
+        await pools.io.run(runs.expire_overdue, now - ABANDON_GRACE, ABANDONED_MESSAGE)
+        refreshed = await pools.io.run(runs.get, run.id)
+        run = refreshed or run
+    return run

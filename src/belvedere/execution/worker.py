@@ -10,8 +10,9 @@ from typing import Any
 from belvedere.connections.handle import ConnectionHandle
 from belvedere.execution.control import RunControl
 from belvedere.execution.requests import QueryRequest
-from belvedere.execution.results import ResultsStore
 from belvedere.execution.runs import RunStatus
+from belvedere.observability import Metrics
+from belvedere.results import ResultsStore, ResultsUnavailable, ResultTooLarge
 from belvedere.store.models import QueryRun, utcnow
 from belvedere.store.runs import Runs, snapshot
 from belvedere.units import human_bytes
@@ -44,11 +45,20 @@ class Worker:
         results: ResultsStore,
         backend: Callable[[ConnectionHandle], Warehouse],
         on_dead_grant: DeadGrant,
+        metrics: Metrics,
+        *,
+        name: str | None = None,
+        queue: str = "local",
     ) -> None:
+        """``name``: the worker a run records as running it (a Celery worker's ``host:pid:nonce``;
+        ``None`` in a server process); ``queue``: where its runs wait (for metrics)."""
         self._runs = runs
         self._results = results
         self._backend = backend
         self._on_dead_grant = on_dead_grant
+        self.name = name
+        self._metrics = metrics
+        self._queue = queue
 
     def execute(
         self, run: QueryRun, request: QueryRequest, handle: ConnectionHandle, control: RunControl
@@ -64,10 +74,11 @@ class Worker:
     ) -> None:
         started = utcnow()
         if not self._runs.transition(
-            run.id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=started
+            run.id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=started, worker=self.name
         ):
             return
         control.started_at = started
+        self._metrics.run_started(self._queue, (started - run.submitted_at).total_seconds())
         status = RunStatus.FAILED
         fields: dict[str, Any] = {}  # what the run cost is kept, whatever the outcome
         try:
@@ -160,6 +171,12 @@ class Worker:
                     break
                 writer.write(batch)
             size = writer.commit()
+        except ResultTooLarge as exc:
+            writer.abort()
+            raise WarehouseError(ErrorKind.RESULT_TOO_LARGE, str(exc)) from exc
+        except ResultsUnavailable as exc:
+            writer.abort()
+            raise WarehouseError(ErrorKind.RESULTS_UNAVAILABLE, str(exc)) from exc
         except Exception as exc:
             writer.abort()
             raise warehouse.translate_error(exc, run.sql) from exc

@@ -33,5 +33,12 @@ def user_key_prefix(user_id: int) -> str:
     return f"user:{user_id}:"
 
 
+def user_of_key(key: str) -> int | None:
+    """The user whose own grant a backend key is of, if it is one's."""
+    kind, _, rest = key.partition(":")
+    user, _, _ = rest.partition(":")
+    return int(user) if kind == "user" and user.isdigit() else None
+
+
 #: The connection's own identity, shared by everyone who uses it.
 CONNECTION_IDENTITY = Principal(SHARED, "connection")

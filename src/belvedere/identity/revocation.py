@@ -30,12 +30,21 @@ class Revocation:
         self._runs = runs
         self.on_forget: list[Callable[[str, str], None]] = []
         """Called with (connection, identity key prefix) for caches kept per identity elsewhere
-        (catalogs)."""
+        in this process (catalogs)."""
+        self.on_revoke: list[Callable[[str, str], None]] = []
+        """Called with (connection, identity key prefix) in the process that revoked, once
+        it dropped its own (to tell the other processes)."""
 
-    def _forget(self, connection: str, key_prefix: str) -> None:
-        """Close the identity's live backends and drop what else is cached as it."""
+    def forget(self, connection: str, key_prefix: str) -> None:
+        """Close the identity's live backends in this process and drop what else it caches
+        as it (the identity lost its access, here or in another process)."""
         self._connections.forget_identity(connection, key_prefix)
         for hook in self.on_forget:
+            hook(connection, key_prefix)
+
+    def _forget(self, connection: str, key_prefix: str) -> None:
+        self.forget(connection, key_prefix)
+        for hook in self.on_revoke:
             hook(connection, key_prefix)
 
     def user(self, user: User) -> None:

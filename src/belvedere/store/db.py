@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,9 +33,27 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def exclusive(self, what: str) -> Iterator[None]:
+        """Hold an installation-wide lock named ``what`` (a PostgreSQL advisory lock), so
+        that processes starting together (several web servers and workers on one new
+        database) take turns at it; SQLite serves one host and needs none."""
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        key = int.from_bytes(hashlib.sha256(what.encode()).digest()[:8], "big", signed=True)
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+
     def migrate(self) -> None:
-        """Bring the schema to the newest migration."""
-        with self.engine.begin() as connection:
+        """Bring the schema to the newest migration (one process at a time)."""
+        with self.exclusive("belvedere migrations"), self.engine.begin() as connection:
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")

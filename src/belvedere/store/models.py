@@ -196,7 +196,7 @@ class QueryRun(Base):
     cache_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     """Same key, same answer: connection, principal, SQL, parameters and row cap, hashed."""
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    """The Celery worker (``host:pid``) that runs or ran it; ``None`` in the server process."""
+    """The Celery worker (``host:pid:nonce``) that runs or ran it; ``None`` in a server."""
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -7,15 +7,16 @@ others see that they lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import Update, func, insert, inspect, select, update
 
 from belvedere.execution.runs import ACTIVE, RunStatus
 from belvedere.store.db import Database
-from belvedere.store.models import QueryRun
+from belvedere.store.models import QueryRun, UTCDateTime, utcnow
 
 
 class RunRecord(Protocol):
@@ -100,6 +101,8 @@ class RunRecord(Protocol):
     def deadline_at(self) -> datetime: ...
 
 
+log = logging.getLogger(__name__)
+
 _TABLE = QueryRun.metadata.tables["query_runs"]
 _COLUMNS = [c.key for c in inspect(QueryRun).column_attrs]
 
@@ -111,11 +114,34 @@ def snapshot(run: QueryRun, **changes: Any) -> QueryRun:
     return QueryRun(**values)
 
 
+_TIMES = frozenset(name for name in _COLUMNS if isinstance(_TABLE.c[name].type, UTCDateTime))
+
+
+def run_to_json(run: RunRecord) -> dict[str, Any]:
+    """A run as JSON values (for messages between processes)."""
+    values = {name: getattr(run, name) for name in _COLUMNS}
+    for name in _TIMES:
+        if values[name] is not None:
+            values[name] = values[name].isoformat()
+    return values
+
+
+def run_from_json(values: dict[str, Any]) -> QueryRun:
+    """A detached run from :func:`run_to_json`'s values (raises ``KeyError``/``ValueError``)."""
+    fields = {name: values[name] for name in _COLUMNS}
+    for name in _TIMES:
+        if fields[name] is not None:
+            fields[name] = datetime.fromisoformat(fields[name])
+    return QueryRun(**fields)
+
+
 class Runs:
     """Repository of query runs."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.on_end: list[Callable[[RunRecord], None]] = []
+        """Called with each run this process moves to a final state (metrics), once."""
 
     def add(self, run: QueryRun) -> QueryRun:
         """Record a new run."""
@@ -133,13 +159,31 @@ class Runs:
     ) -> bool:
         """Move a run from one of ``source`` to ``target``; ``False`` if it was elsewhere."""
         values = {"status": target.value, **fields}
+        query = (
+            update(_TABLE)
+            .where(_TABLE.c.id == run_id, _TABLE.c.status.in_([st.value for st in source]))
+            .values(**values)
+        )
+        if target.is_terminal:
+            return bool(self._end(query))
         with self._db.engine.begin() as connection:
-            result = connection.execute(
-                update(_TABLE)
-                .where(_TABLE.c.id == run_id, _TABLE.c.status.in_([st.value for st in source]))
-                .values(**values)
-            )
-            return bool(result.rowcount)
+            return bool(connection.execute(query).rowcount)
+
+    def _end(self, query: Update) -> int:
+        """Run an update that ends runs, and tell :attr:`on_end` of each; how many."""
+        if not self.on_end:
+            with self._db.engine.begin() as connection:
+                return int(connection.execute(query).rowcount)
+        with self._db.engine.begin() as connection:
+            rows = connection.execute(query.returning(_TABLE)).all()
+        for row in rows:
+            run = QueryRun(**row._mapping)
+            for hook in self.on_end:
+                try:
+                    hook(run)
+                except Exception:
+                    log.exception("a hook on the end of run %s failed", run.id)
+        return len(rows)
 
     def ended_among(self, run_ids: list[str]) -> list[QueryRun]:
         """Those of the runs that have ended (e.g. cancelled by another process)."""
@@ -147,6 +191,14 @@ class Runs:
         query = select(QueryRun).where(QueryRun.id.in_(run_ids), QueryRun.status.not_in(active))
         with self._db.session() as s:
             return list(s.scalars(query))
+
+    def running_on_workers(self) -> list[tuple[str, str, datetime | None]]:
+        """``(run id, worker, started at)`` of every run running on a Celery worker."""
+        query = select(_TABLE.c.id, _TABLE.c.worker, _TABLE.c.started_at).where(
+            _TABLE.c.status == RunStatus.RUNNING.value, _TABLE.c.worker.is_not(None)
+        )
+        with self._db.engine.connect() as connection:
+            return [(row.id, row.worker, row.started_at) for row in connection.execute(query)]
 
     def cached(self, cache_key: str, since: datetime) -> QueryRun | None:
         """The newest run with this cache key that succeeded after ``since``."""
@@ -183,8 +235,19 @@ class Runs:
             .where(_TABLE.c.user_id == user_id, _TABLE.c.status.in_(active))
             .values(status=target.value, **fields)
         )
-        with self._db.engine.begin() as db:
-            return int(db.execute(query).rowcount)
+        return self._end(query)
+
+    def active_counts(self) -> dict[str, int]:
+        """How many runs are queued and running now, across the installation, by status."""
+        active = [status.value for status in ACTIVE]
+        query = (
+            select(_TABLE.c.status, func.count())
+            .where(_TABLE.c.status.in_(active))
+            .group_by(_TABLE.c.status)
+        )
+        with self._db.engine.connect() as db:
+            found = {str(status): int(count) for status, count in db.execute(query)}
+        return {status: found.get(status, 0) for status in active}
 
     def history(
         self,
@@ -204,24 +267,24 @@ class Runs:
         with self._db.session() as s:
             return list(s.scalars(query))
 
-    def expire_overdue(self, now: datetime, message: str) -> int:
-        """Fail active runs whose deadline passed with nobody left to end them.
+    def expire_overdue(self, cutoff: datetime, message: str) -> int:
+        """Fail active runs whose deadline is before ``cutoff`` (passed, with nobody left to
+        end them).
 
         A run's own supervisor ends it at its deadline; one still active well past it belongs
         to a process that stopped (a restart, a crash).
         """
-        with self._db.session() as s:
-            result = s.execute(
-                update(QueryRun)
-                .where(
-                    QueryRun.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
-                    QueryRun.deadline_at < now,
-                )
-                .values(
-                    status=RunStatus.FAILED.value,
-                    error_code="interrupted",
-                    error_message=message,
-                    finished_at=now,
-                )
+        query = (
+            update(_TABLE)
+            .where(
+                _TABLE.c.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
+                _TABLE.c.deadline_at < cutoff,
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            .values(
+                status=RunStatus.FAILED.value,
+                error_code="interrupted",
+                error_message=message,
+                finished_at=utcnow(),
+            )
+        )
+        return self._end(query)

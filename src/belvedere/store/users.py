@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import func, select
@@ -58,6 +58,13 @@ class Users:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.on_change: list[Callable[[int], None]] = []
+        """Called with a user's id once their account changed (blocking), in the process that
+        changed it: copies of the account kept with sessions are stale."""
+
+    def _changed(self, user_id: int) -> None:
+        for hook in self.on_change:
+            hook(user_id)
 
     def count(self) -> int:
         """How many accounts exist."""
@@ -113,6 +120,7 @@ class Users:
             user = s.scalar(
                 select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
             )
+            existed = user is not None
             if user is None:
                 username = email or f"{subject}@{issuer.removeprefix('https://')}"
                 if s.scalar(select(User.id).where(User.username == username)) is not None:
@@ -145,7 +153,9 @@ class Users:
             user.groups = groups
             user.display_name = display_name or user.display_name
             s.flush()
-            return user
+        if existed:
+            self._changed(user.id)
+        return user
 
     def get(self, user_id: int) -> User | None:
         """An account by id."""
@@ -194,4 +204,5 @@ class Users:
                 user.password_hash = hash_password(password)
             if is_active is not None:
                 user.is_active = is_active
-            return user
+        self._changed(user_id)
+        return user

@@ -26,6 +26,10 @@ class ErrorKind(StrEnum):
     AUTHORIZATION = "authorization_required"
     """The user's own grant is missing, expired or revoked: they must authorize again."""
     INTERNAL = "warehouse_error"
+    RESULT_TOO_LARGE = "result_too_large"
+    """The result is bigger than the results store takes (not the warehouse's doing)."""
+    RESULTS_UNAVAILABLE = "results_unavailable"
+    """The results store could not be reached to keep the result (not the warehouse's doing)."""
 
 
 #: Kinds caused by what the user wrote (HTTP 400), as opposed to the warehouse's state.

@@ -14,6 +14,7 @@ from belvedere.auth.cookies import SessionCookies
 from belvedere.runtime import refuse_monkey_patching
 from belvedere.services import Services
 from belvedere.warehouses.registry import preload as preload_backends
+from belvedere.web import metrics
 from belvedere.web.api import (
     audit,
     auth,
@@ -100,6 +101,7 @@ def create_app(services: Services) -> FastAPI:
     for module in routers:
         app.include_router(module.router, prefix="/api/v1", dependencies=[Depends(csrf_protect)])
 
+    app.include_router(metrics.router)
     app.include_router(pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticAssets(directory=STATIC, check_dir=False), name="static")

@@ -34,9 +34,15 @@ from belvedere.dashboards.errors import (
     UnknownUser,
 )
 from belvedere.execution.runs import RunStatus
-from belvedere.execution.service import InvalidRequest, ResultMissing, RunNotFound
+from belvedere.execution.service import (
+    InvalidRequest,
+    QueueUnavailable,
+    ResultMissing,
+    RunNotFound,
+)
 from belvedere.identity.authorize import authorize_url
 from belvedere.identity.service import AuthorizationRequired, IdentityError
+from belvedere.results import ResultsUnavailable
 from belvedere.security.secretbox import SecretBoxError
 from belvedere.store.runs import RunRecord
 from belvedere.store.saved_queries import NotOwner, SavedQueryNotFound
@@ -71,9 +77,14 @@ STATUS: dict[str, int] = {
     RunStatus.CANCELLED.value: 409,
     "result_expired": 410,
     "incompatible_options": 422,
+    ErrorKind.RESULT_TOO_LARGE.value: 422,
+    "metrics_token_required": 401,
     "too_many_attempts": 429,
     ErrorKind.UNAVAILABLE.value: 502,
     "secrets_unreadable": 503,
+    "queue_unavailable": 503,
+    "worker_lost": 503,
+    "results_unavailable": 503,
     RunStatus.TIMED_OUT.value: 504,
 }
 
@@ -83,6 +94,7 @@ CODES: dict[type[Exception], str] = {
     ConnectionConflict: "incompatible_options",
     ConnectionInvalid: "invalid_connection",
     RunNotFound: "run_not_found",
+    QueueUnavailable: "queue_unavailable",
     InvalidRequest: "invalid_request",
     UserError: "invalid_user",
     IdentityError: "identity_unavailable",
@@ -99,6 +111,7 @@ CODES: dict[type[Exception], str] = {
     ColumnRequired: "invalid_request",
     SavedQueryNotFound: "saved_query_not_found",
     NotOwner: "not_owner",
+    ResultsUnavailable: "results_unavailable",
 }
 
 

@@ -66,6 +66,4 @@ def _update(services: Services, user_id: int, body: UserPatch) -> Account | None
         services.sessions.end_all_for(user_id)
     if body.is_active is False:
         services.revocation.user(user)  # their grants, tokens and cached results, at once
-    elif body.role is not None or body.email is not None:
-        services.sessions.forget_user(user_id)  # who they are changed: no stale copy
-    return user
+    return user  # copies of the account kept with sessions went everywhere (Users.on_change)
