@@ -14,11 +14,14 @@ from collections.abc import Callable
 from bench import (
     api_overhead,
     bq_concurrency,
+    bq_concurrency_workers,
     bq_schema_load,
     bq_table_export,
+    celery_overhead,
     csv_export,
     dashboard_load,
     health_under_load,
+    queue_burst,
 )
 from bench.support import Report
 
@@ -30,6 +33,9 @@ BENCHMARKS: dict[str, Callable[[], Report]] = {
     bq_schema_load.NAME: bq_schema_load.run,
     bq_concurrency.NAME: bq_concurrency.run,
     dashboard_load.NAME: dashboard_load.run,
+    bq_concurrency_workers.NAME: bq_concurrency_workers.run,
+    celery_overhead.NAME: celery_overhead.run,
+    queue_burst.NAME: queue_burst.run,
 }
 
 

@@ -98,7 +98,7 @@ class CpuMeter:
     @staticmethod
     def _cpu(name: str, pid: int) -> float:
         # A server may run as several worker processes (BELVEDERE_WORKERS): count them all.
-        return cpu_seconds(pid, children=name == "server")
+        return cpu_seconds(pid, children=name == "server" or name.startswith("worker"))
 
     def share(self, name: str) -> str:
         """``12.3 s CPU (95% of one core)`` for one of the processes."""

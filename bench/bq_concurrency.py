@@ -27,12 +27,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.support.bigquery.emulator import Emulator
 from tests.support.faults import HttpProxy, kind_is
 
 from bench.bq import (
@@ -44,6 +46,7 @@ from bench.bq import (
 )
 from bench.support import (
     CSRF_HEADER,
+    PASSWORD,
     TERMINAL,
     WAIT_MS,
     Report,
@@ -191,10 +194,12 @@ def _burst(
     first: int,
     emulator_process: int,
     poll_health: bool,
+    workers: list[int] | None = None,
 ) -> Burst:
     proxy.clear()
     poller = HealthPoller(server.url)
     pids = {"server": server.pid, "emulator": emulator_process, "bench": os.getpid()}
+    pids.update({f"worker {n}": pid for n, pid in enumerate(workers or [], 1)})
     with poller if poll_health else nullcontext(), CpuMeter(**pids) as meter:
         burst = asyncio.run(_all_at_once(server, auth, first))
     burst.meter = meter
@@ -218,48 +223,74 @@ def _single(client: httpx.Client, n: int) -> float:
 
 
 def run() -> Report:
+    with emulator() as emu, HttpProxy(emu.rest_url) as proxy, serve(NAME) as server:
+        return measure(server, emu, proxy, PASSWORD, NAME, "through Belvedere")
+
+
+def measure(
+    server: Server,
+    emu: Emulator,
+    proxy: HttpProxy,
+    password: str,
+    name: str,
+    where: str,
+    *,
+    profile: bool = True,
+    workers: Callable[[], list[int]] | None = None,
+) -> Report:
+    """``T1``, ``T0`` and ``T`` on a running server whose connection ``bq`` is added here (the
+    same measure for one server and for a platform of web servers and workers, ``where``);
+    ``workers`` gives PIDs whose CPU is shown too."""
     t1: list[float] = []
     t0s: list[Burst] = []
     ts: list[Burst] = []
-    with emulator() as emu, HttpProxy(emu.rest_url) as proxy:
-        emulator_process = emulator_pid(emu)
-        with serve(NAME) as server, signed_in_client(server, CLIENT_TIMEOUT_SECONDS) as client:
-            add_connection(client, proxy.url, emu.grpc_target)
-            auth = {
-                "cookies": dict(client.cookies),
-                "headers": {CSRF_HEADER: client.headers[CSRF_HEADER]},
-            }
-            for n in range(5):
-                _single(client, n)
-            # Warm-up at full width: the server's pools and connections, the emulator's caches.
-            warm = _burst(server, auth, proxy, 1_000, emulator_process, poll_health=False)
-            expect(not warm.failures, f"warm-up queries failed: {warm.failures[:3]}")
-            with HealthPoller(server.url) as idle:
-                time.sleep(IDLE_HEALTH_SECONDS)
+    emulator_process = emulator_pid(emu)
+    more = workers or list
+    with signed_in_client(server, CLIENT_TIMEOUT_SECONDS, password=password) as client:
+        add_connection(client, proxy.url, emu.grpc_target)
+        auth = {
+            "cookies": dict(client.cookies),
+            "headers": {CSRF_HEADER: client.headers[CSRF_HEADER]},
+        }
+        for n in range(5):
+            _single(client, n)
+        # Warm-up at full width: the server's pools and connections, the emulator's caches.
+        warm = _burst(server, auth, proxy, 1_000, emulator_process, False, more())
+        expect(not warm.failures, f"warm-up queries failed: {warm.failures[:3]}")
+        with HealthPoller(server.url) as idle:
+            time.sleep(IDLE_HEALTH_SECONDS)
+        if profile:
             profile_from_here(server)
-            proxy.delay(DELAY_SECONDS, when=kind_is("jobs.insert"))
-            for n in range(T1_RUNS):
-                proxy.clear()
-                t1.append(_single(client, 10 + n))
-                inserts = [r for r in proxy.requests if r.kind == "jobs.insert"]
-                expect(len(inserts) == 1, f"T1 sent {len(inserts)} jobs.insert")
-            expect(min(t1) >= DELAY_SECONDS, f"the delay did not apply to T1: {t1}")
-            for round_ in range(ROUNDS):
-                proxy.reset()
-                first = 10_000 * (round_ + 1)
-                t0s.append(_burst(server, auth, proxy, first, emulator_process, False))
-                proxy.delay(DELAY_SECONDS, when=kind_is("jobs.insert"))
-                ts.append(_burst(server, auth, proxy, first + 5_000, emulator_process, True))
+        proxy.delay(DELAY_SECONDS, when=kind_is("jobs.insert"))
+        for n in range(T1_RUNS):
+            proxy.clear()
+            t1.append(_single(client, 10 + n))
+            inserts = [r for r in proxy.requests if r.kind == "jobs.insert"]
+            expect(len(inserts) == 1, f"T1 sent {len(inserts)} jobs.insert")
+        expect(min(t1) >= DELAY_SECONDS, f"the delay did not apply to T1: {t1}")
+        for round_ in range(ROUNDS):
             proxy.reset()
-    return _report(t1, t0s, ts, idle.latencies)
+            first = 10_000 * (round_ + 1)
+            t0s.append(_burst(server, auth, proxy, first, emulator_process, False, more()))
+            proxy.delay(DELAY_SECONDS, when=kind_is("jobs.insert"))
+            ts.append(_burst(server, auth, proxy, first + 5_000, emulator_process, True, more()))
+        proxy.reset()
+    return _report(t1, t0s, ts, idle.latencies, name, where)
 
 
-def _report(t1: list[float], t0s: list[Burst], ts: list[Burst], idle: list[float]) -> Report:
+def _report(
+    t1: list[float],
+    t0s: list[Burst],
+    ts: list[Burst],
+    idle: list[float],
+    name: str,
+    where: str,
+) -> Report:
     floor = median([b.seconds for b in t0s]) + median(t1)
     ratio = median([b.seconds for b in ts]) / floor
     report = Report(
-        NAME,
-        f"{QUERIES} concurrent trivial BigQuery queries through Belvedere, each held "
+        name,
+        f"{QUERIES} concurrent trivial BigQuery queries {where}, each held "
         f"{DELAY_SECONDS:g} s at jobs.insert by a proxy in front of the emulator, {ROUNDS} rounds",
     )
     report.add("T1", f"one query with the delay: median {median(t1):.2f} s; runs {_list(t1)} s")
@@ -290,7 +321,8 @@ def _report(t1: list[float], t0s: list[Burst], ts: list[Burst], idle: list[float
                 f"{len(burst.inserts)} jobs.insert recorded, the last {spread:.2f} s after the "
                 f"first POST; CPU: server {meter.share('server')}, "
                 f"emulator {meter.share('emulator')}, this process (clients, proxy) "
-                f"{meter.share('bench')}",
+                f"{meter.share('bench')}"
+                + "".join(f", {k} {meter.share(k)}" for k in meter.used if k.startswith("worker")),
             )
     health = [latency for burst in ts for latency in burst.health]
     health_failures = sum(b.health_failures for b in ts)
