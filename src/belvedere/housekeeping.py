@@ -9,8 +9,6 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-import redis
-
 from belvedere.audit import retention
 from belvedere.cluster.orphans import OrphanStopper
 from belvedere.cluster.reaper import SWEEP_SECONDS, Reaper
@@ -58,12 +56,9 @@ def start(services: Services) -> list[asyncio.Task[None]]:
             "retention purge",
         ),
     ]
-    if services.settings.broker_url:
-        client = redis.Redis.from_url(
-            services.settings.broker_url, socket_timeout=2.0, socket_connect_timeout=1.0
-        )
+    if services.broker is not None:
         stopper = OrphanStopper(services.runs, services.users, services.connections)
-        reaper = Reaper(services.runs, client, services.bus, stopper)
+        reaper = Reaper(services.runs, services.broker, services.bus, stopper)
         every = timedelta(seconds=SWEEP_SECONDS)
         chores.append(repeat(io, every, reaper.sweep, "sweep of runs of stopped workers"))
     return [asyncio.create_task(chore) for chore in chores]

@@ -16,7 +16,7 @@ from belvedere.catalog.service import CatalogService
 from belvedere.charts.library import SavedCharts
 from belvedere.charts.service import ChartService
 from belvedere.cluster.bus import open_bus
-from belvedere.cluster.celery import create_celery
+from belvedere.cluster.celery import broker_client, create_celery
 from belvedere.cluster.dispatch import QueueRunner, task_box
 from belvedere.cluster.invalidation import wire_bus
 from belvedere.concurrency import Pools
@@ -103,7 +103,9 @@ class Services:
         )
         self.oidc = OIDCSignIn(settings, self.flows, self.users)
         self.runs = Runs(self.db)
-        self.metrics = process_metrics(self.runs, self.pools, settings.broker_url)
+        self.broker = broker_client(settings.broker_url) if settings.broker_url else None
+        """This process's client of the broker's Redis (heartbeats, sweeps, metrics)."""
+        self.metrics = process_metrics(self.runs, self.pools, self.broker)
         self.runs.on_end.append(self.metrics.run_ended)
         self.revocation = Revocation(self.identity, self.connections, self.runs)
         self.connections.on_change.append(self.revocation.connection)
@@ -205,5 +207,7 @@ class Services:
         self.connections.close()
         self.bus.close()
         self.metrics.close()
+        if self.broker is not None:
+            self.broker.close()
         self.pools.shutdown()
         self.db.dispose()

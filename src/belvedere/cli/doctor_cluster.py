@@ -12,14 +12,9 @@ import pyarrow.fs as pafs
 import redis
 
 from belvedere.cli.doctor import Check
-from belvedere.cluster.celery import WorkQueue
+from belvedere.cluster.celery import WorkQueue, broker_client
 from belvedere.cluster.liveness import WorkerInfo, workers_seen
-from belvedere.observability.broker import (
-    broker_client,
-    queue_depths,
-    queue_of,
-    without_password,
-)
+from belvedere.observability.broker import queue_depths, queue_of, without_password
 from belvedere.results import open_results
 from belvedere.results.filesystem import open_filesystem
 from belvedere.settings import Settings

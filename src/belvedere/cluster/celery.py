@@ -15,6 +15,7 @@ import functools
 from enum import StrEnum
 from typing import Any
 
+import redis
 from celery import Celery
 from celery.worker.consumer import Consumer
 from kombu import Queue  # type: ignore[attr-defined]
@@ -50,6 +51,19 @@ class PromptConsumer(Consumer):  # type: ignore[misc]
             conn.ensure_connection, interval_start=0, interval_step=0.5, interval_max=1
         )
         return super().ensure_connected(conn)
+
+
+#: Timeouts of a call to the broker's Redis: a scrape, a sweep, a heartbeat or
+#: ``belvedere doctor`` never hangs on it.
+SOCKET_TIMEOUT_SECONDS = 1.0
+
+
+def broker_client(url: str) -> redis.Redis:
+    """A client of the broker's Redis with short timeouts (one per process: ``services.broker``;
+    its connections are pooled)."""
+    return redis.Redis.from_url(
+        url, socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS
+    )
 
 
 def create_celery(broker_url: str) -> Celery:

@@ -17,9 +17,9 @@ from belvedere.connections.handle import ConnectionHandle
 from belvedere.execution.control import RunControl
 from belvedere.execution.requests import QueryRequest
 from belvedere.execution.runner import QueueUnavailable
-from belvedere.execution.runs import ACTIVE, RunStatus
+from belvedere.execution.runs import ACTIVE, RunStatus, timed_out_message
 from belvedere.security.secretbox import SecretBox
-from belvedere.store.models import QueryRun, utcnow
+from belvedere.store.models import QueryRun
 from belvedere.store.runs import Runs
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,6 @@ QUEUE_DOWN = (
 def task_box(secret_key: bytes) -> SecretBox:
     """What seals and opens task messages (the same on every server and worker)."""
     return SecretBox(secret_key, "tasks")
-
-
-def timed_out_message(timeout: float) -> str:
-    return f"The query did not finish within its {timeout:g} s deadline and was stopped."
 
 
 class QueueRunner:
@@ -65,13 +61,12 @@ class QueueRunner:
         except Exception as exc:
             log.warning("could not queue run %s: %s", run.id, exc)
             await self._pools.io.run(
-                self._runs.transition,
+                self._runs.end,
                 run.id,
                 [RunStatus.QUEUED],
                 RunStatus.FAILED,
-                error_code="queue_unavailable",
-                error_message=QUEUE_DOWN,
-                finished_at=utcnow(),
+                "queue_unavailable",
+                QUEUE_DOWN,
             )
             raise QueueUnavailable(QUEUE_DOWN) from exc
         self._loop = loop = asyncio.get_running_loop()
@@ -91,13 +86,12 @@ class QueueRunner:
         worker to stop it; the worker's own timer does the same if this server is gone."""
         try:
             ended = await self._pools.io.run(
-                self._runs.transition,
+                self._runs.end,
                 run_id,
                 ACTIVE,
                 RunStatus.TIMED_OUT,
-                error_code="timeout",
-                error_message=timed_out_message(timeout),
-                finished_at=utcnow(),
+                "timeout",
+                timed_out_message(timeout),
             )
         except Exception:
             log.exception("ending run %s at its deadline failed", run_id)

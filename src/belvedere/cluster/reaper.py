@@ -69,13 +69,8 @@ class Reaper:
         for run_id, worker, started in running:
             if worker in living or started is None or started > settled:
                 continue
-            if self._runs.transition(
-                run_id,
-                [RunStatus.RUNNING],
-                RunStatus.FAILED,
-                error_code="worker_lost",
-                error_message=WORKER_LOST,
-                finished_at=utcnow(),
+            if self._runs.end(
+                run_id, [RunStatus.RUNNING], RunStatus.FAILED, "worker_lost", WORKER_LOST
             ):
                 log.warning("run %s failed: its worker %s stopped", run_id, worker)
                 self._bus.publish(Topic.RUN_ENDED, {"run": run_id})

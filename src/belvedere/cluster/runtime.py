@@ -7,18 +7,16 @@ import logging
 import threading
 from typing import Any
 
-import redis
-
 from belvedere.cluster.bus import Message, Topic
 from belvedere.cluster.deadlines import Deadlines
-from belvedere.cluster.dispatch import task_box, timed_out_message
+from belvedere.cluster.dispatch import task_box
 from belvedere.cluster.liveness import Heartbeat, worker_name
 from belvedere.cluster.messages import ForgedMessage, unseal
 from belvedere.cluster.orphans import OrphanStopper
 from belvedere.cluster.reaper import SWEEP_SECONDS, Reaper
 from belvedere.connections.service import ConnectionNotFound
 from belvedere.execution.control import RunControl
-from belvedere.execution.runs import ACTIVE, RunStatus
+from belvedere.execution.runs import ACTIVE, RunStatus, timed_out_message
 from belvedere.identity.service import AuthorizationRequired, IdentityError
 from belvedere.services import Services
 from belvedere.store.models import QueryRun, utcnow
@@ -37,8 +35,7 @@ class WorkerRuntime:
     def __init__(
         self, services: Services, *, pool: str, concurrency: int, queues: tuple[str, ...]
     ) -> None:
-        broker_url = services.settings.broker_url
-        if not broker_url:
+        if services.broker is None:
             raise ValueError("a worker needs BELVEDERE_BROKER_URL")
         self.name = worker_name()
         self.services = services
@@ -47,11 +44,8 @@ class WorkerRuntime:
         self._worker = services.worker(name=self.name, queue=queues[0])
         self._active: dict[str, RunControl] = {}
         self._lock = threading.Lock()
-        self._redis = redis.Redis.from_url(
-            broker_url, socket_timeout=2.0, socket_connect_timeout=1.0
-        )
         self.heartbeat = Heartbeat(
-            self._redis,
+            services.broker,
             self.name,
             pool=pool,
             concurrency=concurrency,
@@ -60,7 +54,7 @@ class WorkerRuntime:
         )
         self._reaper = Reaper(
             services.runs,
-            self._redis,
+            services.broker,
             services.bus,
             OrphanStopper(services.runs, services.users, services.connections),
         )
@@ -124,8 +118,7 @@ class WorkerRuntime:
                 self.services.bus.publish(Topic.RUN_ENDED, {"run": run.id, "sealed": record})
 
     def _end_queued(self, run: QueryRun, status: RunStatus, code: str, message: str) -> None:
-        fields = {"error_code": code, "error_message": message, "finished_at": utcnow()}
-        if self._runs.transition(run.id, [RunStatus.QUEUED], status, **fields):
+        if self._runs.end(run.id, [RunStatus.QUEUED], status, code, message):
             self.services.bus.publish(Topic.RUN_ENDED, {"run": run.id})
 
     def _deadline(self, run_id: str) -> None:
@@ -136,13 +129,8 @@ class WorkerRuntime:
             return
         run = control.run
         try:
-            ended = self._runs.transition(
-                run.id,
-                ACTIVE,
-                RunStatus.TIMED_OUT,
-                error_code="timeout",
-                error_message=timed_out_message(_total(run)),
-                finished_at=utcnow(),
+            ended = self._runs.end(
+                run.id, ACTIVE, RunStatus.TIMED_OUT, "timeout", timed_out_message(_total(run))
             )
             if ended:
                 self.services.bus.publish(Topic.RUN_ENDED, {"run": run.id})
@@ -191,7 +179,6 @@ class WorkerRuntime:
         self._deadlines.stop()
         self._chores.join(timeout=3.0)
         self.heartbeat.stop()
-        self._redis.close()
 
 
 def _total(run: QueryRun) -> float:

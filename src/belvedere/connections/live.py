@@ -44,15 +44,11 @@ class LiveBackends:
     def generation(self, connection: str) -> int:
         """The connection's current generation (read it before reading the connection)."""
         with self._lock:
-            return self._current(connection)
-
-    def _current(self, connection: str) -> int:
-        """A connection's generation (under lock)."""
-        return self._generations.get(connection, 0)
+            return self._generations.get(connection, 0)
 
     def _check(self, handle: ConnectionHandle) -> None:
         """``StaleHandle`` unless the handle is of the current generation (under lock)."""
-        if handle.generation != self._current(handle.name):
+        if handle.generation != self._generations.get(handle.name, 0):
             raise StaleHandle(handle.name)
 
     def get(self, handle: ConnectionHandle) -> Warehouse:
@@ -68,7 +64,7 @@ class LiveBackends:
         built = build(handle.backend, handle.options, handle.principal)
         evicted: list[Warehouse] = []
         with self._lock:
-            current = handle.generation == self._current(handle.name)
+            current = handle.generation == self._generations.get(handle.name, 0)
             kept = built
             if current:
                 self._built_from[handle.name] = handle.options

@@ -11,7 +11,7 @@ from belvedere.concurrency import Pools
 from belvedere.connections.handle import ConnectionHandle
 from belvedere.execution.control import RunControl
 from belvedere.execution.requests import QueryRequest
-from belvedere.execution.runs import ACTIVE, RunStatus
+from belvedere.execution.runs import ACTIVE, RunStatus, timed_out_message
 from belvedere.execution.watcher import Watcher
 from belvedere.execution.worker import Worker
 from belvedere.store.models import QueryRun, utcnow
@@ -67,7 +67,7 @@ class LocalRunner:
                     run.id,
                     RunStatus.TIMED_OUT,
                     "timeout",
-                    f"The query did not finish within its {timeout:g} s deadline and was stopped.",
+                    timed_out_message(timeout),
                 )
         except Exception:
             log.exception("supervising run %s failed", run.id)

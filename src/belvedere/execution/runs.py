@@ -28,6 +28,11 @@ class RunStatus(StrEnum):
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
+def timed_out_message(timeout: float) -> str:
+    """What a run ended at its deadline of ``timeout`` seconds says, wherever it ran."""
+    return f"The query did not finish within its {timeout:g} s deadline and was stopped."
+
+
 class Surface(StrEnum):
     """Where a run was started."""
 

@@ -237,15 +237,7 @@ class ExecutionService:
         (and, without a bus, sees it in the store within half a second)."""
         if await self._runner.end(run_id, status, code, message):
             return True
-        ended = await self._pools.io.run(
-            self._runs.transition,
-            run_id,
-            ACTIVE,
-            status,
-            error_code=code,
-            error_message=message,
-            finished_at=utcnow(),
-        )
+        ended = await self._pools.io.run(self._runs.end, run_id, ACTIVE, status, code, message)
         if ended:  # on the lane: a hung Redis must not hold up the event loop
             await self._pools.io.run(self._publish_end, run_id)
         return ended

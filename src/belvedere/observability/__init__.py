@@ -4,6 +4,8 @@ servers and by :func:`serve_worker_metrics` on workers."""
 
 from __future__ import annotations
 
+import redis
+
 from belvedere.concurrency import Pools
 from belvedere.observability.collectors import InstallationCollector, LaneCollector
 from belvedere.observability.metrics import Metrics, serve_worker_metrics
@@ -12,10 +14,10 @@ from belvedere.store.runs import Runs
 __all__ = ["Metrics", "process_metrics", "serve_worker_metrics"]
 
 
-def process_metrics(runs: Runs, pools: Pools, broker_url: str | None) -> Metrics:
+def process_metrics(runs: Runs, pools: Pools, broker: redis.Redis | None) -> Metrics:
     """A process's metrics (a web server's or a worker's): its own counters and lanes, and
     the installation's state read at each scrape."""
     metrics = Metrics()
     metrics.watch(LaneCollector(pools))
-    metrics.watch(InstallationCollector(runs, broker_url))
+    metrics.watch(InstallationCollector(runs, broker))
     return metrics

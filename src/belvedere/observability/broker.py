@@ -9,16 +9,6 @@ import redis
 
 from belvedere.cluster.celery import WorkQueue
 
-#: Timeouts of a look at the broker: a scrape or ``belvedere doctor`` never hangs on it.
-SOCKET_TIMEOUT_SECONDS = 1.0
-
-
-def broker_client(url: str) -> redis.Redis:
-    """A client of the broker's Redis with short timeouts."""
-    return redis.Redis.from_url(
-        url, socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS
-    )
-
 
 def queue_depths(client: redis.Redis) -> dict[str, int]:
     """Messages waiting in each queue (``embedded``, ``remote``), not yet taken by a worker

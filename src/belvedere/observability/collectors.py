@@ -12,13 +12,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+import redis
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from belvedere.cluster.liveness import workers_seen
 from belvedere.concurrency import Pools
-from belvedere.observability.broker import broker_client, queue_depths, queue_of
+from belvedere.observability.broker import queue_depths, queue_of
 from belvedere.store.runs import Runs
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,10 @@ class InstallationCollector(Collector):
     (one grouped count in the metadata store); with a broker, messages waiting per queue and
     the workers alive (their heartbeats)."""
 
-    def __init__(self, runs: Runs, broker_url: str | None) -> None:
+    def __init__(self, runs: Runs, broker: redis.Redis | None) -> None:
+        """``broker``: the process's client of the broker's Redis, if there is a broker."""
         self._runs = runs
-        self._client = broker_client(broker_url) if broker_url else None
+        self._client = broker
         families = ["runs_active"] + (["queues", "workers"] if self._client else [])
         self._errors = dict.fromkeys(families, 0)
         self._lock = threading.Lock()
@@ -138,7 +140,3 @@ class InstallationCollector(Collector):
             active.add_metric([worker.name], worker.active)
             concurrency.add_metric([worker.name], worker.concurrency)
         return [up, age, active, concurrency]
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()

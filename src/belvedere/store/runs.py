@@ -169,6 +169,16 @@ class Runs:
         with self._db.engine.begin() as connection:
             return bool(connection.execute(query).rowcount)
 
+    def end(
+        self, run_id: str, source: Iterable[RunStatus], target: RunStatus, code: str, message: str
+    ) -> bool:
+        """End a run that is in one of ``source`` for a reason (a cancel, a deadline, a lost
+        worker): ``target`` with the error ``code`` and ``message``, finished now; ``False`` if
+        it was elsewhere."""
+        return self.transition(
+            run_id, source, target, error_code=code, error_message=message, finished_at=utcnow()
+        )
+
     def _end(self, query: Update) -> int:
         """Run an update that ends runs, and tell :attr:`on_end` of each; how many."""
         if not self.on_end:
