@@ -2,7 +2,7 @@
 
 A recording proxy of the tests' own (``tests/support/faults/``) sits in front of the
 BigQuery emulator's REST API; Belvedere's connection goes through it. With
-``DELAY_SECONDS`` added to every ``jobs.insert`` (where the emulator runs a query and answers),
+``DELAY_SECONDS`` added to every ``jobs.query`` (where the emulator runs a query and answers),
 a BigQuery that takes 2 s per query is imitated. The emulator itself runs one query at a time.
 
 - ``T1``: one trivial query with the delay, alone (median of ``T1_RUNS``).
@@ -14,7 +14,7 @@ A server that waits for BigQuery concurrently overlaps the delays: ``T`` close t
 one that waits in turns approaches ``QUERIES x T1``. Clients: one asyncio ``httpx`` client
 sending every ``POST /api/v1/runs`` at once (``wait_ms`` long enough), each run checked for its
 own row. During ``T``, a process of its own polls ``GET /health`` every
-``HEALTH_PACE_SECONDS``. The recorder checks that every query's ``jobs.insert`` went through the
+``HEALTH_PACE_SECONDS``. The recorder checks that every query's ``jobs.query`` went through the
 proxy, and each run's time on the server shows that the delay applied. ``ROUNDS`` rounds of
 ``T0`` then ``T``.
 """
@@ -97,7 +97,7 @@ class Burst:
     started: float
     """``time.monotonic()`` when the first request was sent."""
     inserts: list[float] = field(default_factory=list)
-    """When each matching ``jobs.insert`` reached the proxy (``time.monotonic()``)."""
+    """When each matching ``jobs.query`` reached the proxy (``time.monotonic()``)."""
     health: list[float] = field(default_factory=list)
     health_sent: list[float] = field(default_factory=list)
     """``time.monotonic()`` when each ``/health`` request was sent."""
@@ -207,7 +207,7 @@ def _burst(
     burst.health_sent = poller.started
     wanted = {f"SELECT {first + i}" for i in range(QUERIES)}
     burst.inserts = [
-        r.time for r in proxy.requests if r.kind == "jobs.insert" and (r.sql or "") in wanted
+        r.time for r in proxy.requests if r.kind == "jobs.query" and (r.sql or "") in wanted
     ]
     expect(not proxy.errors, f"errors in the proxy: {proxy.errors}")
     return burst
@@ -261,18 +261,18 @@ def measure(
             time.sleep(IDLE_HEALTH_SECONDS)
         if profile:
             profile_from_here(server)
-        proxy.delay(DELAY_SECONDS, when=kind_is("jobs.insert"))
+        proxy.delay(DELAY_SECONDS, when=kind_is("jobs.query"))
         for n in range(T1_RUNS):
             proxy.clear()
             t1.append(_single(client, 10 + n))
-            inserts = [r for r in proxy.requests if r.kind == "jobs.insert"]
-            expect(len(inserts) == 1, f"T1 sent {len(inserts)} jobs.insert")
+            inserts = [r for r in proxy.requests if r.kind == "jobs.query"]
+            expect(len(inserts) == 1, f"T1 sent {len(inserts)} jobs.query")
         expect(min(t1) >= DELAY_SECONDS, f"the delay did not apply to T1: {t1}")
         for round_ in range(ROUNDS):
             proxy.reset()
             first = 10_000 * (round_ + 1)
             t0s.append(_burst(server, auth, proxy, first, emulator_process, False, more()))
-            proxy.delay(DELAY_SECONDS, when=kind_is("jobs.insert"))
+            proxy.delay(DELAY_SECONDS, when=kind_is("jobs.query"))
             ts.append(_burst(server, auth, proxy, first + 5_000, emulator_process, True, more()))
         proxy.reset()
     return _report(t1, t0s, ts, idle.latencies, name, where)
@@ -291,7 +291,7 @@ def _report(
     report = Report(
         name,
         f"{QUERIES} concurrent trivial BigQuery queries {where}, each held "
-        f"{DELAY_SECONDS:g} s at jobs.insert by a proxy in front of the emulator, {ROUNDS} rounds",
+        f"{DELAY_SECONDS:g} s at jobs.query by a proxy in front of the emulator, {ROUNDS} rounds",
     )
     report.add("T1", f"one query with the delay: median {median(t1):.2f} s; runs {_list(t1)} s")
     report.add("T0", f"{QUERIES} at once, no delay: rounds {_list([b.seconds for b in t0s])} s")
@@ -318,7 +318,7 @@ def _report(
                 f"{len(burst.outcomes) - len(burst.failures)}/{QUERIES} succeeded with their row; "
                 f"per query: client median {_s(seconds, 50)}, max {_s(seconds, 100)}; "
                 f"on the server min {_s(server, 0)}, max {_s(server, 100)}; "
-                f"{len(burst.inserts)} jobs.insert recorded, the last {spread:.2f} s after the "
+                f"{len(burst.inserts)} jobs.query recorded, the last {spread:.2f} s after the "
                 f"first POST; CPU: server {meter.share('server')}, "
                 f"emulator {meter.share('emulator')}, this process (clients, proxy) "
                 f"{meter.share('bench')}"
@@ -355,7 +355,7 @@ def _report(
     )
     report.add(
         "delay check",
-        f"every T query's jobs.insert recorded by the proxy and each run took >= "
+        f"every T query's jobs.query recorded by the proxy and each run took >= "
         f"{DELAY_SECONDS:g} s on the server: {'yes' if delayed else 'NO'}",
     )
     report.target(

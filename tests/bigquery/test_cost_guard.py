@@ -93,7 +93,7 @@ def test_cap_enforced_by_bigquery_reads_clearly(bq_api: Client, bq_http_proxy: H
     bq_http_proxy.status(
         400,
         bq_error(400, "bytesBilledLimitExceeded", message),
-        when=lambda r: kind_is("jobs.insert")(r) and not dry_run(r),
+        when=kind_is("jobs.query"),
     )
     response = bq_api.post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1"})
     assert response.status_code == 400

@@ -23,25 +23,27 @@ def test_query_is_a_labelled_capped_job(bq_api: Client, bq_http_proxy: HttpProxy
     assert result["status"] == "succeeded"
     assert result["result"]["rows"] == [[1, "item-1"], [2, "item-2"], [3, "item-3"]]
     assert [c["type"] for c in result["result"]["columns"]] == ["INT64", "STRING"]
-    assert result["job_id"] == f"belvedere_{result['id']}"
+    assert result["job_id"]  # BigQuery names the job: jobs.query takes no job id
 
-    [job] = [j for j in bq_http_proxy.jobs_inserted() if not j["configuration"].get("dryRun")]
-    assert job["jobReference"]["jobId"] == f"belvedere_{result['id']}"
-    labels = job["configuration"]["labels"]
-    assert labels == {
+    [call] = [r.body for r in bq_http_proxy.requests if r.kind == "jobs.query"]
+    assert call["labels"] == {
         "belvedere": "true",
         "belvedere_user": "admin",
         "belvedere_surface": "sqllab",
         "belvedere_run": result["id"],
     }
-    assert job["configuration"]["query"]["maximumBytesBilled"] == str(BQ_CAP)
-    assert job["configuration"]["query"]["useLegacySql"] is False
+    assert call["maximumBytesBilled"] == str(BQ_CAP)
+    assert call["useLegacySql"] is False
+    assert call["requestId"]  # a retried call cannot start a second job
+    assert 0 < call["timeoutMs"] <= 2_000  # a long query's job id comes back quickly
 
 
 def test_api_and_cli_surfaces_label_their_jobs(bq_api: Client, bq_http_proxy: HttpProxy) -> None:
     run(bq_api, sql="SELECT 1 AS one")
     surfaces = {
-        j["configuration"]["labels"].get("belvedere_surface") for j in bq_http_proxy.jobs_inserted()
+        r.body["labels"].get("belvedere_surface")
+        for r in bq_http_proxy.requests
+        if r.kind == "jobs.query"
     }
     assert "api" in surfaces
 

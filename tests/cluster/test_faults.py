@@ -333,7 +333,15 @@ def bq_proxy(bq_emulator: Emulator) -> Iterator[HttpProxy]:
 
 
 def query_job(request: RecordedRequest) -> bool:
+    if request.kind == "jobs.query":
+        return True
     return request.kind == "jobs.insert" and not request.body["configuration"].get("dryRun")
+
+
+#: A query still running when jobs.query answers (the emulator always finishes first: the proxy
+#: answers in its place), and a waiting for its rows that hangs.
+LONG_JOB = {"projectId": "test-project", "jobId": "long_running_job", "location": "US"}
+WAITING = ("jobs.getQueryResults", "jobs.get")
 
 
 @pytest.mark.bigquery
@@ -357,18 +365,22 @@ def test_cancel_on_another_host_cancels_the_bigquery_job_on_the_worker(
     )
     assert added.status_code == 201, added.text
 
-    bq_proxy.hang(when=query_job)
+    bq_proxy.status(200, {"jobReference": LONG_JOB, "jobComplete": False}, when=query_job)
+    bq_proxy.hang(when=lambda r: r.kind in WAITING)
+    bq_proxy.status(
+        200, {"job": {"jobReference": LONG_JOB}}, when=lambda r: r.kind == "jobs.cancel"
+    )
     run = submit(on_a, "SELECT 1 AS one", connection="bq")
-    bq_proxy.wait_for(query_job, timeout=20)  # the worker's job insert is in flight, and hangs
+    bq_proxy.wait_for(lambda r: r.kind in WAITING, timeout=20)  # the worker waits for the job
     clicked = time.monotonic()
     cancelled = on_b.post(f"/api/v1/runs/{run['id']}/cancel").json()
     assert cancelled["status"] == "cancelled", cancelled
-    job = f"/jobs/belvedere_{run['id']}/cancel"
+    job = f"/jobs/{LONG_JOB['jobId']}/cancel"
     bq_proxy.wait_for(lambda r: r.kind == "jobs.cancel" and r.path.endswith(job), timeout=5)
     took = time.monotonic() - clicked
     assert took < 1, f"jobs.cancel reached BigQuery {took:.2f} s after the click"
     assert run_of(on_a, run["id"])["status"] == "cancelled"
-    bq_proxy.reset()  # let the hung insert go: the worker lets go of the run
+    bq_proxy.reset()  # let the hung wait go: the worker lets go of the run
     assert_settled(platform, within=10)
 
 

@@ -114,7 +114,7 @@ def test_unknown_column(engine: Engine) -> None:
 
 @pytest.mark.notyet(
     ["bigquery"],
-    reason="the emulator runs a job inside jobs.insert, so jobs.cancel has nothing to stop "
+    reason="the emulator runs a job inside jobs.query, so jobs.cancel has nothing to stop "
     "(tests/bigquery/test_faults.py checks the cancel calls through a proxy)",
     run=False,
 )

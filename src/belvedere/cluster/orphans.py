@@ -1,6 +1,7 @@
-"""The warehouse job of a run whose worker died: stopped from another process, where the
-warehouse can name the job from the run (BigQuery's job id is ``belvedere_<run id>``), so a
-killed worker does not leave a job scanning and billing with no one to read it."""
+"""The warehouse job of a run whose worker died: stopped from another process, so a killed
+worker does not leave a job scanning and billing with no one to read it. BigQuery's job is
+found by the id the worker recorded on the run as soon as BigQuery named it, else by the
+run's label."""
 
 from __future__ import annotations
 
@@ -10,12 +11,9 @@ from belvedere.connections.service import ConnectionService
 from belvedere.execution.runs import Actor
 from belvedere.store.runs import Runs
 from belvedere.store.users import Users
-from belvedere.warehouses.base import Cancellable, QueryContext
+from belvedere.warehouses.base import StopsLostJobs
 
 log = logging.getLogger(__name__)
-
-#: How long the cancel call may take.
-CANCEL_SECONDS = 10.0
 
 
 class OrphanStopper:
@@ -35,14 +33,7 @@ class OrphanStopper:
         try:
             handle = self._connections.resolve(run.connection_name, actor)
             warehouse = self._connections.backend(handle)
-            context = QueryContext(
-                run_id=run.id, user=run.actor, surface=run.surface, timeout_seconds=CANCEL_SECONDS
-            )
-            query = warehouse.query(run.sql, None, context)  # no I/O until run()
-            try:
-                if isinstance(query, Cancellable):
-                    query.cancel()  # by the job's name; a no-op where jobs have none
-            finally:
-                query.close()
+            if isinstance(warehouse, StopsLostJobs):  # elsewhere a query dies with its session
+                warehouse.stop_lost_job(run.id, run.job_id, run.started_at or run.submitted_at)
         except Exception as exc:
             log.warning("could not stop the warehouse job of lost run %s: %s", run_id, exc)

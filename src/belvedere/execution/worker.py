@@ -123,6 +123,7 @@ class Worker:
             timeout_seconds=max((run.deadline_at - utcnow()).total_seconds(), 0.0)
             + BACKSTOP_SECONDS,
             stopped=lambda: control.stop_requested,
+            on_job=lambda job_id: self._runs.note_job(run.id, job_id),
         )
         try:
             if request.table is None:

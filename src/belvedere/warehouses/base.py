@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
@@ -58,6 +59,9 @@ class QueryContext:
     stopped: Callable[[], bool] | None = None
     """Whether the run must stop (cancelled, past its deadline): cheap to call, and a reason
     not to retry or go on."""
+    on_job: Callable[[str], None] | None = None
+    """Hears the warehouse's id of the query's job as soon as it is known while the query
+    still runs, so that another process can stop the job if this one dies."""
 
     def must_stop(self) -> bool:
         return self.stopped is not None and self.stopped()
@@ -151,6 +155,16 @@ class ReportsCost(Protocol):
 
     def cost(self) -> QueryCost:
         """Bytes processed and billed, and the warehouse's job id (blocking-free)."""
+
+
+@runtime_checkable
+class StopsLostJobs(Protocol):
+    """Optional capability of a :class:`Warehouse` whose jobs outlive their client: stop the
+    job of a run whose process died or whose start was never answered."""
+
+    def stop_lost_job(self, run_id: str, job_id: str | None, since: datetime) -> None:
+        """Cancel the run's job: by ``job_id`` when it was recorded, else the job labelled
+        with the run and created after ``since`` (blocking, best effort)."""
 
 
 @runtime_checkable

@@ -2,7 +2,9 @@
 REST API as google-cloud-bigquery talks to it through ``requests`` (keep-alive included).
 
 It records every request and can delay, hang, answer with an error status without forwarding,
-or reset the TCP connection, for all requests or those a predicate picks. An optional hook
+reset the TCP connection, edit the JSON answer of a forwarded request, or forward a request
+and lose its answer (reset once upstream has answered), for all requests or those a predicate
+picks. An optional hook
 (``rewrite_headers``) rewrites each request's headers before it is forwarded, or refuses the
 request by raising :class:`~tests.support.faults.rest.Refuse` (the identity proxy of
 :mod:`tests.support.identity.rest` turns bearer tokens into the emulator's caller header so).
@@ -16,6 +18,7 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -47,14 +50,19 @@ HOP_BY_HOP = {
 }
 
 
+#: Given a forwarded request and its JSON answer, the answer to send instead.
+AnswerEdit = Callable[[RecordedRequest, Any], Any]
+
+
 @dataclass
 class _Rule:
-    action: str  # delay, hang, status, reset
+    action: str  # delay, hang, status, reset, edit, lose
     when: Predicate | None
     times: int | None
     seconds: float = 0.0
     code: int = 0
     body: Any = None
+    edit: AnswerEdit | None = None
 
 
 class HttpProxy(LoopServer):
@@ -138,6 +146,18 @@ class HttpProxy(LoopServer):
     def reset_connection(self, when: Predicate | None = None, times: int | None = None) -> None:
         """Close the connection with a TCP RST on receiving a (matching) request."""
         self._add(_Rule("reset", when, times))
+
+    def edit(
+        self, change: AnswerEdit, when: Predicate | None = None, times: int | None = None
+    ) -> None:
+        """Forward (matching) requests and send ``change(request, answer)`` in place of their
+        JSON answer (what BigQuery would say where the emulator says less)."""
+        self._add(_Rule("edit", when, times, edit=change))
+
+    def lose_answer(self, when: Predicate | None = None, times: int | None = None) -> None:
+        """Forward (matching) requests, then reset the connection instead of answering: the
+        request took effect upstream, and the client never heard."""
+        self._add(_Rule("lose", when, times))
 
     def reset(self) -> None:
         """Remove every fault; hung requests' connections are closed."""
@@ -224,7 +244,34 @@ class HttpProxy(LoopServer):
             record.sent_headers = {
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers
             }
+        if rule is not None and rule.action in ("edit", "lose"):
+            return await self._forward_changed(conn, writer, request, headers, body, record, rule)
         await self._forward(conn, writer, request, headers, body, record)
+        return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+
+    async def _forward_changed(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        request: h11.Request,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        record: RecordedRequest,
+        rule: _Rule,
+    ) -> bool:
+        """Forward, read the whole answer, then lose it or send it edited."""
+        response = await self._http.request(
+            request.method.decode(),
+            self.upstream + request.target.decode("latin-1"),
+            headers=headers,
+            content=body,
+        )
+        if rule.action == "lose":
+            abort(writer)
+            return False
+        assert rule.edit is not None
+        edited = rule.edit(replace(record), response.json())
+        await self._answer(conn, writer, record, response.status_code, json.dumps(edited).encode())
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
 
     async def _read_request(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, ClassVar
 
 import requests
@@ -23,7 +24,7 @@ from belvedere.warehouses.base import (
     TableInfo,
     Warehouse,
 )
-from belvedere.warehouses.bigquery import catalog
+from belvedere.warehouses.bigquery import catalog, lost_jobs
 from belvedere.warehouses.bigquery.clients import credentials_for, rest_client
 from belvedere.warehouses.bigquery.identity import BigQueryIdentity, auth_reason, token_refusal
 from belvedere.warehouses.bigquery.options import BigQueryOptions
@@ -32,10 +33,10 @@ from belvedere.warehouses.bigquery.query import (
     BigQueryQuery,
     BigQueryTableRead,
     labels,
-    storage_api_error,
 )
 from belvedere.warehouses.bigquery.quirks import POSITION, QUIRKS, REASON_KINDS
 from belvedere.warehouses.bigquery.schema import columns_of_fields
+from belvedere.warehouses.bigquery.storage_errors import storage_api_error
 from belvedere.warehouses.errors import ErrorKind, WarehouseError, classify
 
 METADATA_SURFACE = "catalog"
@@ -116,6 +117,19 @@ class BigQueryWarehouse(BigQueryIdentity, Warehouse):
             raise self.translate_error(exc, sql) from exc
         return int(job.total_bytes_processed or 0)
 
+    def stop_lost_job(self, run_id: str, job_id: str | None, since: datetime) -> None:
+        """Cancel a run's job that no process waits for (its worker died, or the answer that
+        named it was lost)."""
+        options = self.options
+        lost_jobs.stop_lost_job(
+            self.client(),
+            run_id,
+            job_id,
+            since,
+            project=options.job_project,
+            location=options.location,
+        )
+
     # -- catalog -------------------------------------------------------------------------
     def _metadata_rows(self, sql: str) -> list[dict[str, Any]]:
         config = bigquery.QueryJobConfig(
@@ -123,14 +137,15 @@ class BigQueryWarehouse(BigQueryIdentity, Warehouse):
         )
         if self.options.maximum_bytes_billed:
             config.maximum_bytes_billed = self.options.maximum_bytes_billed
-        job = self.client().query(
+        rows = self.client().query_and_wait(  # one jobs.query call for a short query
             sql,
             job_config=config,
             project=self.options.job_project,
             location=self.options.location,
-            timeout=DEFAULT_CALL_SECONDS,
+            api_timeout=DEFAULT_CALL_SECONDS,
+            wait_timeout=DEFAULT_CALL_SECONDS,
         )
-        return [dict(row.items()) for row in job.result(timeout=DEFAULT_CALL_SECONDS)]
+        return [dict(row.items()) for row in rows]
 
     def _explain(self, exc: Exception) -> str:
         translated = self.translate_error(exc)

@@ -1,10 +1,10 @@
 """A BigQuery query job, or a direct table read, as a :class:`Query`.
 
-A query is a job with an id chosen before it starts (``belvedere_<run id>``), labelled with the
-Belvedere user and surface and capped by ``maximum_bytes_billed``; cancelling it calls
-``jobs.cancel`` and closes the gRPC channel of any Storage read, so nothing waits on the
-network afterwards. Results stream as Arrow batches: over the Storage Read API where it can be
-used, else over REST pages.
+A query is one ``jobs.query`` call (see :mod:`.jobs_query`), labelled with the Belvedere user,
+surface and run and capped by ``maximum_bytes_billed``; BigQuery names its job. Cancelling it
+calls ``jobs.cancel`` as soon as the job's id is known and closes the gRPC channel of any
+Storage read, so nothing waits on the network afterwards. Results stream as Arrow batches: over
+the Storage Read API where it can be used, else over REST pages.
 """
 
 from __future__ import annotations
@@ -12,23 +12,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-import grpc
 import pyarrow as pa
 from google.api_core import exceptions as api
 from google.api_core.retry import Retry
 from google.cloud import bigquery
 from google.cloud.bigquery import QueryJob, SchemaField, _pandas_helpers
-from google.cloud.bigquery.enums import QueryApiMethod
 from google.cloud.bigquery.retry import DEFAULT_RETRY
 from google.cloud.bigquery.table import RowIterator
 from google.cloud.bigquery_storage_v1 import BigQueryReadClient
 
 from belvedere.warehouses.base import Params, Query, QueryContext, QueryCost
 from belvedere.warehouses.bigquery.clients import close_storage_client, storage_client
+from belvedere.warehouses.bigquery.jobs_query import (
+    FIRST_WAIT_SECONDS,
+    bytes_billed,
+    run_jobs_query,
+)
+from belvedere.warehouses.bigquery.lost_jobs import may_have_started, stop_in_background
 from belvedere.warehouses.bigquery.params import query_parameters
 from belvedere.warehouses.bigquery.quirks import label_value
 from belvedere.warehouses.bigquery.schema import with_type_metadata
@@ -69,49 +73,6 @@ def _empty_schema(fields: Sequence[SchemaField]) -> pa.Schema:
     if arrow is None:
         arrow = pa.schema([pa.field(f.name, pa.string()) for f in fields])
     return with_type_metadata(arrow, fields)
-
-
-#: gRPC status -> error kind, for failures of the Storage Read API.
-GRPC_KINDS: dict[grpc.StatusCode, ErrorKind] = {
-    grpc.StatusCode.RESOURCE_EXHAUSTED: ErrorKind.QUOTA,
-    grpc.StatusCode.DEADLINE_EXCEEDED: ErrorKind.UNAVAILABLE,
-    grpc.StatusCode.UNAVAILABLE: ErrorKind.UNAVAILABLE,
-    grpc.StatusCode.INTERNAL: ErrorKind.UNAVAILABLE,
-    grpc.StatusCode.UNKNOWN: ErrorKind.UNAVAILABLE,
-    grpc.StatusCode.ABORTED: ErrorKind.UNAVAILABLE,
-    grpc.StatusCode.DATA_LOSS: ErrorKind.UNAVAILABLE,
-    grpc.StatusCode.PERMISSION_DENIED: ErrorKind.ACCESS_DENIED,
-    grpc.StatusCode.UNAUTHENTICATED: ErrorKind.ACCESS_DENIED,
-    grpc.StatusCode.NOT_FOUND: ErrorKind.NOT_FOUND,
-    grpc.StatusCode.CANCELLED: ErrorKind.CANCELLED,
-}
-#: What each kind of Storage Read API failure says, before the API's own words.
-STORAGE_SENTENCES: dict[ErrorKind, str] = {
-    ErrorKind.QUOTA: "BigQuery's Storage Read API refused the read (a quota or limit was "
-    "reached; try again later)",
-    ErrorKind.UNAVAILABLE: "BigQuery's Storage Read API failed to answer",
-    ErrorKind.ACCESS_DENIED: "BigQuery's Storage Read API refused access",
-    ErrorKind.NOT_FOUND: "BigQuery's Storage Read API did not find the table",
-    ErrorKind.CANCELLED: "The read from BigQuery's Storage Read API was cancelled",
-}
-
-
-def storage_api_error(exc: BaseException) -> WarehouseError | None:
-    """A failure of the Storage Read API (gRPC) as a sentence and a kind; ``None`` for any
-    other error. Its errors carry gRPC call objects where REST ones carry dictionaries."""
-    if isinstance(exc, grpc.RpcError) and isinstance(exc, grpc.Call):
-        exc = api.from_grpc_error(exc)  # type: ignore[no-untyped-call]
-    if not isinstance(exc, api.GoogleAPICallError) or not isinstance(exc.response, grpc.Call):
-        return None
-    code = exc.grpc_status_code
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        lead = "BigQuery's Storage Read API did not answer in time"
-        kind = ErrorKind.UNAVAILABLE
-    else:
-        kind = GRPC_KINDS.get(code, ErrorKind.INVALID) if code is not None else ErrorKind.INVALID
-        lead = STORAGE_SENTENCES.get(kind, "BigQuery's Storage Read API refused the read")
-    details = (exc.message or (code.name if code is not None else "")).strip().rstrip(".")
-    return WarehouseError(kind, f"{lead}: {details}." if details else f"{lead}.")
 
 
 def labels(context: QueryContext) -> dict[str, str]:
@@ -219,9 +180,9 @@ class BigQueryQuery(_StreamingRead):
         super().__init__(warehouse, context)
         self._sql = sql
         self._params = params
-        run = self._context.run_id or uuid.uuid4().hex
-        self.job_id = f"belvedere_{run}"
-        self._job: QueryJob | None = None
+        self._job_id: str | None = None
+        self._bytes_billed: int | None = None
+        self._rows: RowIterator | None = None
         self._cancel_sent = False
         self._last_cancel = 0.0
 
@@ -242,21 +203,30 @@ class BigQueryQuery(_StreamingRead):
 
     def run(self) -> pa.RecordBatchReader:
         self._check_cancelled()
-        client = self._warehouse.client()
         options = self._warehouse.options
-        job = client.query(
-            self._sql,
-            job_config=self.job_config(),
-            job_id=self.job_id,
-            project=options.job_project,
-            location=options.location,
-            timeout=self._timeout,
-            retry=self._retry,
-            job_retry=None,
-            api_method=QueryApiMethod.INSERT,
-        )
-        self._job = job
-        rows = self._result(job)
+        sent = datetime.now(UTC)
+        # One jobs.query call: the first page comes back in it. A query still running after
+        # the first wait answers with its job id (so a cancel can reach it), then is waited for.
+        try:
+            rows = run_jobs_query(
+                self._warehouse.client(),
+                self._sql,
+                job_config=self.job_config(),
+                project=options.job_project,
+                location=options.location,
+                first_wait=min(FIRST_WAIT_SECONDS, self._timeout),
+                wait=self._timeout,
+                retry=self._retry,
+                page_size=PAGE_ROWS,
+                on_job=self._running_job,
+                heard=self._heard,
+            )
+        except Exception as exc:
+            if self._job_id is None and self._context.run_id and may_have_started(exc):
+                stop_in_background(self._warehouse, self._context.run_id, sent)
+            raise
+        self._rows = rows
+        self._learn_job(rows.job_id)
         self._check_cancelled()
         if not rows.schema:  # a statement without a result (DDL, DML)
             return pa.RecordBatchReader.from_batches(pa.schema([]), [])
@@ -264,44 +234,85 @@ class BigQueryQuery(_StreamingRead):
         # channel and a read session for nothing (the SDK would not use it anyway).
         small = rows.total_rows is not None and rows.total_rows <= PAGE_ROWS
         storage = None if small else self._open_storage()
-        return self._stream(rows, lambda: self._result(job), storage)
+        return self._stream(rows, self._rows_again, storage)
 
-    def _result(self, job: QueryJob) -> RowIterator:
+    def _rows_again(self) -> RowIterator:
+        """The result once more, over REST (the Storage API refused it): from the job."""
+        options = self._warehouse.options
+        job = self._warehouse.client().get_job(
+            self._job_id or "",
+            project=options.job_project,
+            location=options.location,
+            timeout=self._timeout,
+            retry=self._retry,
+        )
+        assert isinstance(job, QueryJob)
         rows: RowIterator = job.result(
             page_size=PAGE_ROWS, timeout=self._timeout, retry=self._retry, job_retry=None
         )
         return rows
 
+    def _running_job(self, job_id: str) -> None:
+        """The query runs on after the first call: its job id, told to whoever may have to
+        stop it from elsewhere."""
+        self._learn_job(job_id)
+        if self._context.on_job is not None:
+            self._context.on_job(job_id)
+
+    def _learn_job(self, job_id: str | None) -> None:
+        """BigQuery named the job: remember it, and cancel it if the run was cancelled before."""
+        if job_id is None:
+            return
+        with self._lock:
+            known, self._job_id = self._job_id, job_id
+        if known is None and self._cancelled.is_set():
+            self._send_cancel()
+
+    def _heard(self, answer: dict[str, Any]) -> None:
+        billed = bytes_billed(answer)
+        if billed is not None:
+            self._bytes_billed = billed
+
+    @property
+    def job_id(self) -> str | None:
+        """BigQuery's id of the job, once known."""
+        return self._job_id
+
     def cost(self) -> QueryCost:
-        job = self._job
-        if job is None:
-            return QueryCost(job_id=self.job_id)
+        rows = self._rows
         return QueryCost(
-            bytes_processed=job.total_bytes_processed,
-            bytes_billed=job.total_bytes_billed,
-            job_id=self.job_id,
+            bytes_processed=rows.total_bytes_processed if rows is not None else None,
+            bytes_billed=self._bytes_billed,
+            job_id=self._job_id,
         )
 
     def cancel(self) -> None:
         self._cancelled.set()
         self._close_storage()
+        # Before run() nothing was started; while jobs.query is in flight the id is unknown,
+        # and _learn_job cancels the job the moment its answer names it.
+        if self._job_id is not None:
+            self._send_cancel()
+
+    def _send_cancel(self) -> None:
         now = time.monotonic()
-        if self._cancel_sent or now - self._last_cancel < CANCEL_EVERY_SECONDS:
+        job_id = self._job_id
+        if job_id is None or self._cancel_sent or now - self._last_cancel < CANCEL_EVERY_SECONDS:
             return
         self._last_cancel = now
         options = self._warehouse.options
         try:
             self._warehouse.client().cancel_job(
-                self.job_id,
+                job_id,
                 project=options.job_project,
                 location=options.location,
                 timeout=CANCEL_CALL_SECONDS,
                 retry=DEFAULT_RETRY.with_timeout(CANCEL_CALL_SECONDS),
             )
         except api.NotFound:
-            return  # not created yet: the next attempt will find it
+            return  # not visible yet: the next attempt will find it
         except Exception as exc:
-            log.warning("jobs.cancel of %s failed: %s", self.job_id, exc)
+            log.warning("jobs.cancel of %s failed: %s", job_id, exc)
             return
         self._cancel_sent = True
 
