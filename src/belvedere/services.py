@@ -136,7 +136,12 @@ class Services:
             self.metrics,
             task_box(self.secret_key),
         )
-        self.catalog = CatalogService(self.connections, self.pools, settings.catalog_ttl_seconds)
+        self.catalog = CatalogService(
+            self.connections,
+            self.pools,
+            settings.catalog_ttl_seconds,
+            parallel_schemas=settings.catalog_parallel_schemas,
+        )
         self.connections.on_forget.append(self.catalog.forget)
         self.revocation.on_forget.append(self.catalog.forget)
         saved_queries = SavedQueries(self.db)
@@ -204,6 +209,7 @@ class Services:
 
     def close(self) -> None:
         """Release live backends, the lanes and database connections."""
+        self.catalog.forget_all()  # and start no more of a loading catalog's schemas
         self.connections.close()
         self.bus.close()
         self.metrics.close()

@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         description="How long a loaded schema catalog is reused before it is loaded again "
         "(the schema browser's refresh button reloads at once).",
     )
+    catalog_parallel_schemas: int = Field(
+        default=8,
+        ge=1,
+        description="Schemas (BigQuery datasets) of one catalog whose columns load at once; "
+        "the schema browser lists every schema's tables first, then fills in columns, the "
+        "schemas a user opens or searches first.",
+    )
     chart_cache_ttl_seconds: int = Field(
         default=600,
         ge=0,

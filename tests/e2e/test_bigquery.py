@@ -5,6 +5,7 @@ the estimate (the emulator's dry run says 0 bytes)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from tests.support.bigquery.emulator import Emulator
 pytestmark = [pytest.mark.e2e, pytest.mark.bigquery]
 
 NAME = "shop_bq"  # sorts after "demo", which other tests expect SQL Lab to open on
-CATALOG_SECONDS = 60  # the emulator answers INFORMATION_SCHEMA slowly (about 8 s here)
+CATALOG_SECONDS = 180  # the emulator answers INFORMATION_SCHEMA slowly (seconds a dataset)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +48,14 @@ def shop_bq(
         "/api/v1/connections", data={"name": NAME, "kind": "bigquery", "options": options}
     )
     assert added.ok, added.text()
-    loaded = api.get(f"/api/v1/connections/{NAME}/catalog", timeout=CATALOG_SECONDS * 1000)
-    assert loaded.ok, loaded.text()
+    deadline = time.monotonic() + CATALOG_SECONDS
+    while True:  # the tables come at once, the columns as each dataset's load lands
+        loaded = api.get(f"/api/v1/connections/{NAME}/catalog", timeout=CATALOG_SECONDS * 1000)
+        assert loaded.ok, loaded.text()
+        if loaded.json()["complete"]:
+            break
+        assert time.monotonic() < deadline, "the catalog did not complete in time"
+        time.sleep(0.2)
     try:
         yield NAME
     finally:

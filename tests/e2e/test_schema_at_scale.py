@@ -153,3 +153,50 @@ def test_completion_offers_nested_fields_and_qualified_tables(admin_page: Page) 
     expect(options.filter(has_text="events").first).to_be_visible()
     options.filter(has_text="events").first.click()
     expect(page.locator(".cm-content")).to_have_text("SELECT * FROM `shop.events`")
+
+
+def test_tables_show_at_once_and_their_columns_fill_in(admin_page: Page) -> None:
+    page = admin_page
+    seen = fake_catalog.install(page, loading=("catalog_02", "catalog_04"))
+    page.goto("/sqllab")
+    tree = page.get_by_test_id("schema-tree")
+    expect(tree.locator("li.schema")).to_have_count(len(fake_catalog.DATASETS) + 2)
+    info = page.get_by_test_id("catalog-info")
+    expect(info).to_contain_text("Listed 10,004 tables at")
+    expect(info.get_by_test_id("columns-loading")).to_have_text(
+        re.compile(r"loading columns of 2 datasets")
+    )
+    dataset = tree.locator("li.schema[data-schema='catalog_02']")
+    expect(dataset.get_by_test_id("schema-loading")).to_be_visible()
+    expect(
+        tree.locator("li.schema[data-schema='shop']").get_by_test_id("schema-loading")
+    ).to_have_count(0)
+
+    with page.expect_request(lambda r: "prioritize=catalog_02" in r.url):  # opened: its next
+        dataset.get_by_role("button", name="Tables of catalog_02").click()
+    expect(dataset.locator("li.table")).to_have_count(200)  # the tables, before any column
+    table = node(page, "catalog_02", "t_00001")
+    expect(table.locator(".stats")).to_have_text("")
+    table.get_by_role("button", name="Columns of t_00001").click()
+    expect(table.locator("li.column")).to_have_count(0)
+    expect(table).to_contain_text("Loading columns…")
+
+    search = page.get_by_test_id("schema-filter")
+    search.fill("amount")
+    expect(page.get_by_test_id("search-loading")).to_have_text(
+        "Still loading columns of: catalog_02, catalog_04"
+    )
+    search.fill("")
+
+    seen.land("catalog_02")
+    expect(table.locator("li.column")).to_have_count(3)
+    expect(dataset.get_by_test_id("schema-loading")).to_have_count(0)
+    expect(table.locator(".stats")).to_have_text("3")
+    expect(info.get_by_test_id("columns-loading")).to_have_text(
+        re.compile(r"loading columns of 1 dataset…")
+    )
+    seen.land("catalog_04")
+    expect(info).to_have_text(re.compile(r"^Loaded 10,004 tables in 1\.23 s, at \d\d:\d\d"))
+    listings = len(seen.listings)
+    page.wait_for_timeout(2500)  # complete: asked no more
+    assert len(seen.listings) == listings

@@ -5,6 +5,7 @@ a revoked grant leads back to the prompt; grants never leak."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from tests.support.identity import GrpcIdentityProxy
 from tests.support.web.client import Client
 
 NORTH = [["north", 10], ["north", 20], ["north", 40]]
+CATALOG_SECONDS = 120  # the emulator loads a dataset's columns in seconds
 SOUTH = [["south", 30], ["south", 50]]
 
 
@@ -140,7 +142,10 @@ def test_catalog_is_per_identity(
     alice, bob = client().login("alice"), client().login("bob")
     authorize(alice, google, "bq", "alice@example.com")
     authorize(bob, google, "bq", "bob@example.com")
-    assert alice.get("/api/v1/connections/bq/catalog").status_code == 200
+    deadline = time.monotonic() + CATALOG_SECONDS
+    while not alice.get("/api/v1/connections/bq/catalog").json()["complete"]:
+        assert time.monotonic() < deadline, "alice's catalog did not complete in time"
+        time.sleep(0.1)  # her columns still loading, as her
     identity_rest_proxy.clear()
     assert bob.get("/api/v1/connections/bq/catalog").status_code == 200
     # bob's catalog was loaded as bob, not served from alice's.

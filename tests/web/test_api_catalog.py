@@ -9,8 +9,9 @@ from tests.support.web.client import Client
 def test_catalog_lists_schemas_and_tables(client: Client) -> None:
     catalog = client.get("/api/v1/connections/demo/catalog").json()
     assert catalog["table_count"] == 7
+    assert catalog["complete"] is True  # DuckDB: the whole catalog at once
     [main] = catalog["schemas"]
-    assert (main["name"], main["error"]) == ("main", None)
+    assert (main["name"], main["error"], main["columns"]) == ("main", None, "loaded")
     tables = {t["name"]: t for t in main["tables"]}
     assert {"customers", "orders", "order_lines", "products", "sales"} <= set(tables)
     assert tables["sales"]["kind"] == "view"
@@ -37,6 +38,8 @@ def test_search_finds_tables_then_columns(client: Client) -> None:
     assert kinds[: kinds.index("column")] == ["table", "table"]  # orders, order_lines
     assert {"orders", "order_lines"} == {m["table"] for m in matches if m["kind"] == "table"}
     assert any(m["column"] == "ordered_at" for m in matches)
+    found = client.get("/api/v1/connections/demo/catalog/search?q=order").json()
+    assert found["loading"] == []  # every column searched
     assert client.get("/api/v1/connections/demo/catalog/search?q=zzz").json()["matches"] == []
 
 
@@ -52,3 +55,16 @@ def test_catalog_of_an_unknown_connection(client: Client) -> None:
     response = client.get("/api/v1/connections/nope/catalog")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "connection_not_found"
+
+
+def test_prioritize_names_schemas_and_is_documented(client: Client) -> None:
+    answer = client.get("/api/v1/connections/demo/catalog?prioritize=main&prioritize=nope")
+    assert answer.status_code == 200
+    assert answer.json()["complete"] is True
+    spec = client.get("/api/v1/openapi.json").json()
+    params = spec["paths"]["/api/v1/connections/{name}/catalog"]["get"]["parameters"]
+    assert "prioritize" in {p["name"] for p in params}
+    schema = spec["components"]["schemas"]
+    assert schema["ColumnsState"]["enum"] == ["loaded", "loading", "error"]
+    assert schema["SchemaOut"]["properties"]["columns"]["$ref"].endswith("/ColumnsState")
+    assert "loading" in schema["SearchOut"]["properties"]

@@ -1,6 +1,8 @@
 // The schema browser: schemas (BigQuery datasets) → tables and views → columns → nested fields.
 // Built for big catalogs: only open nodes are in the page, a schema shows its tables 200 at a
-// time, columns load when a table opens, and the search asks the server about columns.
+// time, columns load when a table opens, and the search asks the server about columns. The
+// tree shows as soon as the server has listed the tables; while it still loads some schemas'
+// columns (BigQuery), the listing is asked again until complete, the schemas opened first.
 // Clicking a name inserts it; a table's menu previews, exports or queries it. The tree is a
 // render of its state (what is open, what is shown, the search) with lit-html: a toggle changes
 // the state and renders again, and the focus stays on the button that was pressed.
@@ -17,6 +19,8 @@ export const CHUNK = 200;
 const COLLAPSE_ABOVE = 200;
 const SEARCH_DELAY_MS = 200;
 const SEARCH_LIMIT = 200;
+/** How often the listing is asked again while the server loads columns. */
+export const POLL_MS = 1000;
 
 const KIND_BADGES = {
   table: ["T", "Table"],
@@ -55,7 +59,7 @@ function flip(set, key) {
   else set.add(key);
 }
 
-const NO_SEARCH = { needle: "", matches: null, pending: false, error: null, limit: CHUNK };
+const NO_SEARCH = { needle: "", matches: null, loading: [], pending: false, error: null, limit: CHUNK };
 
 /**
  * The browser over `tree`, with the search box `filter`, the `info` line and the `refresh`
@@ -78,6 +82,7 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
   let search = NO_SEARCH;
   let searchTimer = null;
   let searchAbort = null;
+  let pollTimer = null;
 
   const dialect = () => connection?.dialect;
   const sqlName = (table) =>
@@ -96,14 +101,22 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
     if (!data) return render(extra, info);
     const broken = data.schemas.filter((s) => s.error).length;
     const what = dialect() === "bigquery" ? "dataset" : "schema";
-    render(
-      html`<span title=${`Loaded by the server at ${new Date(data.loaded_at).toLocaleString()}`}
+    const loading = catalog.loading.length;
+    const listed = loading
+      ? html`<span title=${`Listed by the server at ${new Date(data.loaded_at).toLocaleString()}`}
+            >Listed ${plural(data.table_count, "table")} at ${clock(data.loaded_at)}</span
+          ><span class="muted" data-testid="columns-loading">
+            · loading columns of ${plural(loading, what)}…</span
+          >`
+      : html`<span title=${`Loaded by the server at ${new Date(data.loaded_at).toLocaleString()}`}
           >Loaded ${plural(data.table_count, "table")} in ${duration(data.load_ms)}, at ${clock(data.loaded_at)}</span
-        >${
-          broken > 0
-            ? html`<span class="warning-text"> · ${plural(broken, `${what} unreadable`, `${what}s unreadable`)}</span>`
-            : nothing
-        }${extra === nothing ? nothing : html` · ${extra}`}`,
+        >`;
+    render(
+      html`${listed}${
+        broken > 0
+          ? html`<span class="warning-text"> · ${plural(broken, `${what} unreadable`, `${what}s unreadable`)}</span>`
+          : nothing
+      }${extra === nothing ? nothing : html` · ${extra}`}`,
       info,
     );
   }
@@ -165,7 +178,7 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
     const statsTitle = [
       given(table.row_count) && plural(table.row_count, "row"),
       given(table.size_bytes) && bytes(table.size_bytes),
-      plural(table.column_count, "column"),
+      given(table.column_count) ? plural(table.column_count, "column") : "columns loading",
     ]
       .filter(Boolean)
       .join(" · ");
@@ -192,7 +205,7 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
             >C</span
           >`
           : nothing
-      }<span class="stats" title=${statsTitle}>${stats.length ? stats.join(" · ") : table.column_count}</span
+      }<span class="stats" title=${statsTitle}>${stats.length ? stats.join(" · ") : (table.column_count ?? "")}</span
       ><button
         type="button"
         class="more-actions"
@@ -335,9 +348,10 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
     )}</li>`;
 
   function schemaTables(schema) {
-    if (schema.error) {
-      return html`<ul>${note(1, "note schema-error", html`<span class="error-message">${schema.error}</span>`)}</ul>`;
-    }
+    const error = schema.error
+      ? note(1, "note schema-error", html`<span class="error-message">${schema.error}</span>`)
+      : nothing;
+    if (schema.error && schema.tables.length === 0) return html`<ul>${error}</ul>`;
     if (schema.tables.length === 0) return html`<ul>${note(1, "note", "No tables or views.")}</ul>`;
     const limit = shown.get(schema.name) || CHUNK;
     const more = () => {
@@ -347,7 +361,7 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
       li?.querySelectorAll("li.table")[limit]?.querySelector("button.name")?.focus();
     };
     return html`<ul class="tables"
-      >${schema.tables.slice(0, limit).map((t) => tableNode({ ...t, schema: schema.name }, 1))}${
+      >${error}${schema.tables.slice(0, limit).map((t) => tableNode({ ...t, schema: schema.name }, 1))}${
         schema.tables.length > limit ? moreButton(1, schema.tables.length - limit, more) : nothing
       }</ul
     >`;
@@ -356,8 +370,13 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
   function schemaNode(schema) {
     const what = dialect() === "bigquery" ? "Dataset" : "Schema";
     const open = openSchemas.has(schema.name);
+    const loading = schema.columns === "loading";
     const toggle = () => {
       flip(openSchemas, schema.name);
+      if (openSchemas.has(schema.name) && loading) {
+        catalog.want(schema.name); // its columns next, asked for now
+        poll(0);
+      }
       draw();
     };
     const icon = schema.error
@@ -375,8 +394,12 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
           title=${title}
           @click=${toggle}
         >${schema.name}</button
-        ><span class="stats" title=${schema.error ? "" : plural(schema.tables.length, "table")}
-          >${schema.error ? "unreadable" : count(schema.tables.length)}</span
+        >${
+          loading
+            ? html`<span class="tag tag-loading" title="Loading its columns…" data-testid="schema-loading">…</span>`
+            : nothing
+        }<span class="stats" title=${schema.error ? "" : plural(schema.tables.length, "table")}
+          >${schema.error && schema.tables.length === 0 ? "unreadable" : count(schema.tables.length)}</span
         >`,
     );
     return html`<li class="schema" data-schema=${schema.name}>${head}${open ? schemaTables(schema) : nothing}</li>`;
@@ -394,6 +417,10 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
     if (search.error)
       return html`<p class="search-status error-message">Column search failed: ${search.error}</p>`;
     if (search.pending) return html`<p class="search-status muted">Searching columns…</p>`;
+    if (search.loading?.length)
+      return html`<p class="search-status muted" data-testid="search-loading">
+        Still loading columns of: ${search.loading.join(", ")}
+      </p>`;
     if (search.matches?.length >= SEARCH_LIMIT)
       return html`<p class="search-status muted">Showing the best ${SEARCH_LIMIT} column matches.</p>`;
     return nothing;
@@ -438,9 +465,9 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
     const controller = new AbortController();
     searchAbort = controller;
     try {
-      const matches = await catalog.search(needle, { limit: SEARCH_LIMIT, signal: controller.signal });
+      const found = await catalog.search(needle, { limit: SEARCH_LIMIT, signal: controller.signal });
       if (searchAbort !== controller) return;
-      search = { ...search, matches, pending: false, error: null };
+      search = { ...search, matches: found.matches, loading: found.loading, pending: false, error: null };
     } catch (error) {
       if (error.name === "AbortError" || searchAbort !== controller) return;
       search = { ...search, pending: false, error: error.message };
@@ -458,7 +485,7 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
       draw();
       return;
     }
-    search = { needle, matches: null, pending: true, error: null, limit: CHUNK };
+    search = { needle, matches: null, loading: [], pending: true, error: null, limit: CHUNK };
     openFound = new Set();
     draw(); // table names at once, columns when the server answers
     searchTimer = setTimeout(() => runSearch(needle), SEARCH_DELAY_MS);
@@ -511,6 +538,32 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
   });
   tree.addEventListener("scroll", closeMenu, { passive: true });
 
+  /**
+   * While the server still loads columns, ask for the listing again in `delay` ms (and again
+   * after that, until it is complete): the tree, the info line and a search fill in.
+   */
+  function poll(delay = POLL_MS) {
+    clearTimeout(pollTimer);
+    pollTimer = null;
+    if (!catalog || catalog.complete) return;
+    const mine = catalog;
+    pollTimer = setTimeout(async () => {
+      pollTimer = null;
+      const before = mine.loading.join("\0");
+      try {
+        await mine.poll();
+      } catch {
+        // tried again at the next tick
+      }
+      if (mine !== catalog) return;
+      showInfo();
+      if (screen === nothing && search.needle && before !== mine.loading.join("\0")) runSearch(search.needle);
+      else draw();
+      if (mine.complete) onLoaded(mine);
+      else poll();
+    }, delay);
+  }
+
   /** Schemas open at first: all of a small catalog; of a big one, only a lone schema. */
   function initiallyOpen(data) {
     if (data.table_count <= COLLAPSE_ABOVE) return new Set(data.schemas.map((s) => s.name));
@@ -531,6 +584,7 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
       showInfo();
       showCatalog();
       onLoaded(mine);
+      poll();
     } catch (error) {
       if (token !== loads) return;
       if (needsAuthorization(error)) {
@@ -569,6 +623,7 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
         openSchemas = initiallyOpen(catalog.data);
         showInfo();
         showCatalog();
+        poll();
         return;
       }
       render(nothing, info);

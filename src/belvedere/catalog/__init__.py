@@ -1,1 +1,2 @@
-"""The schema browser's data: catalogs loaded in bulk, cached with a TTL, searchable."""
+"""The schema browser's data: catalogs listed at once, their columns loaded in bulk behind,
+cached with a TTL, searchable."""

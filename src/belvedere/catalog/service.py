@@ -1,94 +1,145 @@
-"""Load catalogs in bulk on the backend's lane, cache them for a while, share loads."""
+"""Catalogs per connection and identity: the outline answered at once, columns filling in
+(schemas asked for first), loads shared between requests, complete catalogs cached a while."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Sequence
 
 from cachetools import TTLCache
 
-from belvedere.catalog.model import Catalog
+from belvedere.catalog.loading import CatalogLoad
+from belvedere.catalog.model import Catalog, ColumnsState, Match
 from belvedere.concurrency import Pools
-from belvedere.connections.handle import ConnectionHandle
 from belvedere.connections.service import ConnectionService
 from belvedere.execution.runs import Actor
-from belvedere.store.models import utcnow
-from belvedere.warehouses.base import BulkCatalog, SchemaInfo, Warehouse
+from belvedere.warehouses.base import TableInfo
+from belvedere.warehouses.errors import ErrorKind, WarehouseError
 
 #: Catalogs kept at once (one per connection and identity).
 MAX_CATALOGS = 1024
+#: Schemas of one catalog whose columns load at once.
+PARALLEL_SCHEMAS = 8
 
-
-def load_catalog(warehouse: Warehouse, schemas: Sequence[str] | None = None) -> list[SchemaInfo]:
-    """Every schema's tables and columns: in bulk where the backend can, else table by table;
-    a schema that cannot be read carries its error instead of failing the others."""
-    if isinstance(warehouse, BulkCatalog):
-        return warehouse.load_catalog(schemas)
-    loaded = []
-    for schema in schemas if schemas is not None else warehouse.list_schemas():
-        try:
-            tables = tuple(
-                warehouse.describe(schema, t.name) for t in warehouse.list_tables(schema)
-            )
-        except Exception as exc:  # one schema's failure is reported, not raised
-            loaded.append(SchemaInfo(schema, error=str(warehouse.translate_error(exc))))
-        else:
-            loaded.append(SchemaInfo(schema, tables))
-    return loaded
+#: A catalog's key: (connection, principal key).
+Key = tuple[str, str]
 
 
 class CatalogService:
-    """Catalogs per connection and identity, reused for ``ttl_seconds``; one load at a time
-    per connection and identity."""
+    """Catalogs per connection and identity (a user never sees what only another could
+    read). One load at a time per connection and identity, shared by every request; once
+    complete, a catalog is reused for ``ttl_seconds``."""
 
-    def __init__(self, connections: ConnectionService, pools: Pools, ttl_seconds: float) -> None:
+    def __init__(
+        self,
+        connections: ConnectionService,
+        pools: Pools,
+        ttl_seconds: float,
+        parallel_schemas: int = PARALLEL_SCHEMAS,
+    ) -> None:
         self._connections = connections
         self._pools = pools
-        self._cached: TTLCache[tuple[str, str], Catalog] = TTLCache(MAX_CATALOGS, ttl_seconds)
+        self._parallel = parallel_schemas
+        self._cached: TTLCache[Key, CatalogLoad] = TTLCache(MAX_CATALOGS, ttl_seconds)
+        self._loading: dict[Key, CatalogLoad] = {}
         self._lock = threading.Lock()  # forget() is called from other threads
-        self._loading: dict[tuple[str, str], asyncio.Future[Catalog]] = {}
 
-    async def get(self, connection: str, actor: Actor, *, refresh: bool = False) -> Catalog:
-        """The connection's catalog as ``actor`` may see it: cached (per identity: a user
-        never sees what only another could read) unless stale or ``refresh``."""
+    async def get(
+        self,
+        connection: str,
+        actor: Actor,
+        *,
+        refresh: bool = False,
+        prioritize: Sequence[str] = (),
+    ) -> Catalog:
+        """The connection's catalog as ``actor`` may see it, as loaded so far: every schema
+        and its tables at least, columns as their schemas land (``prioritize`` names schemas
+        to load next). Cached once complete, unless stale or ``refresh``."""
+        load = await self._load(connection, actor, refresh)
+        load.prioritize(prioritize)
+        await load.wait_outline()
+        return load.snapshot()
+
+    async def table(
+        self, connection: str, actor: Actor, schema: str, name: str
+    ) -> TableInfo | None:
+        """One table with its columns: its schema's load is moved first and awaited. Raises
+        the warehouse's error if the schema's columns could not be loaded."""
+        load = await self._load(connection, actor)
+        load.prioritize([schema])
+        await load.landed(schema)
+        catalog = load.snapshot()
+        entry = catalog.schema(schema)
+        found = catalog.table(schema, name)
+        if entry is not None and found is not None and entry.state is ColumnsState.ERROR:
+            failure = load.failure(schema)
+            raise failure or WarehouseError(
+                ErrorKind.INTERNAL, entry.info.error or "unreadable", connection=connection
+            )
+        return found
+
+    async def search(
+        self, connection: str, actor: Actor, text: str, limit: int
+    ) -> tuple[list[Match], list[str]]:
+        """Matches of ``text`` and the schemas whose columns are still loading (searched by
+        table name only). Schemas holding matching tables load their columns next."""
+        load = await self._load(connection, actor)
+        await load.wait_outline()
+        catalog = load.snapshot()
+        matches = await self._pools.cpu.run(catalog.search, text, limit)
+        loading = catalog.loading
+        if loading:
+            load.prioritize(m.schema for m in matches if m.kind != "column")
+        return matches, loading
+
+    async def _load(self, connection: str, actor: Actor, refresh: bool = False) -> CatalogLoad:
         handle = await self._pools.io.run(self._connections.resolve, connection, actor)
         key = (connection, handle.principal.key)
         with self._lock:
-            cached = self._cached.get(key)
-        if cached is not None and not refresh:
-            return cached
-        pending = self._loading.get(key)
-        if pending is None:
-            pending = asyncio.ensure_future(self._load(handle, key))
-            self._loading[key] = pending
-            pending.add_done_callback(lambda _: self._loading.pop(key, None))
-        return await asyncio.shield(pending)
+            if refresh:
+                self._cached.pop(key, None)  # later requests join the new load
+            elif (cached := self._cached.get(key)) is not None:
+                return cached
+            load = self._loading.get(key)
+            if load is None or not load.alive:  # none, or its event loop has ended
+                load = CatalogLoad(
+                    handle,
+                    self._connections,
+                    self._pools,
+                    self._parallel,
+                    on_complete=lambda done: self._completed(key, done),
+                )
+                self._loading[key] = load
+                load.outline.add_done_callback(lambda f: self._outline_ended(key, load, f))
+        return load
 
-    async def _load(self, handle: ConnectionHandle, key: tuple[str, str]) -> Catalog:
-        started = time.perf_counter()
-        schemas = await self._connections.call(handle, load_catalog)
-        catalog = Catalog(
-            connection=handle.name,
-            schemas=tuple(sorted(schemas, key=lambda s: s.name)),
-            loaded_at=utcnow(),
-            load_seconds=time.perf_counter() - started,
-        )
-        await self._pools.cpu.run(catalog.prepare_search)
+    def _completed(self, key: Key, load: CatalogLoad) -> None:
         with self._lock:
-            self._cached[key] = catalog
-        return catalog
+            if self._loading.get(key) is load:  # not forgotten meanwhile
+                del self._loading[key]
+                self._cached[key] = load
+
+    def _outline_ended(self, key: Key, load: CatalogLoad, outline: asyncio.Future[None]) -> None:
+        if outline.cancelled() or outline.exception() is not None:
+            with self._lock:  # the next request tries again
+                if self._loading.get(key) is load:
+                    del self._loading[key]
 
     def forget(self, connection: str, key_prefix: str = "") -> None:
-        """Drop a connection's cached catalogs of the identities whose key starts with
-        ``key_prefix``: every identity's by default (the connection changed or was removed)."""
+        """Drop a connection's catalogs (loaded or loading) of the identities whose key starts
+        with ``key_prefix``: every identity's by default (the connection changed or was
+        removed)."""
         with self._lock:
-            for key in [k for k in self._cached if k[0] == connection]:
-                if key[1].startswith(key_prefix):
-                    self._cached.pop(key, None)
+            for store in (self._cached, self._loading):
+                for key in [k for k in store if k[0] == connection]:
+                    if key[1].startswith(key_prefix) and (load := store.pop(key, None)):
+                        load.stop()
 
     def forget_all(self) -> None:
-        """Drop every cached catalog."""
+        """Drop every catalog, loaded or loading."""
         with self._lock:
+            for load in self._loading.values():
+                load.stop()
+            self._loading.clear()
             self._cached.clear()

@@ -177,6 +177,16 @@ class BulkCatalog(Protocol):
 
 
 @runtime_checkable
+class CatalogOutline(Protocol):
+    """Optional capability of a :class:`BulkCatalog` warehouse whose bulk load is slow: its
+    schemas and their tables without columns, quickly (listings, not metadata queries)."""
+
+    def load_outline(self) -> list[SchemaInfo]:
+        """Every schema's tables, no columns; a schema whose listing fails carries its
+        ``error``. Raises when the schemas themselves cannot be listed."""
+
+
+@runtime_checkable
 class CostEstimator(Protocol):
     """Optional capability of a :class:`Warehouse`: what a query would process (dry run)."""
 

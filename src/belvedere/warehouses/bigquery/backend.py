@@ -163,7 +163,9 @@ class BigQueryWarehouse(BigQueryIdentity, Warehouse):
     def list_tables(self, schema: str) -> list[TableInfo]:
         try:
             listed = self.client().list_tables(
-                f"{self.options.project}.{schema}", timeout=DEFAULT_CALL_SECONDS
+                f"{self.options.project}.{schema}",
+                page_size=catalog.TABLES_PAGE,
+                timeout=DEFAULT_CALL_SECONDS,
             )
             return [TableInfo(schema, t.table_id, catalog.table_kind(t.table_type)) for t in listed]
         except Exception as exc:
@@ -190,6 +192,11 @@ class BigQueryWarehouse(BigQueryIdentity, Warehouse):
             row_count=found.num_rows,
             size_bytes=found.num_bytes,
         )
+
+    def load_outline(self) -> list[SchemaInfo]:
+        """Every dataset's tables, no columns: ``datasets.list``, then ``tables.list`` (paged)
+        per dataset, the datasets in parallel."""
+        return catalog.outline(self.list_schemas(), self.list_tables, self._explain)
 
     def load_catalog(self, schemas: Sequence[str] | None = None) -> list[SchemaInfo]:
         """Every dataset's tables and columns from INFORMATION_SCHEMA, datasets in parallel."""

@@ -1,5 +1,6 @@
-"""The catalog of a BigQuery project in bulk: a few INFORMATION_SCHEMA queries per dataset, the
-datasets in parallel, never one ``tables.get`` per table.
+"""The catalog of a BigQuery project: its outline at once (``datasets.list``, then
+``tables.list`` per dataset), then its columns in bulk: a few INFORMATION_SCHEMA queries per
+dataset, never one ``tables.get`` per table.
 
 Per dataset, one query returns tables, views, columns (types with nested fields, partitioning
 and clustering) and table descriptions; two more, best effort, add row counts and sizes
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: Datasets loaded at once.
 PARALLEL_DATASETS = 8
+#: Tables asked per ``tables.list`` page (the API's default is 50).
+TABLES_PAGE = 1000
 
 CORE_SQL = """
 SELECT t.table_name, t.table_type, c.column_name, c.data_type, c.is_nullable,
@@ -50,6 +53,26 @@ WHERE description IS NOT NULL AND description != ''
 
 #: Runs a metadata query, returns its rows as dicts; errors are the warehouse's.
 Fetch = Callable[[str], list[dict[str, Any]]]
+
+
+def outline(
+    datasets: Sequence[str],
+    list_tables: Callable[[str], list[TableInfo]],
+    explain: Callable[[Exception], str],
+) -> list[SchemaInfo]:
+    """Every dataset's tables without columns, the datasets listed in parallel; a dataset
+    whose listing fails carries the error."""
+
+    def listed(dataset: str) -> SchemaInfo:
+        try:
+            return SchemaInfo(dataset, tuple(list_tables(dataset)))
+        except Exception as exc:  # this dataset's problem, reported in its place
+            return SchemaInfo(dataset, error=explain(exc))
+
+    if not datasets:
+        return []
+    with ThreadPoolExecutor(min(PARALLEL_DATASETS, len(datasets))) as pool:
+        return list(pool.map(listed, datasets))
 
 
 def load_datasets(

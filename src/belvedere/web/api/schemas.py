@@ -18,6 +18,7 @@ from pydantic_core import CoreSchema, PydanticCustomError
 
 from belvedere.auth.account import Account
 from belvedere.auth.roles import ROLE_PERMISSIONS, Role
+from belvedere.catalog.model import ColumnsState
 from belvedere.connections.service import ConnectionView
 from belvedere.connections.testing import TestOutcome, TestReport
 from belvedere.warehouses.base import ColumnInfo, TableInfo
@@ -278,11 +279,17 @@ class TableSummaryOut(BaseModel):
     size_bytes: int | None = None
     partitioned_by: str | None = None
     clustered_by: list[str] = Field(default_factory=list)
-    column_count: int
-    columns: list[ColumnOut] | None = Field(default=None, description="With `columns=true` only.")
+    column_count: int | None = Field(
+        description="`null` while its schema's columns are loading (or could not be)."
+    )
+    columns: list[ColumnOut] | None = Field(
+        default=None,
+        description="With `columns=true` only, once its schema's columns are loaded.",
+    )
 
     @classmethod
-    def of(cls, table: TableInfo, with_columns: bool) -> TableSummaryOut:
+    def of(cls, table: TableInfo, with_columns: bool, known: bool = True) -> TableSummaryOut:
+        """``known``: its schema's columns are loaded (else they are not given)."""
         return cls(
             name=table.name,
             kind=table.kind,
@@ -291,8 +298,8 @@ class TableSummaryOut(BaseModel):
             size_bytes=table.size_bytes,
             partitioned_by=table.partitioned_by,
             clustered_by=list(table.clustered_by),
-            column_count=len(table.columns),
-            columns=[ColumnOut.of(c) for c in table.columns] if with_columns else None,
+            column_count=len(table.columns) if known else None,
+            columns=[ColumnOut.of(c) for c in table.columns] if with_columns and known else None,
         )
 
 
@@ -302,15 +309,31 @@ class TableOut(TableSummaryOut):
 
 class SchemaOut(BaseModel):
     name: str
-    error: str | None = Field(default=None, description="Why this schema could not be read.")
+    error: str | None = Field(
+        default=None,
+        description="Why this schema, or its columns, could not be read (its tables stay as "
+        "listed when only the columns failed).",
+    )
+    columns: ColumnsState = Field(
+        default=ColumnsState.LOADED,
+        description="Its tables' columns: `loaded`, `loading` (its tables are listed, their "
+        "columns are on their way) or `error`.",
+    )
     tables: list[TableSummaryOut]
 
 
 class CatalogOut(BaseModel):
     connection: str
-    loaded_at: datetime
-    load_ms: float
+    loaded_at: datetime = Field(description="When the schemas and tables were listed.")
+    load_ms: float = Field(
+        description="Time to the full catalog once `complete`, else the time spent so far."
+    )
     table_count: int
+    complete: bool = Field(
+        default=True,
+        description="Every schema's columns are loaded (or failed). While not, ask again "
+        "(with `prioritize`) to see the rest fill in.",
+    )
     schemas: list[SchemaOut]
 
 
@@ -324,6 +347,10 @@ class MatchOut(BaseModel):
 
 class SearchOut(BaseModel):
     matches: list[MatchOut]
+    loading: list[str] = Field(
+        default_factory=list,
+        description="Schemas whose columns are still loading: searched by table name only.",
+    )
 
 
 class HealthOut(BaseModel):
