@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import vl_convert
-
 #: The Vega-Lite version drawn, as vl-convert names it (the browser's is also 6.x).
 VEGA_LITE_VERSION = "6.4"
 #: Pixels wide of a chart whose width follows its container in the browser.
@@ -19,6 +17,10 @@ WIDTH = 640
 
 def to_svg(vl_spec: dict[str, Any], *, width: int = WIDTH) -> str:
     """The chart as an SVG document."""
+    # Imported on the first drawing: vl-convert's JavaScript engine costs a server about 8 MB
+    # of memory, which one that draws no images never needs.
+    import vl_convert
+
     return vl_convert.vegalite_to_svg(
         _sized(vl_spec, width), vl_version=VEGA_LITE_VERSION, allowed_base_urls=[]
     )
@@ -26,6 +28,8 @@ def to_svg(vl_spec: dict[str, Any], *, width: int = WIDTH) -> str:
 
 def to_png(vl_spec: dict[str, Any], scale: float = 2, *, width: int = WIDTH) -> bytes:
     """The chart as a PNG image, ``scale`` pixels per SVG pixel."""
+    import vl_convert
+
     return vl_convert.vegalite_to_png(
         _sized(vl_spec, width), vl_version=VEGA_LITE_VERSION, scale=scale, allowed_base_urls=[]
     )

@@ -7,6 +7,7 @@ import uvicorn
 
 from belvedere import __version__
 from belvedere.environment import open_services
+from belvedere.native_memory import limit_malloc_arenas
 from belvedere.runtime import refuse_monkey_patching
 
 
@@ -16,6 +17,7 @@ from belvedere.runtime import refuse_monkey_patching
 def serve(host: str | None, port: int | None) -> None:
     """Serve Belvedere (creates the admin account and the demo at first start)."""
     refuse_monkey_patching()
+    limit_malloc_arenas()
     services = open_services()
     settings = services.settings
     first = services.first_start()

@@ -15,6 +15,7 @@ import click
 from belvedere.cluster.celery import WorkQueue, create_celery
 from belvedere.cluster.tasks import RuntimeHolder, register
 from belvedere.environment import configure_logging
+from belvedere.native_memory import limit_malloc_arenas
 from belvedere.observability import serve_worker_metrics
 from belvedere.runtime import MONKEY_PATCH_MESSAGE, refuse_monkey_patching
 from belvedere.settings import Settings
@@ -67,6 +68,7 @@ def default_concurrency(settings: Settings, queue: WorkQueue, pool: str) -> int:
 def worker(queues: str, pool: str, concurrency: int | None, metrics_port: int | None) -> None:
     """Run queries from the queue (needs BELVEDERE_BROKER_URL)."""
     refuse_monkey_patching()
+    limit_malloc_arenas()
     if pool in PATCHING_POOLS:
         raise SystemExit(
             MONKEY_PATCH_MESSAGE.format(lib=pool) + " For workers: `--pool threads` or `prefork`."

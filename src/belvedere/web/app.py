@@ -57,7 +57,9 @@ def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.pools.start_threads()
-        await services.pools.io.run(preload_backends)
+        await services.pools.io.run(
+            lambda: preload_backends({c.kind for c in services.connections.list()})
+        )
         chores = housekeeping.start(services)
         yield
         for chore in chores:
