@@ -15,12 +15,15 @@ from bench import (
     api_overhead,
     bq_concurrency,
     bq_concurrency_workers,
+    bq_latency,
+    bq_overhead,
     bq_schema_load,
     bq_table_export,
     celery_overhead,
     csv_export,
     dashboard_load,
     health_under_load,
+    memory,
     queue_burst,
 )
 from bench.support import Report
@@ -36,6 +39,9 @@ BENCHMARKS: dict[str, Callable[[], Report]] = {
     bq_concurrency_workers.NAME: bq_concurrency_workers.run,
     celery_overhead.NAME: celery_overhead.run,
     queue_burst.NAME: queue_burst.run,
+    bq_overhead.NAME: bq_overhead.run,
+    bq_latency.NAME: bq_latency.run,
+    memory.NAME: memory.run,
 }
 
 

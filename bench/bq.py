@@ -56,6 +56,22 @@ def emulator_cpu(emu: Emulator) -> float:
     return cpu_seconds(emulator_pid(emu))
 
 
+def create_table(
+    emu: Emulator, dataset: str, sql: str, table: str | None = None, rows: int | None = None
+) -> None:
+    """Create ``dataset`` in the emulator and run ``sql`` (a ``CREATE TABLE ... AS``) in it;
+    with ``table`` and ``rows``, check that table has that many rows."""
+    client = emu.client()
+    try:
+        client.create_dataset(f"{emu.project}.{dataset}")
+        client.query(sql).result(timeout=120)
+        if table is not None and rows is not None:
+            found = client.get_table(f"{emu.project}.{dataset}.{table}").num_rows
+            expect(found == rows, f"{dataset}.{table} has {found} rows")
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+
+
 def connection_options(rest_url: str, grpc_target: str) -> dict[str, Any]:
     """A BigQuery connection's options for an emulator (or a proxy in front of it)."""
     return {

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from tests.support.bigquery.emulator import Emulator
 
-from bench.bq import add_connection, emulator
+from bench.bq import add_connection, create_table, emulator
 from bench.cluster import PASSWORD, as_server, platform
 from bench.support import Report, expect, median, ms, percentile, signed_in_client, submit
 
@@ -79,12 +79,7 @@ def _once(client: httpx.Client, query: str, timings: Timings | None) -> None:
 
 
 def _seed(emu: Emulator) -> None:
-    client = emu.client()
-    try:
-        client.create_dataset(f"{emu.project}.{DATASET}")
-        client.query(SEED_SQL).result(timeout=120)
-    finally:
-        client.close()  # type: ignore[no-untyped-call]
+    create_table(emu, DATASET, SEED_SQL)
 
 
 def _measure(store: str, emu: Emulator) -> dict[tuple[str, str], Timings]:

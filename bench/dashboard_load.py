@@ -4,7 +4,7 @@ The BigQuery emulator (its own process) holds one table, ``bench.sales`` (``ROWS
 ``sold_on DATE, category, region, channel STRING, amount FLOAT64, quantity, customer_id INT64``,
 made with one ``CREATE TABLE ... AS SELECT``). A real ``belvedere serve`` has two connections to
 it: ``direct`` and ``slow``, the latter through a recording proxy of the tests' own
-(``tests/support/faults/``) that holds each query job's ``jobs.insert`` (not a dry run)
+(``tests/support/faults/``) that holds each query's ``jobs.query`` (not a dry run)
 ``DELAY_SECONDS`` before forwarding it: an imitation of BigQuery's latency. Only the REST API
 goes through the proxy; both connections reach the Storage Read API straight.
 
@@ -50,7 +50,7 @@ from tests.support.bigquery.emulator import Emulator
 from tests.support.faults import HttpProxy, RecordedRequest
 
 from belvedere.dashboards.layout import GRID_COLUMNS
-from bench.bq import CpuMeter, add_connection, emulator, emulator_pid
+from bench.bq import CpuMeter, add_connection, create_table, emulator, emulator_pid
 from bench.support import (
     CSRF_HEADER,
     Report,
@@ -181,7 +181,10 @@ CHARTS: list[tuple[str, dict[str, Any]]] = [
 
 
 def query_job(request: RecordedRequest) -> bool:
-    """A query job's creation (as ``tests/bigquery/test_faults.py`` picks it): not a dry run."""
+    """A query's start (as ``tests/bigquery/test_faults.py`` picks it): ``jobs.query``, or a
+    ``jobs.insert`` that is not a dry run."""
+    if request.kind == "jobs.query":
+        return True
     if request.kind != "jobs.insert" or not isinstance(request.body, dict):
         return False
     return not request.body.get("configuration", {}).get("dryRun")
@@ -191,14 +194,7 @@ def query_job(request: RecordedRequest) -> bool:
 def _seed(emu: Emulator) -> float:
     """Create ``bench.sales``; seconds it took."""
     start = time.perf_counter()
-    client = emu.client()
-    try:
-        client.create_dataset(f"{emu.project}.{DATASET}")
-        client.query(SEED_SQL).result(timeout=120)
-        table = client.get_table(f"{emu.project}.{DATASET}.{TABLE}")
-        expect(table.num_rows == ROWS, f"{DATASET}.{TABLE} has {table.num_rows} rows")
-    finally:
-        client.close()  # type: ignore[no-untyped-call]
+    create_table(emu, DATASET, SEED_SQL, TABLE, ROWS)
     return time.perf_counter() - start
 
 
