@@ -100,13 +100,15 @@ class App:
     make: Callable[[], Client]
 
 
-def bq_app(settings: Settings, bq_options: dict[str, Any]) -> Iterator[App]:
+def bq_app(settings: Settings, bq_options: dict[str, Any], proxy: HttpProxy) -> Iterator[App]:
     services = Services(settings)
     services.first_start()
     services.connections.add("bq", "bigquery", bq_options)
     with app_clients(services) as make:
         yield App(services, make().login(), lambda: make().login())
-    services.close()
+    services.close()  # starts no more schema loads; those in flight end on the emulator:
+    proxy.reset()
+    proxy.wait_idle()  # not among the next test's requests
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +127,7 @@ def loaded(
         "storage_api_endpoint": bq_grpc_proxy.target,
         "storage_api_insecure": True,
     }
-    for app in bq_app(settings, options):
+    for app in bq_app(settings, options, bq_http_proxy):
         bq_http_proxy.reset()
         bq_http_proxy.clear()
         catalog = load(app.api)
@@ -133,9 +135,11 @@ def loaded(
 
 
 @pytest.fixture
-def one_app(make_settings: Callable[..., Settings], bq_options: dict[str, Any]) -> Iterator[App]:
+def one_app(
+    make_settings: Callable[..., Settings], bq_options: dict[str, Any], bq_http_proxy: HttpProxy
+) -> Iterator[App]:
     """An app of its own whose catalogs load one dataset's columns at a time."""
-    yield from bq_app(make_settings(catalog_parallel_schemas=1), bq_options)
+    yield from bq_app(make_settings(catalog_parallel_schemas=1), bq_options, bq_http_proxy)
 
 
 @pytest.fixture

@@ -116,6 +116,15 @@ class HttpProxy(LoopServer):
         """Wait until a request matching ``predicate`` has arrived; returns the first."""
         return self._requests.wait_for(predicate, timeout)
 
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait until every recorded request has been answered (work a closed app left in
+        flight would otherwise land among the next test's recordings)."""
+        deadline = time.monotonic() + timeout
+        while any(r.status is None for r in self.requests):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"requests still unanswered after {timeout} s")
+            time.sleep(0.1)
+
     def clear(self) -> None:
         """Forget the recorded requests."""
         self._requests.clear()
@@ -244,34 +253,9 @@ class HttpProxy(LoopServer):
             record.sent_headers = {
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers
             }
-        if rule is not None and rule.action in ("edit", "lose"):
-            return await self._forward_changed(conn, writer, request, headers, body, record, rule)
-        await self._forward(conn, writer, request, headers, body, record)
-        return conn.our_state is h11.DONE and conn.their_state is h11.DONE
-
-    async def _forward_changed(
-        self,
-        conn: h11.Connection,
-        writer: asyncio.StreamWriter,
-        request: h11.Request,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        record: RecordedRequest,
-        rule: _Rule,
-    ) -> bool:
-        """Forward, read the whole answer, then lose it or send it edited."""
-        response = await self._http.request(
-            request.method.decode(),
-            self.upstream + request.target.decode("latin-1"),
-            headers=headers,
-            content=body,
-        )
-        if rule.action == "lose":
-            abort(writer)
+        changed = rule if rule is not None and rule.action in ("edit", "lose") else None
+        if not await self._forward(conn, writer, request, headers, body, record, changed):
             return False
-        assert rule.edit is not None
-        edited = rule.edit(replace(record), response.json())
-        await self._answer(conn, writer, record, response.status_code, json.dumps(edited).encode())
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
 
     async def _read_request(
@@ -341,7 +325,10 @@ class HttpProxy(LoopServer):
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         record: RecordedRequest,
-    ) -> None:
+        changed: _Rule | None = None,
+    ) -> bool:
+        """Forward and stream the answer back; with an edit or lose rule, read the whole
+        answer, then send it edited or reset the connection. Whether the connection lives."""
         upstream = self._http.build_request(
             request.method.decode(),
             self.upstream + request.target.decode("latin-1"),
@@ -354,7 +341,19 @@ class HttpProxy(LoopServer):
             message = f"the test proxy cannot reach {self.upstream}: {exc!r}"
             payload = json.dumps(bq_error(502, message=message)).encode()
             await self._answer(conn, writer, record, 502, payload)
-            return
+            return True
+        if changed is not None:
+            answer = await response.aread()
+            await response.aclose()
+            if changed.action == "lose":
+                abort(writer)
+                return False
+            assert changed.edit is not None
+            edited = changed.edit(replace(record), json.loads(answer))
+            await self._answer(
+                conn, writer, record, response.status_code, json.dumps(edited).encode()
+            )
+            return True
         try:
             out = [(k, v) for k, v in response.headers.raw if k.lower() not in HOP_BY_HOP]
             writer.write(conn.send(h11.Response(status_code=response.status_code, headers=out)))
@@ -366,3 +365,4 @@ class HttpProxy(LoopServer):
             await writer.drain()
         finally:
             await response.aclose()
+        return True

@@ -69,20 +69,23 @@ def outline(
         except Exception as exc:  # this dataset's problem, reported in its place
             return SchemaInfo(dataset, error=explain(exc))
 
-    if not datasets:
-        return []
+    return _each(listed, datasets)
+
+
+def _each(load: Callable[[str], SchemaInfo], datasets: Sequence[str]) -> list[SchemaInfo]:
+    """``load`` of every dataset, ``PARALLEL_DATASETS`` at a time; one dataset (the schema
+    browser loads columns dataset by dataset) on the calling thread, with no pool to start."""
+    if len(datasets) <= 1:
+        return [load(d) for d in datasets]
     with ThreadPoolExecutor(min(PARALLEL_DATASETS, len(datasets))) as pool:
-        return list(pool.map(listed, datasets))
+        return list(pool.map(load, datasets))
 
 
 def load_datasets(
     project: str, datasets: Sequence[str], fetch: Fetch, explain: Callable[[Exception], str]
 ) -> list[SchemaInfo]:
     """Every dataset's tables and columns, the datasets loaded in parallel."""
-    if not datasets:
-        return []
-    with ThreadPoolExecutor(min(PARALLEL_DATASETS, len(datasets))) as pool:
-        return list(pool.map(lambda d: _load(project, d, fetch, explain), datasets))
+    return _each(lambda d: _load(project, d, fetch, explain), datasets)
 
 
 def _load(
