@@ -10,6 +10,11 @@ bqstorage_client=...)`` (a Storage Read client on a plaintext gRPC channel to th
 then pyarrow's CSV writer to a file. Each side runs ``ROUNDS`` times, alternating; medians
 are compared. The emulator is restarted (and seeded again) between rounds if it grows past
 ``EMULATOR_RESTART_BYTES``.
+
+Most of the SDK's time is the CSV of ``ts``: pyarrow's writer formats a time-zoned timestamp
+through the time-zone database, value by value (about 1.5 s of its ``write``); Belvedere
+writes the same bytes from naive timestamps and the zone's suffix
+(``belvedere.execution.csv_rows``), so its download is mostly the HTTP stream itself.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ TABLE = "big"
 WARMUP_TABLE = "events"  # 10,000 flat rows: loads the SDK's and the server's code paths once
 ROWS = BIG_ROWS
 ROUNDS = 3
-TARGET_RATIO = 0.8
+TARGET_RATIO = 0.9  # issue 12: the 1M-row export at 0.9x the SDK or better
 TARGET_PEAK_BYTES = 500 * 2**20
 EMULATOR_RESTART_BYTES = 2 * 2**30
 
