@@ -19,11 +19,12 @@ from belvedere.cluster.bus import open_bus
 from belvedere.cluster.celery import broker_client, create_celery
 from belvedere.cluster.dispatch import QueueRunner, task_box
 from belvedere.cluster.invalidation import wire_bus
-from belvedere.concurrency import Pools
+from belvedere.concurrency import Lane, Pools
 from belvedere.connections.secrets import SecretSealer
 from belvedere.connections.service import ConnectionService
 from belvedere.dashboards.service import DashboardService
 from belvedere.demo.generate import generate_demo
+from belvedere.execution.fresh import FreshResults
 from belvedere.execution.local import LocalRunner
 from belvedere.execution.requests import Limits
 from belvedere.execution.runner import Runner
@@ -111,6 +112,7 @@ class Services:
         self.connections.on_change.append(self.revocation.connection)
         self.results = open_results(settings)
         runner: Runner
+        fresh = None
         if settings.broker_url:  # runs go to Celery workers (cluster/runtime.py runs them)
             runner = QueueRunner(
                 create_celery(settings.broker_url),
@@ -120,7 +122,9 @@ class Services:
                 task_box(self.secret_key),
             )
         else:
-            runner = LocalRunner(self.runs, self.pools, self.worker())
+            fresh = FreshResults()  # the run's worker and its waiter share this process
+            worker = self.worker(fresh=fresh, alongside=self.pools.io)
+            runner = LocalRunner(self.runs, self.pools, worker)
         self.execution = ExecutionService(
             self.runs,
             self.connections,
@@ -135,6 +139,7 @@ class Services:
             self.bus,
             self.metrics,
             task_box(self.secret_key),
+            fresh,
         )
         self.catalog = CatalogService(
             self.connections,
@@ -163,9 +168,17 @@ class Services:
         self.facts = Facts(self.db)
         wire_bus(self)  # changes reach every process: cluster/invalidation.py
 
-    def worker(self, *, name: str | None = None, queue: str = "local") -> Worker:
+    def worker(
+        self,
+        *,
+        name: str | None = None,
+        queue: str = "local",
+        fresh: FreshResults | None = None,
+        alongside: Lane | None = None,
+    ) -> Worker:
         """What runs one query into the results store: in this process (``local``), or on a
-        Celery worker (``name``: ``host:pid:nonce``; ``queue``: the queue it takes runs from)."""
+        Celery worker (``name``: ``host:pid:nonce``; ``queue``: the queue it takes runs from);
+        ``fresh`` and ``alongside``: see :class:`Worker`."""
         return Worker(
             self.runs,
             self.results,
@@ -174,6 +187,8 @@ class Services:
             self.metrics,
             name=name,
             queue=queue,
+            fresh=fresh,
+            alongside=alongside,
         )
 
     def first_start(self) -> FirstStart:

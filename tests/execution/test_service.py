@@ -89,6 +89,40 @@ async def test_row_cap_truncates_and_says_so(make_services: Callable[..., Servic
     await services.execution.close()
 
 
+MIXED = """
+SELECT n, n * 1.5::DECIMAL(10, 2) AS amount, 'row ' || n AS label, n % 2 = 0 AS even,
+       TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (n) HOUR AS at, DATE '2026-01-01' + n::INTEGER AS day,
+       [n, n + 1] AS pair, CASE WHEN n = 2 THEN NULL ELSE n END AS gap
+FROM range(5) t(n) ORDER BY n
+"""
+
+
+async def test_the_page_a_waiter_gets_from_memory_is_the_stored_page(
+    services: Services,
+) -> None:
+    execution = services.execution
+    run = await run_to_end(services, MIXED)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    kept = await execution.page_json(run, 1, 3)  # answered from what the worker kept
+    stored = await execution.page_json(run, 1, 3)  # read back from the result file
+    assert kept == stored
+    assert (kept.total_rows, len(kept.rows)) == (5, 3)
+    assert kept.rows[1][7] is None and kept.rows[0][2] == "row 1"
+    arrow = await execution.page(run, 0, 5)
+    assert arrow.rows.equals((await execution.page(run, 0, 5)).rows)
+    await execution.close()
+
+
+async def test_a_large_result_is_not_kept_in_memory(services: Services) -> None:
+    run = await run_to_end(services, "SELECT range AS n FROM range(20000)")
+    assert services.execution._fresh.take(run.id) is None  # type: ignore[union-attr]
+    small = await run_to_end(services, "SELECT 1 AS n")
+    assert services.execution._fresh.take(small.id) is not None  # type: ignore[union-attr]
+    page = await services.execution.page(run, 19_998, 5)
+    assert page.rows.column("n").to_pylist() == [19_998, 19_999]
+    await services.execution.close()
+
+
 async def test_paging_reads_across_batches(services: Services) -> None:
     run = await run_to_end(services, "SELECT range AS n FROM range(200000)")
     page = await services.execution.page(run, 65_530, 10)

@@ -112,6 +112,22 @@ def test_run_state_changes_are_compare_and_set(db: Database) -> None:
     assert stored is not None and stored.status == "cancelled" and stored.row_count is None
 
 
+def test_a_run_finished_by_its_holder_is_told_once_as_it_ended(db: Database) -> None:
+    runs = Runs(db)
+    heard: list[tuple[str, str, int | None]] = []
+    runs.on_end.append(lambda run: heard.append((run.id, run.status, run.row_count)))
+    held = runs.add(_run("f1", RunStatus.RUNNING))
+    ended = runs.finish(held, [RunStatus.RUNNING], RunStatus.SUCCEEDED, row_count=4)
+    assert ended is not None and ended.status == "succeeded" and ended.row_count == 4
+    stored = runs.get("f1")
+    assert stored is not None and (stored.status, stored.row_count) == ("succeeded", 4)
+    # A second end (a cancel that came too late) changes nothing and is not told.
+    assert runs.finish(held, [RunStatus.RUNNING], RunStatus.CANCELLED) is None
+    assert heard == [("f1", "succeeded", 4)]
+    with pytest.raises(ValueError, match="not a final state"):
+        runs.finish(held, [RunStatus.QUEUED], RunStatus.RUNNING)
+
+
 def test_overdue_active_runs_are_expired(db: Database) -> None:
     runs = Runs(db)
     runs.add(_run("b1", RunStatus.RUNNING))

@@ -54,8 +54,9 @@ def test_deadline_from_the_request(client: Client) -> None:
     )
     assert response.status_code == 200
     assert response.json()["status"] == "timed_out"
-    assert "deadline" in response.json()["error"]["message"]
-    assert response.json()["elapsed_ms"] >= 300
+    assert "within its 0.3 s deadline" in response.json()["error"]["message"]
+    # The deadline counts from the queueing, the run time from its start, a moment later.
+    assert 0 < response.json()["elapsed_ms"] < 5000
 
 
 def test_deadline_from_the_connection(client: Client) -> None:

@@ -35,6 +35,10 @@ class RunControl:
         """When the worker started it, if it has."""
         self.ended = asyncio.Event()
         """Set on the event loop when the run has ended, whoever ended it."""
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # made on a Celery worker's thread: nobody waits on a loop
+            self._loop = None
         self.worker_done = threading.Event()
         """Set by the worker thread when it has let go of the warehouse."""
         self._stop = threading.Event()
@@ -47,8 +51,12 @@ class RunControl:
         return self._stop.is_set()
 
     def finish(self, final: QueryRun) -> None:
-        """Record how the run ended (from whichever thread ended it)."""
+        """Record how the run ended (from whichever thread ended it), and wake its waiters
+        on the event loop at once."""
         self.final = final
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
+                self._loop.call_soon_threadsafe(self.ended.set)
 
     def attach(self, query: Query) -> None:
         """Called by the worker once its query exists."""

@@ -26,6 +26,7 @@ from belvedere.connections.handle import ConnectionHandle
 from belvedere.connections.service import ConnectionService, ConnectionView
 from belvedere.execution.cache import ResultCache, cache_key
 from belvedere.execution.formats import ExportFormat, JsonPage, export_chunks, json_page
+from belvedere.execution.fresh import FreshResults
 from belvedere.execution.requests import Limits, QueryRequest
 from belvedere.execution.runner import QueueUnavailable, Runner
 from belvedere.execution.runs import ACTIVE, Actor, RunStatus
@@ -60,6 +61,8 @@ SUBMITTED_KEPT = 10_000
 SUBMITTED_SECONDS = 5.0
 #: How long a dry-run estimate may take.
 ESTIMATE_SECONDS = 30.0
+#: Up to how many values a page from memory is turned into JSON on the event loop.
+LOOP_CELLS = 2_000
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,12 @@ class ExecutionService:
         bus: Bus,
         metrics: Metrics,
         box: SecretBox,
+        fresh: FreshResults | None = None,
     ) -> None:
         """``runner`` starts and stops runs (in this process, or on Celery workers); ``bus``
         carries the ends and stops of runs between processes, ``box`` opens the ended runs
-        its messages carry, sealed."""
+        its messages carry, sealed; ``fresh``: small results this process's worker just
+        wrote, read before the results store."""
         self._runs = runs
         self._connections = connections
         self._pools = pools
@@ -107,6 +112,7 @@ class ExecutionService:
         self._signals = RunSignals(bus, box)
         self._metrics = metrics
         self._submitted: TTLCache[str, QueryRun] = TTLCache(SUBMITTED_KEPT, SUBMITTED_SECONDS)
+        self._fresh = fresh
 
     async def connection(self, name: str) -> ConnectionView:
         """A connection's settings: from the last few seconds' read without I/O, else read
@@ -151,7 +157,19 @@ class ExecutionService:
         queried as the same principal, so its rows are what this user would get. Read it
         with :meth:`page`; never hand out its id."""
         _check(request)
-        handle = await self._resolve(request.connection, request.actor)
+        # Resolving, the cache lookup and recording the run: one trip to the I/O lane.
+        run, handle, timeout = await self._pools.io.run(self._record, request)
+        if handle is None:
+            return run, True
+        await self._runner.start(run, request, handle, timeout)
+        if self._runner.control(run.id) is None:
+            self._submitted[run.id] = run  # its first wait need not read it back
+        return run, False
+
+    def _record(self, request: QueryRequest) -> tuple[QueryRun, ConnectionHandle | None, float]:
+        """Resolve the request's connection and record its run (blocking): the new run, its
+        handle and its deadline in seconds, or a cached run that answers it and ``None``."""
+        handle = self._connections.resolve(request.connection, request.actor)
         sql = _statement(request, handle.dialect)
         timeout = self.limits.deadline_seconds(request.timeout_seconds, handle.timeout_seconds)
         cap = self.limits.export_max_rows if request.export else self.limits.max_result_rows
@@ -161,11 +179,10 @@ class ExecutionService:
         if request.cache_ttl_seconds is not None:
             key = cache_key(request, handle.principal, sql, max_rows)
             if not request.force:
-                since = now - timedelta(seconds=request.cache_ttl_seconds)
-                hit = await self._pools.io.run(self._cache.find, key, since)
+                hit = self._cache.find(key, now - timedelta(seconds=request.cache_ttl_seconds))
                 self._metrics.cache_lookup(hit is not None)
                 if hit is not None:
-                    return hit, True
+                    return hit, None, timeout
         run = QueryRun(
             id=uuid.uuid4().hex,
             user_id=request.actor.user_id,
@@ -182,11 +199,8 @@ class ExecutionService:
             deadline_at=now + timedelta(seconds=timeout),
             cache_key=key,
         )
-        await self._pools.io.run(self._runs.add, run)
-        await self._runner.start(run, request, handle, timeout)
-        if self._runner.control(run.id) is None:
-            self._submitted[run.id] = run  # its first wait need not read it back
-        return run, False
+        self._runs.add(run)
+        return run, handle, timeout
 
     # -- observing and steering ----------------------------------------------------------
     async def get(self, run_id: str, actor: Actor) -> QueryRun:
@@ -260,16 +274,30 @@ class ExecutionService:
     # -- reading results -----------------------------------------------------------------
     async def page(self, run: RunRecord, offset: int, limit: int) -> ResultPage:
         """Rows of a succeeded run's result (raises ``ResultMissing`` if evicted)."""
+        if (page := self._fresh_page(run.id, offset, limit)) is not None:
+            return page
         return await self._pools.io.run(self.results.page, run.id, offset, limit)
 
     async def page_json(self, run: RunRecord, offset: int, limit: int) -> JsonPage:
         """Like :meth:`page`, the rows as JSON values with each column's type names."""
 
-        def read() -> JsonPage:
-            page = self.results.page(run.id, offset, limit)
+        def as_json(page: ResultPage) -> JsonPage:
             return json_page(page.schema, page.rows, offset, page.total_rows)
 
-        return await self._pools.io.run(read)
+        fresh = self._fresh_page(run.id, offset, limit)
+        if fresh is not None and fresh.rows.num_rows * fresh.rows.num_columns <= LOOP_CELLS:
+            return as_json(fresh)  # a few values: quicker here than a trip to a lane
+        if fresh is not None:
+            return await self._pools.io.run(as_json, fresh)
+        return await self._pools.io.run(lambda: as_json(self.results.page(run.id, offset, limit)))
+
+    def _fresh_page(self, run_id: str, offset: int, limit: int) -> ResultPage | None:
+        """A page of a result this process just wrote, from memory, on its first read."""
+        table = self._fresh.take(run_id) if self._fresh is not None else None
+        if table is None:
+            return None
+        rows = table.slice(offset, limit)
+        return ResultPage(table.schema, rows, offset, table.num_rows)
 
     async def schema(self, run_id: str) -> pa.Schema:
         """The schema of a run's stored result (raises ``ResultMissing`` if evicted)."""

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+
+from belvedere.concurrency import Lane
 from belvedere.connections.handle import ConnectionHandle
 from belvedere.execution.control import RunControl
+from belvedere.execution.fresh import FreshResults
 from belvedere.execution.requests import QueryRequest
-from belvedere.execution.runs import RunStatus
+from belvedere.execution.runs import ACTIVE, RunStatus
 from belvedere.observability import Metrics
 from belvedere.results import ResultsStore, ResultsUnavailable, ResultTooLarge
 from belvedere.store.models import QueryRun, utcnow
-from belvedere.store.runs import Runs, snapshot
+from belvedere.store.runs import Runs
 from belvedere.units import human_bytes
 from belvedere.warehouses.base import (
     CostEstimator,
@@ -49,9 +54,15 @@ class Worker:
         *,
         name: str | None = None,
         queue: str = "local",
+        fresh: FreshResults | None = None,
+        alongside: Lane | None = None,
     ) -> None:
         """``name``: the worker a run records as running it (a Celery worker's ``host:pid:nonce``;
-        ``None`` in a server process); ``queue``: where its runs wait (for metrics)."""
+        ``None`` in a server process); ``queue``: where its runs wait (for metrics); ``fresh``:
+        where small results are also kept for a moment, for the waiter in this process;
+        ``alongside``: where a run's start is recorded while its query already runs, in a
+        server process (without it, it is recorded first: a Celery worker's compare-and-set
+        start is what runs a message delivered twice only once)."""
         self._runs = runs
         self._results = results
         self._backend = backend
@@ -59,6 +70,10 @@ class Worker:
         self.name = name
         self._metrics = metrics
         self._queue = queue
+        self._fresh = fresh
+        self._alongside = alongside
+        self._running = list(ACTIVE) if alongside is not None else [RunStatus.RUNNING]
+        """What a run may be recorded as when its worker ends it."""
 
     def execute(
         self, run: QueryRun, request: QueryRequest, handle: ConnectionHandle, control: RunControl
@@ -73,16 +88,22 @@ class Worker:
         self, run: QueryRun, request: QueryRequest, handle: ConnectionHandle, control: RunControl
     ) -> None:
         started = utcnow()
-        if not self._runs.transition(
-            run.id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=started, worker=self.name
-        ):
+        if self._alongside is None:
+            if not self._runs.transition(
+                run.id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=started, worker=self.name
+            ):
+                return  # ended while queued, or taken by another worker
+        elif control.stop_requested:
             return
+        else:
+            self._alongside.submit(self._record_start, run.id, started, control)
         control.started_at = started
         self._metrics.run_started(self._queue, (started - run.submitted_at).total_seconds())
         status = RunStatus.FAILED
         fields: dict[str, Any] = {}  # what the run cost is kept, whatever the outcome
+        small: pa.Table | None = None
         try:
-            self._fetch(run, request, handle, control, fields)
+            small = self._fetch(run, request, handle, control, fields)
         except WarehouseError as exc:
             fields.update(error_code=exc.kind.value, error_message=exc.message)
             fields.update(error_line=exc.line, error_column=exc.column)
@@ -97,11 +118,26 @@ class Worker:
                 self._on_dead_grant(run.user_id, run.connection_name)
             except Exception:
                 log.exception("revoking a dead grant for run %s failed", run.id)
-        fields["finished_at"] = utcnow()
-        if self._runs.transition(run.id, [RunStatus.RUNNING], status, **fields):
-            control.finish(snapshot(run, status=status.value, started_at=started, **fields))
+        fields.update(finished_at=utcnow(), started_at=started, worker=self.name)
+        if ended := self._runs.finish(run, self._running, status, **fields):
+            if small is not None and self._fresh is not None and status is RunStatus.SUCCEEDED:
+                self._fresh.keep(run.id, small)
+            control.finish(ended)
         elif status is RunStatus.SUCCEEDED:
             self._results.delete(run.id)  # ended meanwhile (deadline, cancel): drop the result
+
+    def _record_start(self, run_id: str, started: datetime, control: RunControl) -> None:
+        """Record that a run started (on the ``alongside`` lane); a run found ended already,
+        by a cancel from another process, is told to stop (the watcher then stops its query)."""
+        try:
+            moved = self._runs.transition(
+                run_id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=started, worker=self.name
+            )
+        except Exception:
+            log.exception("recording the start of run %s failed", run_id)
+            return
+        if not moved and control.final is None:
+            control.request_stop()
 
     def _fetch(
         self,
@@ -110,8 +146,9 @@ class Worker:
         handle: ConnectionHandle,
         control: RunControl,
         recorded: dict[str, Any],
-    ) -> None:
-        """Run the query into the results store, noting in ``recorded`` how it went."""
+    ) -> pa.Table | None:
+        """Run the query into the results store, noting in ``recorded`` how it went; the
+        whole result if it is small enough to keep in memory a moment."""
         warehouse = self._backend(handle)
         context = QueryContext(
             run_id=run.id,
@@ -133,7 +170,7 @@ class Worker:
             raise warehouse.translate_error(exc, run.sql) from exc
         control.attach(query)
         try:
-            self._store(run, warehouse, query, control, recorded)
+            return self._store(run, warehouse, query, control, recorded)
         finally:
             if isinstance(query, ReportsCost):
                 cost = query.cost()
@@ -151,8 +188,9 @@ class Worker:
         query: Query,
         control: RunControl,
         recorded: dict[str, Any],
-    ) -> None:
-        """Stream the query's batches into the run's result file, cut at the row cap."""
+    ) -> pa.Table | None:
+        """Stream the query's batches into the run's result file, cut at the row cap; the
+        result as a table too while it is small (for :class:`FreshResults`)."""
         try:
             if control.stop_requested:
                 raise WarehouseError(ErrorKind.CANCELLED, "stopped before it started")
@@ -161,16 +199,24 @@ class Worker:
         except Exception as exc:
             raise warehouse.translate_error(exc, run.sql) from exc
         truncated = False
+        small: list[pa.RecordBatch] | None = [] if self._fresh is not None else None
+        small_bytes = 0
         try:
             for batch in reader:
                 if control.stop_requested:
                     raise WarehouseError(ErrorKind.CANCELLED, "stopped")
                 room = run.max_rows - writer.rows
                 if batch.num_rows > room:
-                    writer.write(batch.slice(0, room))
+                    batch = batch.slice(0, room)
                     truncated = True
-                    break
                 writer.write(batch)
+                if small is not None:
+                    small.append(batch)
+                    small_bytes += batch.nbytes
+                    if not FreshResults.fits(writer.rows, small_bytes):
+                        small = None
+                if truncated:
+                    break
             size = writer.commit()
         except ResultTooLarge as exc:
             writer.abort()
@@ -182,6 +228,7 @@ class Worker:
             writer.abort()
             raise warehouse.translate_error(exc, run.sql) from exc
         recorded.update(row_count=writer.rows, truncated=truncated, result_bytes=size)
+        return None if small is None else pa.Table.from_batches(small, schema=reader.schema)
 
 
 def guard_cost(

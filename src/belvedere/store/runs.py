@@ -155,8 +155,9 @@ class Runs:
 
     def add(self, run: QueryRun) -> QueryRun:
         """Record a new run."""
+        values = {n: v for n in _COLUMNS if (v := getattr(run, n)) is not None}  # fewer binds
         with self._db.engine.begin() as connection:
-            connection.execute(_INSERT, {n: getattr(run, n) for n in _COLUMNS})
+            connection.execute(_INSERT, values)
         return run
 
     def get(self, run_id: str) -> QueryRun | None:
@@ -176,6 +177,26 @@ class Runs:
             return bool(self._end(_MOVE, values))
         with self._db.engine.begin() as connection:
             return bool(connection.execute(_MOVE, values).rowcount)
+
+    def finish(
+        self, run: QueryRun, source: Iterable[RunStatus], target: RunStatus, **fields: Any
+    ) -> QueryRun | None:
+        """End a run this process holds (``run`` as it knows it): like :meth:`transition` to
+        the final ``target``, but :attr:`on_end` hears of it from the run as known plus
+        ``fields``, not from a row read back; that run as it ended, or ``None`` if it was
+        elsewhere."""
+        if not target.is_terminal:
+            raise ValueError(f"{target.value} is not a final state")
+        if unknown := fields.keys() - _NAMES:
+            raise ValueError(f"not columns of query_runs: {', '.join(sorted(unknown))}")
+        values = {"status": target.value, **fields}
+        moved = {_RUN_ID: run.id, _FROM: [st.value for st in source], **values}
+        with self._db.engine.begin() as connection:
+            if not connection.execute(_MOVE, moved).rowcount:
+                return None
+        ended = snapshot(run, **values)
+        self._tell_end(ended)
+        return ended
 
     def end(
         self, run_id: str, source: Iterable[RunStatus], target: RunStatus, code: str, message: str
@@ -207,13 +228,15 @@ class Runs:
         with self._db.engine.begin() as connection:
             rows = connection.execute(query.returning(_TABLE), values).all()
         for row in rows:
-            run = QueryRun(**row._mapping)
-            for hook in self.on_end:
-                try:
-                    hook(run)
-                except Exception:
-                    log.exception("a hook on the end of run %s failed", run.id)
+            self._tell_end(QueryRun(**row._mapping))
         return len(rows)
+
+    def _tell_end(self, run: QueryRun) -> None:
+        for hook in self.on_end:
+            try:
+                hook(run)
+            except Exception:
+                log.exception("a hook on the end of run %s failed", run.id)
 
     def ended_among(self, run_ids: list[str]) -> list[QueryRun]:
         """Those of the runs that have ended (e.g. cancelled by another process)."""

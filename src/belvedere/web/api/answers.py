@@ -7,7 +7,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from belvedere.auth.account import Account
 from belvedere.execution.requests import QueryRequest
@@ -32,7 +32,7 @@ async def run_and_answer(
     wait_ms: int,
     page_size: int,
     **request: Any,
-) -> JSONResponse:
+) -> Response:
     """Submit a run as ``user``, wait up to ``wait_ms`` and answer as `POST /runs` does:
     200 with the ended run, 202 while it runs; a failed run raises :class:`RunFailed`."""
     execution = services.execution
@@ -42,10 +42,10 @@ async def run_and_answer(
     if run.status == RunStatus.SUCCEEDED and page_size:
         with contextlib.suppress(ResultMissing):
             out.result = await results_out(services, run, 0, page_size)
-    payload = out.model_dump(mode="json", by_alias=True)
     if run.status == RunStatus.FAILED:
-        raise RunFailed(run, payload, hide_sql=out.sql_hidden)
-    return JSONResponse(payload, status_code=200 if RunStatus(run.status).is_terminal else 202)
+        raise RunFailed(run, out.model_dump(mode="json", by_alias=True), hide_sql=out.sql_hidden)
+    status = 200 if RunStatus(run.status).is_terminal else 202
+    return Response(out.model_dump_json(by_alias=True), status, media_type="application/json")
 
 
 async def results_out(services: Services, run: RunRecord, offset: int, limit: int) -> ResultsOut:

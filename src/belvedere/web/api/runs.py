@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
 from belvedere.auth.account import Account
@@ -43,7 +43,7 @@ MAX_PAGE = 1000
         502: {"model": RunErrorOut, "description": "The warehouse could not be reached."},
     },
 )
-async def submit_run(body: RunIn, user: Analyst, services: ServicesDep) -> JSONResponse:
+async def submit_run(body: RunIn, user: Analyst, services: ServicesDep) -> Response:
     """Run a query. Waits up to `wait_ms` for it to end: 200 with the ended run, 202 while it
     still runs (poll `GET /runs/{id}`), 400 when the query failed (with the error and its
     position, and the run under `run`)."""

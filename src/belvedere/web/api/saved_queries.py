@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from belvedere.auth.account import Account
@@ -122,7 +121,7 @@ async def delete(saved_id: RowId, user: Analyst, services: ServicesDep) -> Respo
 )
 async def run_saved(
     saved_id: RowId, body: SavedRunIn, user: Analyst, services: ServicesDep
-) -> JSONResponse:
+) -> Response:
     """Run a saved query as yourself (your identity on the warehouse, your history)."""
     saved = await services.saved_queries.visible(user, saved_id)
     return await run_and_answer(
