@@ -1,7 +1,8 @@
 """``memory``: the server's memory idle and after 100 mixed chart loads, its own pages apart from
 mapped files, and whether answered results stay mapped.
 
-A real ``belvedere serve`` (fresh data directory: its first start generates the demo). Read from
+A real ``belvedere serve`` (fresh data directory: its first start applies the migrations and
+generates the demo, each in a child process whose memory is gone when it ends). Read from
 ``/proc/PID/status``: ``VmRSS`` and its parts ``RssAnon`` (the process's own memory: Python
 objects, Arrow buffers, thread stacks, malloc arenas), ``RssFile`` (mapped files: shared
 libraries' pages in use, memory-mapped result files; page cache the kernel can reclaim) and

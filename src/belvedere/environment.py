@@ -19,8 +19,9 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def open_services() -> Services:
-    """Services from the environment's settings, with logging configured."""
+def open_services(*, migrate_in_child: bool = False) -> Services:
+    """Services from the environment's settings, with logging configured (``migrate_in_child``:
+    see :class:`Services`)."""
     settings = Settings()
     configure_logging(settings)
-    return Services(settings)
+    return Services(settings, migrate_in_child=migrate_in_child)

@@ -1,5 +1,6 @@
 """Chores a server does at start and from time to time, on the io lane: deleting expired
-sign-in sessions, results past their time to live and runs past the audit retention; with a
+sign-in sessions, results past their time to live and runs past the audit retention; giving
+memory freed by a burst of work back to the system once idle; with a
 broker, ending the runs of workers that stopped (:mod:`belvedere.cluster.reaper`)."""
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from belvedere.audit import retention
-from belvedere.cluster.orphans import OrphanStopper
-from belvedere.cluster.reaper import SWEEP_SECONDS, Reaper
-from belvedere.concurrency import Lane
+from belvedere.concurrency import Lane, Pools
+from belvedere.native_memory import MemoryRelease
 from belvedere.services import Services
 from belvedere.store.sessions import Sessions
 
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 SESSIONS_EVERY = timedelta(hours=1)
 #: How often results past their time to live are deleted (shared results stores).
 RESULTS_EVERY = timedelta(hours=1)
+#: How often memory freed by past work may be given back to the system (when idle).
+RELEASE_EVERY = timedelta(seconds=2)
 
 
 async def repeat(lane: Lane, every: timedelta, chore: Callable[[], object], name: str) -> None:
@@ -43,6 +45,11 @@ def purge_sessions(sessions: Sessions) -> int:
     return purged
 
 
+def idle(pools: Pools) -> bool:
+    """Whether no query, rendering or search runs now (the chore asking is on ``io``)."""
+    return not (pools.remote.busy or pools.embedded.busy or pools.cpu.busy)
+
+
 def start(services: Services) -> list[asyncio.Task[None]]:
     """Start every chore as a task of the running loop (cancel them at shutdown)."""
     io, keep_days = services.pools.io, services.settings.audit_retention_days
@@ -55,8 +62,12 @@ def start(services: Services) -> list[asyncio.Task[None]]:
             lambda: retention.expire_runs(services.audit, keep_days),
             "retention purge",
         ),
+        repeat(io, RELEASE_EVERY, MemoryRelease(lambda: idle(services.pools)), "memory release"),
     ]
-    if services.broker is not None:
+    if services.broker is not None:  # imported here: a server without a broker needs no redis
+        from belvedere.cluster.orphans import OrphanStopper
+        from belvedere.cluster.reaper import SWEEP_SECONDS, Reaper
+
         stopper = OrphanStopper(services.runs, services.users, services.connections)
         reaper = Reaper(services.runs, services.broker, services.bus, stopper)
         every = timedelta(seconds=SWEEP_SECONDS)

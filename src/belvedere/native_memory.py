@@ -7,6 +7,9 @@ Arrow's default pool (mimalloc) keeps what each thread freed in that thread's he
 about 120 MB more after the loads than with 2 arenas and Arrow on the system allocator, and
 25 MB more without a fixed mmap threshold. An operator who sets ``MALLOC_ARENA_MAX``,
 ``MALLOC_MMAP_THRESHOLD_`` or ``ARROW_DEFAULT_MEMORY_POOL`` keeps their choice.
+
+After a burst of work, malloc keeps the pages it freed; :class:`MemoryRelease` gives them back
+(``malloc_trim``) once the process is idle again (a server's housekeeping does it).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+from collections.abc import Callable
 
 #: glibc malloc arenas (its default: 8 per core); 2 keeps threads from contending much.
 ARENA_MAX = 2
@@ -49,3 +53,42 @@ def limit_malloc_arenas() -> None:
         mallopt(M_ARENA_MAX, ARENA_MAX)
     if MMAP_ENV not in os.environ:
         mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
+#: Growth of the resident memory since the last release that makes the next one worth it.
+RELEASE_AFTER_GROWTH_BYTES = 8 * 1024 * 1024
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (``/proc/self/statm``; 0 where there is none)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def trim_malloc() -> bool:
+    """Give the free pages of every malloc arena back to the system (glibc's
+    ``malloc_trim(0)``; a few milliseconds); whether anything was released."""
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    return bool(malloc_trim(0)) if malloc_trim is not None else False
+
+
+class MemoryRelease:
+    """Calls :func:`trim_malloc` when the process is idle and its resident memory grew by
+    :data:`RELEASE_AFTER_GROWTH_BYTES` since the last time (so an idle server does nothing)."""
+
+    def __init__(self, idle: Callable[[], bool]) -> None:
+        self._idle = idle
+        self._after_last = resident_bytes()
+
+    def __call__(self) -> bool:
+        """Release now if it is worth it; whether it ran."""
+        if not self._idle() or resident_bytes() - self._after_last < RELEASE_AFTER_GROWTH_BYTES:
+            return False
+        trim_malloc()
+        self._after_last = resident_bytes()
+        return True

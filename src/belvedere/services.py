@@ -23,7 +23,7 @@ from belvedere.concurrency import Lane, Pools
 from belvedere.connections.secrets import SecretSealer
 from belvedere.connections.service import ConnectionService
 from belvedere.dashboards.service import DashboardService
-from belvedere.demo.generate import generate_demo
+from belvedere.demo.generate import generate_demo_in_child
 from belvedere.execution.fresh import FreshResults
 from belvedere.execution.local import LocalRunner
 from belvedere.execution.requests import Limits
@@ -69,12 +69,14 @@ class FirstStart:
 class Services:
     """The metadata store, repositories and the execution service, wired together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, migrate_in_child: bool = False) -> None:
+        """``migrate_in_child``: pending migrations run in a child process (a server's start:
+        Alembic's memory is not kept for its lifetime)."""
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.secret_key = load_secret_key(settings)
         self.db = Database(settings.metadata_url)
-        self.db.migrate()
+        self.db.migrate(in_child=migrate_in_child)
         self.bus = open_bus(settings.broker_url)
         self.users = Users(self.db)
         self.throttle = SignInThrottle(self.db, ThrottlePolicy.from_settings(settings))
@@ -213,7 +215,7 @@ class Services:
             path = self.settings.demo_path
             if not path.exists():
                 log.info("generating the demo warehouse at %s", path)
-                generate_demo(path)
+                generate_demo_in_child(path)  # its memory goes when the child ends
             if not self.connections.exists(DEMO_CONNECTION):
                 self.connections.add(
                     DEMO_CONNECTION, "duckdb", {"path": str(path), "read_only": True}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from belvedere.demo.generate import generate_demo
+from belvedere.demo.generate import DemoFailed, generate_demo, generate_demo_in_child
 
 FINGERPRINT = (
     "SELECT count(*), sum(line_total), min(ordered_at), max(ordered_at), "
@@ -34,3 +35,19 @@ def test_demo_is_deterministic(demo_path: Path, tmp_path: Path) -> None:
         duckdb.connect(str(again), read_only=True) as b,
     ):
         assert a.sql(FINGERPRINT).fetchall() == b.sql(FINGERPRINT).fetchall()
+
+
+def test_a_server_builds_the_demo_in_a_child_process(demo_path: Path, tmp_path: Path) -> None:
+    built = tmp_path / "child" / "demo.duckdb"
+    generate_demo_in_child(built)
+    with (
+        duckdb.connect(str(demo_path), read_only=True) as a,
+        duckdb.connect(str(built), read_only=True) as b,
+    ):
+        assert a.sql(FINGERPRINT).fetchall() == b.sql(FINGERPRINT).fetchall()
+
+
+def test_a_demo_the_child_cannot_build_says_why(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a directory")
+    with pytest.raises(DemoFailed, match=r"generating the demo warehouse at .* failed: \w+"):
+        generate_demo_in_child(tmp_path / "taken" / "demo.duckdb")

@@ -17,7 +17,8 @@ from sqlalchemy import text
 from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.settings import Settings
-from belvedere.store.db import Database, _alembic_config
+from belvedere.store.db import Database
+from belvedere.store.migrate import alembic_config, upgrade
 from tests.identity.helpers import SALES_SQL, belvedere, local, settings_for
 from tests.support.faults import HttpProxy
 from tests.support.google import GoogleService, service_account_key
@@ -190,10 +191,8 @@ def test_single_sign_on_with_an_email_another_account_has_is_refused(
 
 def test_migration_keeps_one_account_per_email_and_records_the_rest(metadata_url: str) -> None:
     db = Database(metadata_url)
-    config = _alembic_config()
     with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
+        upgrade(connection, "0005")
     rows = [
         (1, "local-alice", "alice@example.com", None),
         (2, "sso-alice", "ALICE@example.com ", "sub-a"),
@@ -229,6 +228,7 @@ def test_migration_keeps_one_account_per_email_and_records_the_rest(metadata_url
     with pytest.raises(Exception, match=r"(?i)unique"), db.engine.begin() as connection:
         connection.execute(text("UPDATE users SET email = 'Bob@Example.com' WHERE id = 1"))
     with db.engine.begin() as connection:
+        config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, "0005")
     with db.engine.connect() as connection:

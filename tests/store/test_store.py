@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -18,7 +19,7 @@ from belvedere.identity.vault import TokenVault
 from belvedere.security.secretbox import SecretBox, SecretBoxError
 from belvedere.settings import Settings
 from belvedere.store.connections import ConnectionRecord, Connections
-from belvedere.store.db import Database
+from belvedere.store.db import MIGRATIONS, Database, MigrationFailed, head_revision
 from belvedere.store.models import QueryRun, utcnow
 from belvedere.store.runs import Runs
 from belvedere.store.sessions import SessionPolicy, Sessions
@@ -36,6 +37,39 @@ def test_migrations_apply_once_and_are_current(db: Database) -> None:
     assert db.is_current()
     db.migrate()  # a second start changes nothing
     assert db.is_current()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_server_migrates_in_a_child_process(metadata_url: str) -> None:
+    database = Database(metadata_url)
+    try:
+        assert not database.is_current()
+        database.migrate(in_child=True)
+        assert database.is_current()
+        with database.session() as session:  # the schema is there
+            assert session.execute(text("SELECT count(*) FROM users")).scalar() == 0
+    finally:
+        database.dispose()
+
+
+def test_a_failed_migration_in_the_child_says_why(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/store.db")
+    try:
+        with database.session() as session:  # in the way of the first migration
+            session.execute(text("CREATE TABLE users (id INTEGER)"))
+        with pytest.raises(MigrationFailed, match=r"migrations failed: .*already exists"):
+            database.migrate(in_child=True)
+        assert not database.is_current()
+    finally:
+        database.dispose()
 
 
 def test_users_sign_in_with_their_password_only(db: Database) -> None:

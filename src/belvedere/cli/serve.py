@@ -18,7 +18,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Serve Belvedere (creates the admin account and the demo at first start)."""
     refuse_monkey_patching()
     limit_malloc_arenas()
-    services = open_services()
+    services = open_services(migrate_in_child=True)  # a server does not keep Alembic loaded
     settings = services.settings
     first = services.first_start()
     host = host or settings.host

@@ -18,9 +18,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import redis
+if TYPE_CHECKING:  # imported by RedisBus: a server without a broker never loads redis
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +129,12 @@ class RedisBus(_Handlers):
     """The bus over Redis pub/sub: one listener thread per process, reconnecting by itself."""
 
     def __init__(self, url: str) -> None:
+        import redis
+
         super().__init__()
         self._origin = uuid.uuid4().hex
-        self._client = redis.Redis.from_url(
+        self._redis_error = redis.RedisError
+        self._client: redis.Redis = redis.Redis.from_url(
             url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=10
         )
         self._stopped = threading.Event()
@@ -149,7 +153,7 @@ class RedisBus(_Handlers):
         body = json.dumps({"o": self._origin, "m": message})
         try:
             self._client.publish(CHANNEL_PREFIX + topic.value, body)
-        except redis.RedisError as exc:
+        except self._redis_error as exc:
             log.warning("could not publish %s to other processes: %s", topic.value, exc)
             return False
         return True
@@ -172,7 +176,7 @@ class RedisBus(_Handlers):
                     raw = pubsub.get_message(timeout=1.0)
                     if raw is not None and raw.get("type") == "pmessage":
                         self._received(raw)
-            except (redis.RedisError, OSError) as exc:
+            except (self._redis_error, OSError) as exc:
                 if not lost:
                     log.warning("the bus lost Redis (%s); trying again", exc)
                 lost = True

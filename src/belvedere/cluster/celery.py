@@ -11,14 +11,12 @@ that run. A message a dead worker had reserved but not started comes back after
 
 from __future__ import annotations
 
-import functools
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 
-import redis
-from celery import Celery
-from celery.worker.consumer import Consumer
-from kombu import Queue  # type: ignore[attr-defined]
+if TYPE_CHECKING:  # Celery, Kombu and redis are imported when used: a server without a
+    import redis  # broker never loads them (about 15 MB)
+    from celery import Celery
 
 #: The task that runs one query.
 EXECUTE_TASK = "belvedere.execute_run"
@@ -42,17 +40,6 @@ class WorkQueue(StrEnum):
         return cls.EMBEDDED if embedded else cls.REMOTE
 
 
-class PromptConsumer(Consumer):  # type: ignore[misc]
-    """Celery's consumer, reconnecting to Redis within a second of its return (Celery's own
-    backoff grows to 30 s: runs sent meanwhile would wait that long)."""
-
-    def ensure_connected(self, conn: Any) -> Any:
-        conn.ensure_connection = functools.partial(
-            conn.ensure_connection, interval_start=0, interval_step=0.5, interval_max=1
-        )
-        return super().ensure_connected(conn)
-
-
 #: Timeouts of a call to the broker's Redis: a scrape, a sweep, a heartbeat or
 #: ``belvedere doctor`` never hangs on it.
 SOCKET_TIMEOUT_SECONDS = 1.0
@@ -61,6 +48,8 @@ SOCKET_TIMEOUT_SECONDS = 1.0
 def broker_client(url: str) -> redis.Redis:
     """A client of the broker's Redis with short timeouts (one per process: ``services.broker``;
     its connections are pooled)."""
+    import redis
+
     return redis.Redis.from_url(
         url, socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS
     )
@@ -68,6 +57,9 @@ def broker_client(url: str) -> redis.Redis:
 
 def create_celery(broker_url: str) -> Celery:
     """The Celery application on ``broker_url`` (Redis)."""
+    from celery import Celery
+    from kombu import Queue  # type: ignore[attr-defined]
+
     app = Celery("belvedere", broker=broker_url, set_as_current=False)
     app.conf.update(
         task_serializer="json",
@@ -79,7 +71,7 @@ def create_celery(broker_url: str) -> Celery:
         task_acks_late=False,
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
-        worker_consumer=f"{__name__}:PromptConsumer",
+        worker_consumer="belvedere.cluster.consumer:PromptConsumer",
         worker_send_task_events=False,
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,

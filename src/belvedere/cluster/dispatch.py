@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-from celery import Celery
+from typing import TYPE_CHECKING
 
 from belvedere.cluster.bus import Bus, Message, Topic
 from belvedere.cluster.celery import EXECUTE_TASK, WorkQueue
@@ -21,6 +20,9 @@ from belvedere.execution.runs import ACTIVE, RunStatus, timed_out_message
 from belvedere.security.secretbox import SecretBox
 from belvedere.store.models import QueryRun
 from belvedere.store.runs import Runs
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 log = logging.getLogger(__name__)
 

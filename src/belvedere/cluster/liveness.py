@@ -13,8 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import redis
+if TYPE_CHECKING:  # a worker's: a web server without a broker never loads redis
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ class Heartbeat:
         queues: tuple[str, ...],
         active: Callable[[], int],
     ) -> None:
+        import redis
+
+        self._redis_error = redis.RedisError
         self._client = client
         self.name = name
         self._pool = pool
@@ -95,7 +100,7 @@ class Heartbeat:
         while not self._stopped.is_set():
             try:
                 self.beat()
-            except redis.RedisError as exc:
+            except self._redis_error as exc:
                 log.debug("heartbeat not sent: %s", exc)
             self._stopped.wait(BEAT_SECONDS)
 
@@ -103,7 +108,7 @@ class Heartbeat:
         """Stop beating and remove the key (a worker that stops cleanly)."""
         self._stopped.set()
         self._thread.join(timeout=3.0)
-        with contextlib.suppress(redis.RedisError):
+        with contextlib.suppress(self._redis_error):
             self._client.delete(KEY_PREFIX + self.name)
 
 

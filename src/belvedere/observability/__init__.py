@@ -4,12 +4,15 @@ servers and by :func:`serve_worker_metrics` on workers."""
 
 from __future__ import annotations
 
-import redis
+from typing import TYPE_CHECKING
 
 from belvedere.concurrency import Pools
 from belvedere.observability.collectors import InstallationCollector, LaneCollector
 from belvedere.observability.metrics import Metrics, serve_worker_metrics
 from belvedere.store.runs import Runs
+
+if TYPE_CHECKING:
+    import redis
 
 __all__ = ["Metrics", "process_metrics", "serve_worker_metrics"]
 

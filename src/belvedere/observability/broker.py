@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import redis
-
 from belvedere.cluster.celery import WorkQueue
+
+if TYPE_CHECKING:
+    import redis
 
 
 def queue_depths(client: redis.Redis) -> dict[str, int]:

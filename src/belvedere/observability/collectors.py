@@ -11,8 +11,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-import redis
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -21,6 +21,9 @@ from belvedere.cluster.liveness import workers_seen
 from belvedere.concurrency import Pools
 from belvedere.observability.broker import queue_depths, queue_of
 from belvedere.store.runs import Runs
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger(__name__)
 

@@ -1,22 +1,34 @@
-"""The metadata database: engine, sessions and migrations applied at start."""
+"""The metadata database: engine, sessions and migrations applied at start.
+
+Alembic is imported only when a migration is pending (:mod:`belvedere.store.migrate`): whether
+the schema is current is read from its ``alembic_version`` table and the migration files.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version"
+#: The longest migrations may take in a child process.
+CHILD_TIMEOUT_SECONDS = 3600.0
+_REVISION = re.compile(r"^revision\b.*?=\s*['\"](\w+)['\"]", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\b.*?=(.*)$", re.MULTILINE)
+
+
+class MigrationFailed(RuntimeError):
+    """The child process that applies the migrations failed."""
 
 
 class Database:
@@ -51,28 +63,71 @@ class Database:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 connection.commit()
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (one process at a time)."""
-        with self.exclusive("belvedere migrations"), self.engine.begin() as connection:
-            config = _alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+    def migrate(self, *, in_child: bool = False) -> None:
+        """Bring the schema to the newest migration (one process at a time); nothing to do
+        (the usual start) costs one query. ``in_child``: apply them in a child process, so a
+        long-running server never loads Alembic (about 10 MB); a database in memory is always
+        migrated here."""
+        if self.is_current():
+            return
+        with self.exclusive("belvedere migrations"):
+            if in_child and not self._in_memory():
+                _migrate_in_child(self.url)
+            else:
+                self.upgrade()
+
+    def upgrade(self) -> None:
+        """Apply the pending migrations in this process (no lock: see :meth:`migrate`)."""
+        from belvedere.store.migrate import upgrade
+
+        with self.engine.begin() as connection:
+            upgrade(connection)
 
     def is_current(self) -> bool:
         """Whether every migration has been applied."""
-        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
         with self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision() == head
+            if not inspect(connection).has_table(VERSION_TABLE):
+                return False
+            applied = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+            return [row[0] for row in applied] == [head_revision()]
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def _in_memory(self) -> bool:
+        url = make_url(self.url)
+        return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
-def _alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
+
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the migration files (without Alembic);
+    ``None`` unless there is exactly one head."""
+    revisions: set[str] = set()
+    replaced: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        source = script.read_text()
+        revisions.update(_REVISION.findall(source))
+        for down in _DOWN_REVISION.findall(source):
+            replaced.update(re.findall(r"['\"](\w+)['\"]", down))
+    heads = revisions - replaced
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _migrate_in_child(url: str) -> None:
+    """Run ``python -m belvedere.store.migrate`` on ``url`` (given on its standard input:
+    it may hold a password); raises :class:`MigrationFailed` with the child's error."""
+    done = subprocess.run(
+        [sys.executable, "-m", "belvedere.store.migrate"],
+        input=url,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        detail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        raise MigrationFailed(f"applying the metadata store's migrations failed: {detail[0]}")
 
 
 def _create_engine(url: str) -> Engine:
