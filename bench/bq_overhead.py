@@ -33,7 +33,8 @@ picks cases (all by default). Modes (``BENCH_BQ_OVERHEAD=in-process,celery`` pic
 default): ``in-process`` is a ``belvedere serve`` that runs its queries itself (profiled under
 ``BENCH_PROFILE``); ``celery`` is a platform (``bench/cluster.py``: PostgreSQL, Redis, a web
 server and a worker on both queues, results in Redis), each against its own same-run SDK
-baseline.
+baseline; through Celery, Celery's own floor alternates too (``bench/celery_floor.py``: a
+no-op task's round trip on the same Redis), what no run through Celery can cost less than.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from tests.support.bigquery.seed import BIG_ROWS, EVENTS_ROWS
 
 from bench.bq import CONNECTION, add_connection, create_table, emulator
 from bench.bq_table_export import WARMUP_TABLE, _run_export, _sdk_export
+from bench.celery_floor import noop_worker
 from bench.cluster import PASSWORD as CLUSTER_PASSWORD
 from bench.cluster import as_server, platform
 from bench.support import (
@@ -100,6 +102,9 @@ CHART = {
     "metrics": [{"agg": "count"}, {"agg": "sum", "column": "amount"}],
 }
 HEALTH = "GET /health"
+CELERY_FLOOR = "Celery's own floor (a no-op task's round trip, bench/celery_floor.py)"
+#: The platform Redis's database for that no-op task (Belvedere uses the first few).
+FLOOR_REDIS_DB = 15
 """The floor of HTTP alone on the same connection (no target)."""
 RAW_SQL = f"SELECT id, region, amount FROM {DATASET}.{TABLE}"
 
@@ -200,7 +205,14 @@ def chart_sql(client: httpx.Client) -> str:
 
 
 # -- one mode ------------------------------------------------------------------------------
-def _measure(mode: str, server: Server, password: str, emu: Emulator, tmp: Path) -> Measured:
+def _measure(
+    mode: str,
+    server: Server,
+    password: str,
+    emu: Emulator,
+    tmp: Path,
+    celery_floor: Callable[[], None] | None,
+) -> Measured:
     sdk = Sdk(emu)
     ours, theirs = tmp / f"{mode}-belvedere.csv", tmp / f"{mode}-sdk.csv"
     aggregate, raw, export = Sides(), Sides(), Sides()
@@ -222,6 +234,8 @@ def _measure(mode: str, server: Server, password: str, emu: Emulator, tmp: Path)
                 profile_from_here(server)
             for _ in range(AGG_RUNS if "aggregate" in cases else 0):
                 aggregate.add(HEALTH, timed(lambda: client.get("/health").raise_for_status()))
+                if celery_floor is not None:
+                    aggregate.add(CELERY_FLOOR, timed(celery_floor))
                 aggregate.sdk.append(timed(lambda: expect(sdk.rows(sql) == 4, "SDK rows")))
                 aggregate.add("POST /charts/explore", timed(lambda: explore(client)))
                 aggregate.sdk.append(timed(lambda: expect(sdk.rows(sql) == 4, "SDK rows")))
@@ -244,15 +258,18 @@ def _measure(mode: str, server: Server, password: str, emu: Emulator, tmp: Path)
 
 
 @contextmanager
-def _servers(mode: str) -> Iterator[tuple[Server, str]]:
+def _servers(mode: str, tmp: Path) -> Iterator[tuple[Server, str, Callable[[], None] | None]]:
+    """The mode's server, its admin's password, and (through Celery) Celery's own floor."""
     if mode == "in-process":
         with serve(f"{NAME}-{mode}") as server:
-            yield server, PASSWORD
+            yield server, PASSWORD, None
         return
     with platform(f"{NAME}-celery", "postgresql") as cluster:
         web = as_server(cluster.web("web"))
         cluster.worker("worker")
-        yield web, CLUSTER_PASSWORD
+        floor_redis = cluster.redis.url(FLOOR_REDIS_DB)
+        with noop_worker(floor_redis, tmp / "celery-floor.log") as floor:
+            yield web, CLUSTER_PASSWORD, floor
 
 
 def _chosen(env: str, choices: tuple[str, ...]) -> list[str]:
@@ -274,8 +291,8 @@ def run() -> Report:
     with tempfile.TemporaryDirectory(prefix="belvedere-bench-bqo-") as tmp, emulator() as emu:
         _seed(emu)
         for mode in modes:
-            with _servers(mode) as (server, password):
-                measured.append(_measure(mode, server, password, emu, Path(tmp)))
+            with _servers(mode, Path(tmp)) as (server, password, floor):
+                measured.append(_measure(mode, server, password, emu, Path(tmp), floor))
     return _report(measured)
 
 
@@ -305,6 +322,10 @@ def _aggregate(report: Report, m: Measured) -> None:
     report.add(f"{m.mode}: aggregate", f"SDK {_spread(m.aggregate.sdk)} ({AGG_RUNS * 2} runs)")
     health = m.aggregate.paths.pop(HEALTH, [])
     report.add("", f"{HEALTH} (the HTTP floor): {_spread(health)}")
+    if celery := m.aggregate.paths.pop(CELERY_FLOOR, []):
+        floors = median(health) + median(celery)
+        report.add("", f"{CELERY_FLOOR}: {_spread(celery)}")
+        report.add("", f"HTTP floor + Celery floor: {ms(floors)}, before Belvedere does anything")
     for path, values in m.aggregate.paths.items():
         added = median(values) - agg
         report.add("", f"{path}: {_spread(values)}, added {ms(added)}")
