@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from belvedere.child import exit_with, run_module
 
 SCRIPT = Path(__file__).with_name("shop.sql")
 #: The longest a child process may take to build the demo (about ten seconds on a laptop).
@@ -37,20 +38,13 @@ def generate_demo_in_child(path: Path) -> None:
     """:func:`generate_demo` in a child process, so that the memory DuckDB takes to build it
     (about 35 MB a server would otherwise keep) goes back to the system when it ends; raises
     :class:`DemoFailed` with the child's error."""
-    done = subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "-m", "belvedere.demo.generate", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if done.returncode != 0:
-        detail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
-        raise DemoFailed(f"generating the demo warehouse at {path} failed: {detail[0]}")
+    failed = run_module("belvedere.demo.generate", str(path), timeout=CHILD_TIMEOUT_SECONDS)
+    if failed is not None:
+        raise DemoFailed(f"generating the demo warehouse at {path} failed: {failed}")
 
 
 if __name__ == "__main__":
     try:
         generate_demo(Path(sys.argv[1]))
     except Exception as exc:  # one line for the parent's error (generate_demo_in_child)
-        sys.exit(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        exit_with(exc)

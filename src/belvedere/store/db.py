@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from belvedere.child import run_module
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
@@ -117,17 +117,9 @@ def head_revision() -> str | None:
 def _migrate_in_child(url: str) -> None:
     """Run ``python -m belvedere.store.migrate`` on ``url`` (given on its standard input:
     it may hold a password); raises :class:`MigrationFailed` with the child's error."""
-    done = subprocess.run(
-        [sys.executable, "-m", "belvedere.store.migrate"],
-        input=url,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if done.returncode != 0:
-        detail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
-        raise MigrationFailed(f"applying the metadata store's migrations failed: {detail[0]}")
+    failed = run_module("belvedere.store.migrate", stdin=url, timeout=CHILD_TIMEOUT_SECONDS)
+    if failed is not None:
+        raise MigrationFailed(f"applying the metadata store's migrations failed: {failed}")
 
 
 def _create_engine(url: str) -> Engine:

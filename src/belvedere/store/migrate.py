@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
+from belvedere.child import exit_with
 from belvedere.store.db import MIGRATIONS, Database
 
 
@@ -33,7 +34,7 @@ def main() -> None:
     try:
         database.upgrade()
     except Exception as exc:  # one line for the parent's error (Database.migrate)
-        sys.exit(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        exit_with(exc)
     finally:
         database.dispose()
 
