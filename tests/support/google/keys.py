@@ -7,7 +7,7 @@ import base64
 import json
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth import crypt
 from google.auth import jwt as google_jwt
 
+from tests.support.certificates import self_signed_pem
 from tests.support.google.constants import PROJECT
 from tests.support.google.records import subject_id
 
@@ -65,23 +66,7 @@ class SigningKey:
 
 
 def _self_signed(key: rsa.RSAPrivateKey) -> str:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.x509.oid import NameOID
-
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "google-stand-in")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now.replace(year=now.year - 1))
-        .not_valid_after(now.replace(year=now.year + 1))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    return self_signed_pem(key, "google-stand-in", valid=timedelta(days=365)).decode("ascii")
 
 
 def _b64int(value: int) -> str:
