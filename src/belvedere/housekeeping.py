@@ -1,7 +1,8 @@
 """Chores a server does at start and from time to time, on the io lane: deleting expired
 sign-in sessions, results past their time to live and runs past the audit retention; giving
 memory freed by a burst of work back to the system once idle; with a
-broker, ending the runs of workers that stopped (:mod:`belvedere.cluster.reaper`)."""
+broker, ending the runs of workers that stopped (:mod:`belvedere.cluster.reaper`); and
+delivering the schedules that are due (:mod:`belvedere.schedules.ticker`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from datetime import timedelta
 from belvedere.audit import retention
 from belvedere.concurrency import Lane, Pools
 from belvedere.native_memory import MemoryRelease
+from belvedere.schedules import ticker
 from belvedere.services import Services
+from belvedere.store.models import utcnow
 from belvedere.store.sessions import Sessions
 
 log = logging.getLogger(__name__)
@@ -22,6 +25,10 @@ log = logging.getLogger(__name__)
 SESSIONS_EVERY = timedelta(hours=1)
 #: How often results past their time to live are deleted (shared results stores).
 RESULTS_EVERY = timedelta(hours=1)
+#: How often old schedule ticks, deliveries and chart links are dropped, and how long a tick's
+#: claim is kept (long past any tick that could still be claimed).
+SCHEDULES_EVERY = timedelta(hours=1)
+TICKS_KEPT = timedelta(days=7)
 #: How often memory freed by past work may be given back to the system (when idle).
 RELEASE_EVERY = timedelta(seconds=2)
 
@@ -45,6 +52,15 @@ def purge_sessions(sessions: Sessions) -> int:
     return purged
 
 
+def prune_schedules(services: Services) -> int:
+    """Drop expired chart links of webhook reports, tick claims past :data:`TICKS_KEPT` and
+    deliveries past the audit retention; how many went."""
+    now = utcnow()
+    kept = timedelta(days=services.settings.audit_retention_days)
+    pruned = services.schedules.repository.prune(now - TICKS_KEPT, now - kept)
+    return pruned + services.schedule_images.sweep()
+
+
 def idle(pools: Pools) -> bool:
     """Whether no query, rendering or search runs now (the chore asking is on ``io``)."""
     return not (pools.remote.busy or pools.embedded.busy or pools.cpu.busy)
@@ -63,6 +79,7 @@ def start(services: Services) -> list[asyncio.Task[None]]:
             "retention purge",
         ),
         repeat(io, RELEASE_EVERY, MemoryRelease(lambda: idle(services.pools)), "memory release"),
+        repeat(io, SCHEDULES_EVERY, lambda: prune_schedules(services), "schedules prune"),
     ]
     if services.broker is not None:  # imported here: a server without a broker needs no redis
         from belvedere.cluster.orphans import OrphanStopper
@@ -72,4 +89,6 @@ def start(services: Services) -> list[asyncio.Task[None]]:
         reaper = Reaper(services.runs, services.broker, services.bus, stopper)
         every = timedelta(seconds=SWEEP_SECONDS)
         chores.append(repeat(io, every, reaper.sweep, "sweep of runs of stopped workers"))
-    return [asyncio.create_task(chore) for chore in chores]
+    tasks = [asyncio.create_task(chore) for chore in chores]
+    tasks.append(ticker.start(services))  # schedules: repository calls on io, sends bounded
+    return tasks

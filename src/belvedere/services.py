@@ -38,6 +38,12 @@ from belvedere.identity.vault import TokenVault
 from belvedere.observability import process_metrics
 from belvedere.queries.service import SavedQueryService
 from belvedere.results import open_results
+from belvedere.schedules.content import ReportBuilder
+from belvedere.schedules.delivery.email import SmtpSender
+from belvedere.schedules.delivery.images import ImageLinks
+from belvedere.schedules.delivery.webhook import WebhookSender
+from belvedere.schedules.runner import ScheduleRunner
+from belvedere.schedules.service import ScheduleService
 from belvedere.security.keys import load_secret_key
 from belvedere.security.secretbox import SecretBox
 from belvedere.settings import Settings
@@ -49,6 +55,7 @@ from belvedere.store.db import Database
 from belvedere.store.meta import Facts
 from belvedere.store.runs import Runs
 from belvedere.store.saved_queries import SavedQueries
+from belvedere.store.schedules import Schedules
 from belvedere.store.sessions import SessionPolicy, Sessions
 from belvedere.store.users import Users
 
@@ -166,8 +173,42 @@ class Services:
         self.dashboards = DashboardService(
             Dashboards(self.db), charts, self.users, self.chart_data, self.pools.io
         )
+        self.schedules = ScheduleService(
+            Schedules(self.db, SecretBox(self.secret_key, "schedules")),
+            self.users,
+            self.saved_queries,
+            self.charts,
+            self.dashboards,
+            self.connections,
+            self.pools.io,
+        )
         self.audit = AuditLog(AuditRecords(self.db))
         self.facts = Facts(self.db)
+        self.schedule_images = ImageLinks(
+            settings.data_dir / "schedule-images", settings.schedule_image_ttl_hours * 3600
+        )
+        self.schedule_runner = ScheduleRunner(
+            self.schedules.repository,
+            self.users,
+            ReportBuilder(
+                self.execution,
+                self.chart_data,
+                charts,
+                saved_queries,
+                self.dashboards,
+                self.users,
+                self.pools,
+                settings.public_url,
+            ),
+            self.pools,
+            retry_seconds=settings.schedule_retry_delays,
+            smtp=SmtpSender.from_settings(settings),
+            webhook=WebhookSender(
+                settings.webhook_timeout_seconds, allow_private=settings.webhook_allow_private
+            ),
+            images=self.schedule_images,
+        )
+        self.schedules.send = self.schedule_runner.send_now
         wire_bus(self)  # changes reach every process: cluster/invalidation.py
 
     def worker(

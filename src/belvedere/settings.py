@@ -238,10 +238,63 @@ class Settings(BaseSettings):
         "(an account disabled, a grant or an IAM role removed) can take to reach Belvedere's "
         "per-user connections.",
     )
+    schedule_tick_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="How often each server looks for schedules that are due. Every server "
+        "looks; each tick of a schedule is delivered once, by one of them.",
+    )
+    schedule_retry_seconds: str = Field(
+        default="60,300",
+        pattern=r"^\s*(\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)*)?$",
+        description="Waits, in seconds, before each retry of a schedule's delivery that failed "
+        "(an SMTP server that refused or did not answer, a webhook's error): `60,300` tries "
+        "twice more, after 1 and then 5 minutes. Empty: no retries.",
+    )
     audit_retention_days: int = Field(
         default=365,
         ge=1,
         description="Query history and audit records older than this are deleted (daily).",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="SMTP server that sends scheduled reports: `smtp://user:password@host:port` "
+        "(STARTTLS when the server offers it), `smtp+starttls://...` (STARTTLS required) or "
+        "`smtps://...` (TLS from the first byte); credentials optional, URL-encoded. "
+        "Default: no e-mail is sent.",
+    )
+    smtp_from: str = Field(
+        default="belvedere@localhost",
+        description="Sender of scheduled reports' e-mails, e.g. `Belvedere <bi@example.com>`.",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="Longest wait for the SMTP server to connect or answer one command; a "
+        "server that does not answer fails the delivery, which is retried later.",
+    )
+    smtp_ca_file: str | None = Field(
+        default=None,
+        description="PEM file of the certificate authorities the SMTP server's certificate is "
+        "checked against. Default: the system's.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait for a schedule's webhook to connect or answer.",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let schedules' webhooks post to loopback, private and shared addresses "
+        "(a chat server on the internal network). Link-local addresses, such as a cloud "
+        "metadata server's, are refused always.",
+    )
+    schedule_image_ttl_hours: int = Field(
+        default=168,
+        ge=1,
+        description="How long the links to the charts of a webhook report work (whoever holds "
+        "a link sees the chart until then).",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server and the CLI."
@@ -256,6 +309,11 @@ class Settings(BaseSettings):
     def public_url(self) -> str:
         """Where users reach this server."""
         return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def schedule_retry_delays(self) -> tuple[float, ...]:
+        """The waits before each retry of a schedule's delivery (``schedule_retry_seconds``)."""
+        return tuple(float(part) for part in self.schedule_retry_seconds.split(",") if part.strip())
 
     @property
     def results_dir(self) -> Path:

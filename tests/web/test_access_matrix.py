@@ -27,6 +27,7 @@ VIEW_AUDIT = "view_audit"
 EDIT_CHARTS = "edit_charts"
 OWNER = "owner"  # RUN_SQL (charts: EDIT_CHARTS, held by the same roles), and only the owner
 PRIVATE = "private"  # any signed-in role, but only the owner of a private dashboard
+OWNER_OR_ADMIN = "owner_or_admin"  # RUN_SQL, and only the owner or an admin (schedules)
 ELSEWHERE = "elsewhere"  # changes the caller's own session: tested in test_api_auth.py
 
 ROUTES: dict[tuple[str, str], str] = {
@@ -81,6 +82,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/dashboards/{dashboard_id}/shares"): PRIVATE,
     ("POST", "/api/v1/dashboards/{dashboard_id}/charts/{chart_id}/data"): PRIVATE,
     ("GET", "/api/v1/dashboards/{dashboard_id}/filter-values"): PRIVATE,
+    ("GET", "/api/v1/schedules"): RUN_SQL,
+    ("POST", "/api/v1/schedules"): RUN_SQL,
+    ("GET", "/api/v1/schedules/{schedule_id}"): OWNER_OR_ADMIN,
+    ("PATCH", "/api/v1/schedules/{schedule_id}"): OWNER_OR_ADMIN,
+    ("DELETE", "/api/v1/schedules/{schedule_id}"): OWNER_OR_ADMIN,
+    ("POST", "/api/v1/schedules/{schedule_id}/send"): OWNER_OR_ADMIN,
+    ("GET", "/api/v1/schedules/{schedule_id}/deliveries"): OWNER_OR_ADMIN,
     ("GET", "/api/v1/users"): MANAGE_USERS,
     ("POST", "/api/v1/users"): MANAGE_USERS,
     ("PATCH", "/api/v1/users/{user_id}"): MANAGE_USERS,
@@ -111,6 +119,7 @@ class World:
     owner_draft: int
     owner_chart: int
     owner_dashboard: int
+    owner_schedule: int
 
 
 @pytest.fixture
@@ -135,6 +144,15 @@ def world(app_client: Callable[[], Client], make_user: Callable[[str, Role], str
     dashboard = owner.post("/api/v1/dashboards", json={"title": "secret board"}).json()
     tile = {"id": "t1", "kind": "chart", "chart_id": chart["id"], "x": 0, "y": 0, "w": 6, "h": 4}
     owner.patch(f"/api/v1/dashboards/{dashboard['id']}", json={"layout": {"tiles": [tile]}})
+    schedule = owner.post(
+        "/api/v1/schedules",
+        json={
+            "name": "secret schedule",
+            "target": {"kind": "saved_query", "id": draft["id"]},
+            "cron": "0 8 * * 1",
+            "recipients": ["secret@example.com"],
+        },
+    ).json()
     callers = {
         "owner": owner,
         "admin": app_client().login(),
@@ -150,7 +168,9 @@ def world(app_client: Callable[[], Client], make_user: Callable[[str, Role], str
         "viewer": Role.VIEWER,
         "anonymous": None,
     }
-    return World(callers, roles, run["id"], draft["id"], chart["id"], dashboard["id"])
+    return World(
+        callers, roles, run["id"], draft["id"], chart["id"], dashboard["id"], schedule["id"]
+    )
 
 
 def test_the_table_names_every_route(services: Services) -> None:
@@ -178,6 +198,7 @@ def _path(template: str, world: World, caller: str, allowed: bool) -> str:
         "user_id": 999_999 if allowed else 1,
         "chart_id": world.owner_chart,
         "dashboard_id": world.owner_dashboard,
+        "schedule_id": world.owner_schedule,
     }
     if template.startswith("/api/v1/connections/{name}/catalog"):
         values["name"] = "demo"
@@ -193,7 +214,9 @@ def test_who_may_call_what(world: World, caller: str) -> None:
         if rule == ELSEWHERE:
             continue
         granted = role is not None and (
-            rule == PUBLIC or rule in GRANTS[role] or (rule == OWNER and RUN_SQL in GRANTS[role])
+            rule == PUBLIC
+            or rule in GRANTS[role]
+            or (rule in (OWNER, OWNER_OR_ADMIN) and RUN_SQL in GRANTS[role])
         )
         if rule == PUBLIC or (rule == PRIVATE and role is not None):
             granted = True
@@ -207,8 +230,8 @@ def test_who_may_call_what(world: World, caller: str) -> None:
             assert response.status_code == 401, where
         elif not granted:
             assert response.status_code == 403, where
-        elif rule in (OWNER, PRIVATE):
-            expected_ok = caller == "owner"
+        elif rule in (OWNER, PRIVATE, OWNER_OR_ADMIN):
+            expected_ok = caller == "owner" or (rule == OWNER_OR_ADMIN and caller == "admin")
             if expected_ok:
                 assert response.status_code not in (401, 403, 404), where
             else:

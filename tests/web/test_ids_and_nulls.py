@@ -44,7 +44,17 @@ def objects(client: Client, make_user: Any) -> Objects:
     run = client.post("/api/v1/runs", json={"connection": "demo", "sql": "SELECT 1"}).json()
     viewer = client.get("/api/v1/users").json()[0]["id"]
     make_user("vera", Role.VIEWER)
+    schedule = client.post(
+        "/api/v1/schedules",
+        json={
+            "name": "s",
+            "target": {"kind": "saved_query", "id": saved["id"]},
+            "cron": "0 8 * * 1",
+            "recipients": ["boss@example.com"],
+        },
+    ).json()
     ids = {"saved_id": saved["id"], "chart_id": chart.json()["id"], "dashboard_id": board["id"]}
+    ids["schedule_id"] = schedule["id"]
     ids["user_id"] = viewer
     values = {"name": "demo", "connection": "demo", "schema": "main", "table": "regions"}
     values["run_id"] = run["id"]

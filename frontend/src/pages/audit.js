@@ -14,6 +14,9 @@ const SURFACES = [
   ["sqllab", "SQL Lab"],
   ["api", "API"],
   ["cli", "Command line"],
+  ["chart", "Chart"],
+  ["dashboard", "Dashboard"],
+  ["schedule", "Schedule"],
 ];
 const SURFACE_LABELS = Object.fromEntries(SURFACES);
 const STATUSES = ["succeeded", "failed", "cancelled", "timed_out", "running", "queued"];

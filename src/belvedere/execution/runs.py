@@ -41,6 +41,7 @@ class Surface(StrEnum):
     CLI = "cli"
     CHART = "chart"
     DASHBOARD = "dashboard"
+    SCHEDULE = "schedule"
 
 
 @dataclass(frozen=True)

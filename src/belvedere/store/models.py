@@ -275,3 +275,72 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class Schedule(Base):
+    """A report or alert sent on a cron in a time zone, by e-mail or webhook, run as its owner
+    or as each recipient (see :mod:`belvedere.schedules`)."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (Index("ix_schedules_due", "active", "next_run_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    target_kind: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(Integer)
+    cron: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sealed_webhook_url: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The webhook's URL, sealed: an incoming webhook's URL is itself a credential."""
+    sealed_webhook_secret: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    run_as: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recipients_see_owner_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_data_confirmed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    """Who confirmed that recipients outside Belvedere see the owner's rows, and when."""
+    owner_data_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    alert: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    alert_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ScheduleDelivery(Base):
+    """One attempt to deliver a schedule's report to one recipient or its webhook."""
+
+    __tablename__ = "schedule_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("schedules.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    recipient: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    run_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class ScheduleTick(Base):
+    """A schedule's tick claimed by one process: the unique key makes each tick run once."""
+
+    __tablename__ = "schedule_ticks"
+    __table_args__ = (UniqueConstraint("schedule_id", "due_at", name="uq_schedule_ticks_tick"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimer: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,6 +25,8 @@ from belvedere.web.api import (
     me,
     runs,
     saved_queries,
+    schedule_images,
+    schedules,
     users,
 )
 from belvedere.web.api.schemas import HealthOut
@@ -96,6 +98,7 @@ def create_app(services: Services) -> FastAPI:
         saved_queries,
         charts,
         dashboards,
+        schedules,
         me,
         audit,
         users,
@@ -104,6 +107,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1", dependencies=[Depends(csrf_protect)])
 
     app.include_router(metrics.router)
+    app.include_router(schedule_images.router)  # no sign-in: the link's token
     app.include_router(pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticAssets(directory=STATIC, check_dir=False), name="static")

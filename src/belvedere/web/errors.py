@@ -43,6 +43,8 @@ from belvedere.execution.service import (
 from belvedere.identity.authorize import authorize_url
 from belvedere.identity.service import AuthorizationRequired, IdentityError
 from belvedere.results import ResultsUnavailable
+from belvedere.schedules.cron import ScheduleInvalid
+from belvedere.schedules.service import ScheduleNotFound
 from belvedere.security.secretbox import SecretBoxError
 from belvedere.store.runs import RunRecord
 from belvedere.store.saved_queries import NotOwner, SavedQueryNotFound
@@ -74,9 +76,11 @@ STATUS: dict[str, int] = {
     "dashboard_not_found": 404,
     "saved_query_not_found": 404,
     "run_not_found": 404,
+    "schedule_not_found": 404,
     RunStatus.CANCELLED.value: 409,
     "result_expired": 410,
     "incompatible_options": 422,
+    "invalid_schedule": 422,  # names the ``field``
     ErrorKind.RESULT_TOO_LARGE.value: 422,
     "metrics_token_required": 401,
     "too_many_attempts": 429,
@@ -112,6 +116,7 @@ CODES: dict[type[Exception], str] = {
     SavedQueryNotFound: "saved_query_not_found",
     NotOwner: "not_owner",
     ResultsUnavailable: "results_unavailable",
+    ScheduleNotFound: "schedule_not_found",
 }
 
 
@@ -299,6 +304,11 @@ def install_error_handlers(app: FastAPI) -> None:
         found = run_failure(exc.run, hide_sql=exc.hide_sql)
         body = {"error": {"code": found.code, "message": found.message, **found.extra}}
         return JSONResponse({**body, "run": exc.shown}, status_code=found.status)
+
+    @app.exception_handler(ScheduleInvalid)
+    async def schedule_invalid(request: Request, exc: ScheduleInvalid) -> Response:
+        code = "invalid_schedule"
+        return _json(STATUS[code], code, exc.message, field=exc.field)
 
     @app.exception_handler(ResultMissing)
     async def missing(request: Request, exc: ResultMissing) -> Response:

@@ -87,8 +87,9 @@ class RunIn(BaseModel):
 
 
 #: Surfaces whose runs execute SQL the runner did not write (another person's chart on a
-#: dashboard, which may inline a private saved query): the runs API does not show it.
-SQL_HIDDEN_SURFACES = frozenset({Surface.DASHBOARD})
+#: dashboard, which may inline a private saved query; a schedule's report run as each
+#: recipient): the runs API does not show it.
+SQL_HIDDEN_SURFACES = frozenset({Surface.DASHBOARD, Surface.SCHEDULE})
 
 
 class RunOut(BaseModel):
@@ -97,7 +98,7 @@ class RunOut(BaseModel):
     surface: str
     sql: str = Field(
         description="The SQL run; empty for a dashboard's chart, whose SQL its tile shows "
-        "only where the chart's owner allows (`sql_hidden`)."
+        "only where the chart's owner allows, and for a schedule's report (`sql_hidden`)."
     )
     sql_hidden: bool = False
     status: str
