@@ -36,8 +36,6 @@ from belvedere.warehouses.registry import backend_class
 
 #: How long a source's column list is reused (a ``LIMIT 0`` query per identity).
 COLUMNS_TTL_SECONDS = 300.0
-#: Slack beyond a run's own deadline before a waiter gives up on it.
-WAIT_SLACK_SECONDS = 2.0
 #: Most values a dashboard filter offers.
 MAX_FILTER_VALUES = 1000
 #: Generated statements kept for reuse.
@@ -308,8 +306,7 @@ class ChartService:
         )
         run, cached = await self._execution.submit_or_reuse(request)
         if not cached:
-            wait = (run.deadline_at - run.submitted_at).total_seconds() + WAIT_SLACK_SECONDS
-            run = await self._execution.wait(run.id, actor, wait)
+            run = await self._execution.wait_to_end(run, actor)
         if run.status != RunStatus.SUCCEEDED:
             raise ChartFailed(run)
         return run, cached

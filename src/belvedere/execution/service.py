@@ -59,6 +59,9 @@ BUS_POLL_SECONDS = 2.0
 #: How many runs queued elsewhere, and for how long, a process remembers as it queued them.
 SUBMITTED_KEPT = 10_000
 SUBMITTED_SECONDS = 5.0
+#: Beyond a run's deadline, how long :meth:`ExecutionService.wait_to_end` still waits (its
+#: supervisor ends it at the deadline; the slack covers the end reaching the waiter).
+END_SLACK_SECONDS = 2.0
 #: How long a dry-run estimate may take.
 ESTIMATE_SECONDS = 30.0
 #: Up to how many values a page from memory is turned into JSON on the event loop.
@@ -236,6 +239,11 @@ class ExecutionService:
                     return waiter.final  # the process that ended it sent it
                 run = await self.get(run_id, actor)
         return run
+
+    async def wait_to_end(self, run: RunRecord, actor: Actor) -> QueryRun:
+        """A run once it has ended: waited for up to its deadline (and a little slack)."""
+        left = (run.deadline_at - run.submitted_at).total_seconds() + END_SLACK_SECONDS
+        return await self.wait(run.id, actor, left)
 
     async def cancel(self, run_id: str, actor: Actor) -> QueryRun:
         """Cancel a queued or running run (a no-op on an ended one)."""

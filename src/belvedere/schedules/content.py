@@ -30,8 +30,6 @@ from belvedere.warehouses.errors import ErrorKind
 
 #: Most rows a report's CSV holds (its note says when there were more).
 MAX_CSV_ROWS = 10_000
-#: Slack beyond a run's own deadline before giving up waiting for it.
-WAIT_SLACK_SECONDS = 2.0
 #: Charts of one dashboard run at once.
 DASHBOARD_PARALLEL = 4
 
@@ -154,8 +152,7 @@ class ReportBuilder:
             export=True,
         )
         run = await self._execution.submit(request)
-        wait = (run.deadline_at - run.submitted_at).total_seconds() + WAIT_SLACK_SECONDS
-        ended: RunRecord = await self._execution.wait(run.id, actor, wait)
+        ended: RunRecord = await self._execution.wait_to_end(run, actor)
         if ended.status != RunStatus.SUCCEEDED:
             raise _failed_run(ended)
         page = await self._execution.page(ended, 0, MAX_CSV_ROWS)
