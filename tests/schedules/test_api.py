@@ -155,6 +155,11 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
         "webhook_url",
     ),
     (
+        "webhook to a cloud metadata server",
+        {"channel": "webhook", "recipients": [], "webhook_url": "http://169.254.169.254/latest"},
+        "webhook_url",
+    ),
+    (
         "webhook with recipients",
         {"channel": "webhook", "webhook_url": "https://hooks.example.com/x"},
         "recipients",

@@ -26,7 +26,8 @@ from tests.support.delivery import Received, mail_server
 
 pytestmark = pytest.mark.anyio
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+#: Mid-hour, so that a minute later is still in the same hour whenever the tests run.
+NOW = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
 HOURLY = "0 * * * *"
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from belvedere.schedules.cron import ScheduleInvalid, validate_cron, validate_timezone
+from belvedere.schedules.delivery.addresses import never_posted_to
 from belvedere.schedules.model import (
     THRESHOLD_CONDITIONS,
     AlertRule,
@@ -68,6 +69,10 @@ def check_webhook_url(url: str | None) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ScheduleInvalid("webhook_url", f"{url!r} is not an http or https URL.")
+    if never_posted_to(parts.hostname):
+        raise ScheduleInvalid(
+            "webhook_url", f"{parts.hostname} is a link-local address: webhooks never go there."
+        )
     return url.strip()
 
 

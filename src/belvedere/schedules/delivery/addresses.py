@@ -34,6 +34,17 @@ def _internal(address: Address) -> bool:
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, not "private" in Python
 
 
+def never_posted_to(host: str) -> bool:
+    """Whether ``host`` is an address no webhook is ever posted to (a literal link-local,
+    multicast or unspecified one): refused as soon as a schedule names it."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: its addresses are checked when it is posted to
+    mapped = getattr(address, "ipv4_mapped", None)
+    return _never(mapped if mapped is not None else address)
+
+
 def checked_address(host: str, port: int, *, allow_private: bool) -> str:
     """An address of ``host`` that a webhook may reach (its text, to connect to); raises
     :class:`DeliveryFailed` saying why when none may be."""
