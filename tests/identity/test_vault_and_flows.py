@@ -30,24 +30,27 @@ def test_grants_are_sealed_one_per_user_and_connection(db: Database) -> None:
     user = Users(db).create("alice", Role.EDITOR, None)
     vault = TokenVault(db, SecretBox(b"v" * 32, "grants"))
     assert vault.get(user.id, "bq") is None
-    vault.put(user.id, "bq", {"refresh_token": "rt-1"})
-    vault.put(user.id, "bq", {"refresh_token": "rt-2"})
-    vault.put(user.id, "an", {"refresh_token": "rt-3"})
+    vault.put(user.id, "bq", {"refresh_token": "refresh-token-one-plain"})
+    vault.put(user.id, "bq", {"refresh_token": "refresh-token-two-plain"})
+    vault.put(user.id, "an", {"refresh_token": "refresh-token-three-plain"})
     found = vault.get(user.id, "bq")
-    assert found is not None and found[0] == {"refresh_token": "rt-2"}
+    assert found is not None and found[0] == {"refresh_token": "refresh-token-two-plain"}
     assert vault.connections_of(user.id) == ["an", "bq"]
     with db.session() as s:
-        assert all(b"rt-" not in sealed for sealed in s.scalars(select(UserToken.sealed)))
+        assert all(
+            b"-plain" not in sealed and b"refresh" not in sealed
+            for sealed in s.scalars(select(UserToken.sealed))
+        )
     vault.delete(user.id, "bq")
     assert (vault.get(user.id, "bq"), vault.connections_of(user.id)) == (None, ["an"])
 
 
 def test_a_flow_is_taken_once_by_its_state_and_kind(db: Database) -> None:
     flows = PendingFlows(db, SecretBox(b"f" * 32, "flows"))
-    state = flows.start("signin", {"nonce": "n-1"})
+    state = flows.start("signin", {"nonce": "nonce-one-plain"})
     with db.session() as s:
         stored = s.scalars(select(PendingFlow)).one()
-        assert state not in stored.state_hash and b"n-1" not in stored.sealed
+        assert state not in stored.state_hash and b"nonce-one-plain" not in stored.sealed
     assert flows.take(state, "warehouse") is None  # another kind: gone all the same
     again = flows.start("signin", {"nonce": "n-2"}, connection="bq")
     taken = flows.take(again, "signin")
