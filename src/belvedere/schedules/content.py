@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from belvedere.execution.formats import table_rows
 from belvedere.execution.requests import QueryRequest
 from belvedere.execution.runs import Actor, RunStatus, Surface
 from belvedere.execution.service import ExecutionService
+from belvedere.filenames import file_stem
 from belvedere.identity.service import AuthorizationRequired
 from belvedere.schedules.delivery.report import Report, Section
 from belvedere.schedules.model import ScheduleRecord, TargetKind
@@ -71,8 +71,7 @@ def csv_bytes(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
 
 def file_name(title: str) -> str:
     """A CSV's name from a title: ``Revenue by region`` -> ``revenue-by-region.csv``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80]
-    return f"{slug or 'data'}.csv"
+    return f"{file_stem(title.lower(), 'data')}.csv"
 
 
 def _section(

@@ -13,6 +13,7 @@ from belvedere.auth.account import Account
 from belvedere.auth.roles import Permission
 from belvedere.execution.formats import ExportFormat
 from belvedere.execution.runs import Surface
+from belvedere.filenames import content_disposition, file_stem
 from belvedere.store.ids import RowId
 from belvedere.warehouses.families import of_type_name
 from belvedere.web.api.chart_schemas import (
@@ -140,15 +141,10 @@ async def export_chart(
     """Your chart as a PNG or SVG image (drawn on the server) or its data as CSV."""
     chart = await services.charts.owned(chart_id, user.id)
     data = await services.chart_data.saved(chart, actor(user))
-    filename = f"{_slug(chart.name)}.{format}"
-    headers = {"content-disposition": f'attachment; filename="{filename}"'}
+    filename = f"{file_stem(chart.name, 'chart')}.{format}"
+    headers = {"content-disposition": content_disposition(filename)}
     if format == "csv":
         chunks = await services.execution.export(data.run_id, ExportFormat.CSV)
         return StreamingResponse(chunks, media_type=MEDIA["csv"], headers=headers)
     image = await services.chart_data.image(data, format)
     return Response(image, media_type=MEDIA[format], headers=headers)
-
-
-def _slug(name: str) -> str:
-    kept = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")
-    return kept[:80] or "chart"
