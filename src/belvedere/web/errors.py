@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission
@@ -241,6 +242,13 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+def _unstorable_message(exc: DataError) -> str:
+    """What to tell of a value the metadata store refused (never the statement or its values)."""
+    if "NUL" in str(exc.orig):
+        return "Text may not contain the NUL character (\\u0000)."
+    return "A value in the request is out of the range the metadata store keeps."
+
+
 def _hides_sql(exc: Exception) -> bool:
     """Whether a service marked its error as told to someone not shown the SQL behind it."""
     return bool(getattr(exc, "hide_sql", False))
@@ -258,6 +266,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         return _json(422, "invalid_request", _validation_message(exc))
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        # PostgreSQL refuses a NUL in text, or a number beyond its column; SQLite keeps both.
+        return _json(422, "invalid_request", _unstorable_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
