@@ -104,6 +104,25 @@ def test_state_is_checked_and_single_use(
     assert "belvedere_session" not in forged.headers.get("set-cookie", "")
 
 
+def test_a_callback_opened_in_another_browser_signs_nobody_in(
+    sso: tuple[Services, Callable[[], Client]], oidc_provider: OidcProvider
+) -> None:
+    # Login CSRF: mallory signs in at the provider, keeps the link back, and gets alice's
+    # browser to open it; alice must not end up working (and authorizing) as mallory.
+    _, client = sso
+    mallory = client()
+    start = mallory.get("/auth/oidc/start", follow_redirects=False).headers["location"]
+    back = local(oidc_provider.consent(start, "mallory"))
+    alice = client()
+    opened = alice.get(back, follow_redirects=False)
+    assert opened.status_code == 403
+    assert "expired or was not started here" in opened.text
+    assert alice.get("/api/v1/auth/me").status_code == 401
+    # The flow was not spent: mallory's own browser still finishes it.
+    assert mallory.get(back, follow_redirects=False).status_code == 303
+    assert mallory.get("/api/v1/auth/me").json()["user"]["username"].startswith("mallory@")
+
+
 def test_nonce_is_checked(
     sso: tuple[Services, Callable[[], Client]], oidc_provider: OidcProvider
 ) -> None:

@@ -7,7 +7,9 @@ pages a person can read, never JSON or a traceback.
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,6 +18,7 @@ from belvedere.auth.account import Account
 from belvedere.auth.cookies import new_csrf_token
 from belvedere.auth.oidc import SignInError
 from belvedere.identity.authorize import DEFAULT_NEXT, FlowError
+from belvedere.identity.flows import FLOW_LIFETIME
 from belvedere.identity.service import IdentityError
 from belvedere.store.users import UserError
 from belvedere.web.cookies import set_csrf_cookie, start_session
@@ -24,6 +27,12 @@ from belvedere.web.redirects import safe_next
 from belvedere.web.rendering import render
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
+
+#: Binds a sign-in to the browser that started it: a callback link opened in another browser
+#: (an attacker's own sign-in, sent to a victim) signs nobody in.
+SIGNIN_COOKIE = "belvedere_signin"
+SIGNIN_PATH = "/auth/oidc"
+NOT_STARTED_HERE = "This sign-in expired or was not started here. Try again."
 
 
 def problem(
@@ -55,7 +64,17 @@ async def oidc_start(request: Request, services: ServicesDep, next: str | None =
         url = await services.pools.io.run(services.oidc.start, safe_next(next))
     except SignInError as exc:
         return problem(request, None, "Sign-in failed", str(exc), 502)
-    return RedirectResponse(url, status_code=303)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        SIGNIN_COOKIE,
+        parse_qs(urlsplit(url).query)["state"][0],
+        httponly=True,
+        samesite="lax",  # sent on the provider's redirect back, a top-level GET
+        secure=services.settings.cookie_secure,
+        max_age=int(FLOW_LIFETIME.total_seconds()),
+        path=SIGNIN_PATH,
+    )
+    return response
 
 
 @router.get("/oidc/callback")
@@ -70,6 +89,8 @@ async def oidc_callback(
     if error or not state or not code:
         reason = _reported(error_description or error) or "the sign-in provider sent nothing back"
         return problem(request, None, "Sign-in failed", f"Sign-in was not completed: {reason}.")
+    if not hmac.compare_digest(request.cookies.get(SIGNIN_COOKIE, "").encode(), state.encode()):
+        return problem(request, None, "Sign-in failed", NOT_STARTED_HERE, 403)
     try:
         signed = await services.pools.io.run(services.oidc.finish, state, code)
     except (SignInError, UserError) as exc:
@@ -78,6 +99,7 @@ async def oidc_callback(
     if old:
         await services.pools.io.run(services.sessions.end, old)
     response = RedirectResponse(safe_next(signed.next), status_code=303)
+    response.delete_cookie(SIGNIN_COOKIE, path=SIGNIN_PATH)
     await start_session(request, response, services, signed.user.id)
     set_csrf_cookie(request, response, new_csrf_token())
     return response
