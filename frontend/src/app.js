@@ -1,5 +1,6 @@
 // Entry point: reads the page data the server embeds and starts that page's module. The pages
-// that draw charts are loaded on demand (they bring Vega and gridstack, which are big).
+// that draw charts are loaded on demand (they bring Vega and gridstack, which are big), and so
+// is the Schedules page (with the words of cron expressions).
 import "./app.css";
 import * as audit from "./pages/audit.js";
 import * as charts from "./pages/charts.js";
@@ -15,6 +16,7 @@ const PAGES = { login, sqllab, connections, audit, users, charts, dashboards, ap
 const LAZY_PAGES = {
   explore: () => import("./pages/explore.js"),
   dashboard: () => import("./pages/dashboard.js"),
+  schedules: () => import("./pages/schedules.js"),
 };
 
 const data = JSON.parse(document.getElementById("page-data")?.textContent || "{}");

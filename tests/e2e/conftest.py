@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import APIRequestContext, BrowserContext, Page, Playwright, expect
 
+from tests.support.delivery import Received, mail_server
 from tests.support.servers.ports import free_port
 
 ADMIN_PASSWORD = "e2e-admin-password"
@@ -108,10 +109,30 @@ def serve(data_dir: Path, **settings: str) -> Iterator[Server]:
             process.wait()
 
 
+@dataclass(frozen=True)
+class Mailbox:
+    """The SMTP server on loopback that the browser tests' server sends e-mail to."""
+
+    port: int
+    received: list[Received]
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The server of the browser tests: a fresh data directory and the demo."""
-    with serve(tmp_path_factory.mktemp("e2e-data")) as running:
+def mailbox() -> Iterator[Mailbox]:
+    """An SMTP server (aiosmtpd) on loopback that keeps every message it accepts."""
+    with mail_server() as (port, received):
+        yield Mailbox(port, received)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[Server]:
+    """The server of the browser tests: a fresh data directory and the demo; scheduled
+    reports go to :func:`mailbox`."""
+    with serve(
+        tmp_path_factory.mktemp("e2e-data"),
+        BELVEDERE_SMTP_URL=f"smtp://127.0.0.1:{mailbox.port}",
+        BELVEDERE_SMTP_FROM="Belvedere <reports@belvedere.test>",
+    ) as running:
         yield running
 
 

@@ -22,6 +22,7 @@ PAGES = [
     "/charts",
     "/charts/new",
     "/dashboards",
+    "/schedules",
     "/connections",
     "/audit",
     "/users",

@@ -51,6 +51,20 @@ def test_viewer_is_told_sql_lab_is_not_for_their_role(
     assert "Your role may not run SQL" in page.text
 
 
+def test_the_schedules_page_is_for_those_who_may_schedule(
+    client: Client, app_client: Callable[[], Client], make_user: Callable[[str, Role], str]
+) -> None:
+    editor = app_client().login(make_user("eda", Role.EDITOR))
+    page = editor.get("/schedules", headers=HTML)
+    assert page.status_code == 200 and 'id="schedule-list"' in page.text
+    assert 'href="/schedules"' in page.text  # the nav link
+    assert 'data-testid="nav-schedules"' in client.get("/dashboards", headers=HTML).text
+    viewer = app_client().login(make_user("vic", Role.VIEWER))
+    assert 'href="/schedules"' not in viewer.get("/dashboards", headers=HTML).text
+    refused = viewer.get("/schedules", headers=HTML)
+    assert refused.status_code == 403 and "Your role may not run SQL" in refused.text
+
+
 @pytest.mark.parametrize(
     ("target", "expected"),
     [

@@ -1,6 +1,6 @@
 // Saved queries in SQL Lab: the Save dialog (Ctrl/Cmd+S), the query open in the editor (its
 // name in the toolbar, "edited" once the text differs), and the Saved panel listing yours and
-// the shared ones (open, run, edit, share, delete). Opening a query never loses the editor's
+// the shared ones (open, run, edit, share, schedule, delete). Opening a query never loses the editor's
 // unsaved text: it is kept as a draft the panel offers to restore. The panel and the title are
 // renders of the state (lit-html); dialogs and menus are built when opened.
 import { html, nothing, render as draw } from "lit-html";
@@ -53,6 +53,7 @@ export function createSaved(ui, { editor, connection, selectConnection, run, bus
   let needle = "";
   let flashTimer = null;
   let wasEdited = false;
+  let linked = false; // a link opened a saved query: the one open before the reload is not restored
 
   const filter = h("input", {
     type: "search",
@@ -254,6 +255,15 @@ export function createSaved(ui, { editor, connection, selectConnection, run, bus
     say("success", `Deleted “${saved.name}”.`);
   }
 
+  /** The Schedule dialog (loaded when first asked for: it brings the words of cron). */
+  async function schedule(saved) {
+    const { openScheduleDialog } = await import("./schedule-dialog.js");
+    openScheduleDialog({
+      target: { kind: "saved_query", id: saved.id, name: saved.name },
+      connections: [saved.connection],
+    });
+  }
+
   function menu(anchor, saved) {
     openMenu(
       anchor,
@@ -264,6 +274,12 @@ export function createSaved(ui, { editor, connection, selectConnection, run, bus
           hint: `on ${saved.connection}`,
           testid: "saved-menu-run",
           onSelect: () => runQuery(saved),
+        },
+        {
+          label: "Schedule…",
+          hint: "e-mail it, or alert on it",
+          testid: "saved-menu-schedule",
+          onSelect: () => schedule(saved),
         },
         "-",
         saved.mine && {
@@ -385,13 +401,16 @@ export function createSaved(ui, { editor, connection, selectConnection, run, bus
   /** The saved query that was open before the page reloaded (its text is in the editor). */
   async function restore() {
     const id = load(CURRENT_KEY);
-    if (!id) return;
+    if (!id || linked) return;
+    let found = null;
     try {
-      current = await get(`${API}/${encodeURIComponent(id)}`);
+      found = await get(`${API}/${encodeURIComponent(id)}`);
     } catch {
-      current = null; // deleted, or no longer shared
-      save(CURRENT_KEY, null);
+      found = null; // deleted, or no longer shared
     }
+    if (linked) return;
+    current = found;
+    if (!found) save(CURRENT_KEY, null);
     renderTitle();
   }
 
@@ -416,5 +435,10 @@ export function createSaved(ui, { editor, connection, selectConnection, run, bus
       else render();
     },
     current: () => current,
+    /** Open a saved query in the editor, as a link to it asks (`/sqllab?saved=<id>`). */
+    open(saved) {
+      linked = true;
+      return openQuery(saved);
+    },
   };
 }

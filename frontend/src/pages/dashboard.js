@@ -1,7 +1,8 @@
 // A dashboard: a grid of tiles (gridstack), each chart loading on its own; a filter bar whose
 // values reach every chart; force refresh; auto-refresh every `refresh_seconds`. Owners and
 // editors switch to an edit mode (drag, resize, add and remove tiles and filters, title and
-// refresh interval; Save sends the whole layout); the owner shares it.
+// refresh interval; Save sends the whole layout); the owner shares it; whoever runs SQL
+// schedules it.
 import { GridStack } from "gridstack";
 import { get, patch } from "../lib/api.js";
 import { failureTitle } from "../components/chart-errors.js";
@@ -18,6 +19,7 @@ import { byId, h, replace } from "../lib/dom.js";
 import { clock } from "../lib/format.js";
 import { NEW_TILE, readingOrder } from "../lib/layout.js";
 import { openShareDialog } from "../components/share-dialog.js";
+import { openScheduleDialog } from "../components/schedule-dialog.js";
 
 const ROW_PX = 80;
 const newId = () => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -28,7 +30,7 @@ function refreshLabel(seconds) {
   return known ? `Refreshes ${known[1].toLowerCase()}` : `Refreshes every ${seconds} s`;
 }
 
-export async function init(page) {
+export async function init(page, user) {
   const ui = {
     root: byId("dashboard"),
     title: byId("dashboard-title"),
@@ -37,6 +39,7 @@ export async function init(page) {
     force: byId("dashboard-force-refresh"),
     edit: byId("dashboard-edit"),
     share: byId("dashboard-share"),
+    schedule: byId("dashboard-schedule"),
     editbar: byId("dashboard-editbar"),
     filters: byId("dashboard-filters"),
     message: byId("dashboard-message"),
@@ -184,6 +187,7 @@ export async function init(page) {
     const canEdit = ["owner", "editor"].includes(dashboard.access);
     ui.edit.hidden = !canEdit || Boolean(editing);
     ui.share.hidden = dashboard.access !== "owner" || Boolean(editing);
+    ui.schedule.hidden = !user?.permissions?.includes("run_sql") || Boolean(editing);
     ui.force.hidden = Boolean(editing);
     ui.root.dataset.mode = editing ? "edit" : "view";
   }
@@ -332,6 +336,12 @@ export async function init(page) {
         dashboard = { ...dashboard, shares: answer.shares };
         say("success", "Sharing saved.");
       },
+    }),
+  );
+  ui.schedule.addEventListener("click", () =>
+    openScheduleDialog({
+      target: { kind: "dashboard", id, name: dashboard.title },
+      connections: Object.values(dashboard.charts || {}).map((c) => c.connection),
     }),
   );
   addEventListener("pagehide", () => clearInterval(timer));

@@ -1,12 +1,13 @@
 // The chart builder ("explore"): pick a source and the chart's settings, run it (Ctrl+Enter)
-// to draw it, look at its SQL, save it, export a saved chart. Runs go through the explore
-// endpoint (the settings as they are on screen, saved or not).
+// to draw it, look at its SQL, save it, export or schedule a saved chart. Runs go through the
+// explore endpoint (the settings as they are on screen, saved or not).
 import { get, patch, post } from "../lib/api.js";
 import { errorBox, failureTitle } from "../components/chart-errors.js";
 import { createChartView } from "../components/chart-view.js";
 import { field, openDialog } from "../components/dialog.js";
 import { byId, h, replace } from "../lib/dom.js";
 import { createChartForm } from "../components/explore-form.js";
+import { openScheduleDialog } from "../components/schedule-dialog.js";
 import { draftOf, specOf } from "../lib/chart-draft.js";
 import { count, duration, fullTime } from "../lib/format.js";
 import { createSourcePicker } from "../components/source-picker.js";
@@ -15,7 +16,7 @@ import { load, save } from "../lib/storage.js";
 const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
 const API = "/api/v1/charts";
 
-export async function init(page) {
+export async function init(page, user) {
   const ui = {
     name: byId("chart-name"),
     dirty: byId("chart-dirty"),
@@ -26,6 +27,7 @@ export async function init(page) {
     force: byId("chart-force-refresh"),
     sql: byId("chart-view-sql"),
     save: byId("chart-save"),
+    schedule: byId("chart-schedule"),
     summary: byId("chart-summary"),
     exports: byId("chart-exports"),
     error: byId("chart-error"),
@@ -67,6 +69,7 @@ export async function init(page) {
     ui.name.textContent = saved ? saved.name : "New chart";
     document.title = `${saved ? saved.name : "New chart"} · Belvedere`;
     ui.exports.hidden = !saved;
+    ui.schedule.hidden = !saved || !user?.permissions?.includes("run_sql");
     if (saved) {
       for (const format of ["png", "svg", "csv"]) {
         const link = byId(`chart-export-${format}`);
@@ -296,6 +299,12 @@ export async function init(page) {
   ui.force.addEventListener("click", () => run(true));
   ui.sql.addEventListener("click", showSql);
   ui.save.addEventListener("click", openSave);
+  ui.schedule.addEventListener("click", () =>
+    openScheduleDialog({
+      target: { kind: "chart", id: chart.id, name: chart.name },
+      connections: [chart.connection],
+    }),
+  );
   document.addEventListener("keydown", (event) => {
     if (!(event.ctrlKey || event.metaKey) || event.defaultPrevented) return;
     if (document.querySelector("dialog[open]")) return;

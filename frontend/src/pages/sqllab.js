@@ -1,6 +1,6 @@
 // SQL Lab: connection picker (with your authorization of per-user connections), schema browser,
 // editor with its cost estimate, run/cancel, table previews and exports, results, history and
-// saved queries.
+// saved queries (a link's `?saved=<id>` opens one).
 import { get } from "../lib/api.js";
 import { needsAuthorization } from "../components/authorize.js";
 import { Catalog } from "../lib/catalog.js";
@@ -189,7 +189,28 @@ export function init() {
     const remembered = load("sqllab.connection");
     ui.connection.value = connections.some((c) => c.name === remembered) ? remembered : connections[0].name;
     grants.welcomeBack();
+    const linked = await linkedSavedQuery();
+    if (linked && connections.some((c) => c.name === linked.connection))
+      ui.connection.value = linked.connection;
+    if (linked) saved.open(linked);
     await loadCatalog();
+  }
+
+  /** The saved query a link names (`/sqllab?saved=<id>`), read once; null if none or unreadable. */
+  async function linkedSavedQuery() {
+    const id = new URLSearchParams(location.search).get("saved");
+    if (!id) return null;
+    window.history.replaceState(null, "", location.pathname); // `history` is the run history here
+    try {
+      return await get(`/api/v1/saved-queries/${encodeURIComponent(id)}`);
+    } catch (error) {
+      const why = error.status === 404 ? "it does not exist, or it is not shared with you" : error.message;
+      replace(
+        ui.notice,
+        h("p", { class: "notice warning", role: "alert" }, `Could not open saved query ${id}: ${why}.`),
+      );
+      return null;
+    }
   }
 
   ui.connection.addEventListener("change", () => {

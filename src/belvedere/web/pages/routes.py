@@ -1,4 +1,4 @@
-"""Pages: sign-in, SQL Lab, charts, dashboards, connections, API docs."""
+"""Pages: sign-in, SQL Lab, charts, dashboards, schedules, connections, API docs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from belvedere.auth.account import Account
-from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission, can
+from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission, Role, can
 from belvedere.dashboards.layout import GRID_COLUMNS
 from belvedere.web.deps import CurrentUser, optional_user
 from belvedere.web.redirects import safe_next
@@ -118,6 +118,14 @@ async def audit_page(request: Request, user: CurrentUser) -> Response:
         return _forbidden(request, user, Permission.VIEW_AUDIT)
     retention = request.app.state.services.settings.audit_retention_days
     return render(request, "audit.html", user, {"name": "audit", "retention_days": retention})
+
+
+@router.get("/schedules", response_class=HTMLResponse)
+async def schedules_page(request: Request, user: CurrentUser) -> Response:
+    if not can(user.role, Permission.RUN_SQL):
+        return _forbidden(request, user, Permission.RUN_SQL)
+    page = {"name": "schedules", "admin": user.role == Role.ADMIN.value}
+    return render(request, "schedules.html", user, page)
 
 
 @router.get("/users", response_class=HTMLResponse)
