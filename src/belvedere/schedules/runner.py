@@ -328,11 +328,15 @@ class ScheduleRunner:
             title=f"Connect to {exc.connection}",
             link=self._reports.link(authorize_url(exc.connection, RECONNECT_NEXT)),
             sections=[],
-            intro=f"The report {schedule.name!r} runs as you, and {exc} Follow the link to "
-            "connect; the next report will hold your rows.",
+            intro=f"The report {schedule.name!r} runs as you, with your own rows, but Belvedere "
+            f"could not query {exc.connection} as you: {exc} Follow the link to connect; the "
+            "next report will hold your rows.",
         )
         for address in plan.destinations:
-            why = f"{plan.user.username} has not connected to {exc.connection}; asked them to."
+            why = (
+                f"{plan.user.username} is not connected to {exc.connection} (never connected, "
+                "or the grant was revoked); asked them to connect."
+            )
             await self._notify(schedule, address, notice, why, due_at, rows)
 
     async def _notify(
