@@ -351,6 +351,5 @@ def test_restart_gives_a_fresh_seeded_emulator_behind_the_same_proxies(
     old_pid = bq_emulator.pid
     seeded = bq_restart()
     assert bq_emulator.pid != old_pid
-    assert seeded.seconds < 30
     tables = {t.table_id for t in client.list_tables(SHOP)}
     assert tables == set(seeded.tables[SHOP])  # no "scratch"
