@@ -47,15 +47,8 @@ class _DeadGrant(Warehouse):
         return exc
 
 
-def test_a_dead_grant_is_revoked_through_the_one_callback(services: Services) -> None:
-    revoked: list[tuple[int, str]] = []
-    worker = Worker(
-        services.runs,
-        services.execution.results,
-        lambda handle: _DeadGrant(),
-        lambda user_id, connection: revoked.append((user_id, connection)),
-        services.metrics,
-    )
+def _execute_one(services: Services, worker: Worker) -> RunControl:
+    """Queue one run of ``SELECT 1`` on connection ``bq`` and have ``worker`` execute it."""
     now = utcnow()
     run = QueryRun(
         id=uuid.uuid4().hex,
@@ -76,7 +69,72 @@ def test_a_dead_grant_is_revoked_through_the_one_callback(services: Services) ->
     request = QueryRequest(connection="bq", sql="SELECT 1", actor=ALICE, surface=Surface.API)
     control = RunControl(run, principal)
     worker.execute(run, request, handle, control)
+    return control
+
+
+def test_a_dead_grant_is_revoked_through_the_one_callback(services: Services) -> None:
+    revoked: list[tuple[int, str]] = []
+    worker = Worker(
+        services.runs,
+        services.execution.results,
+        lambda handle: _DeadGrant(),
+        lambda user_id, connection: revoked.append((user_id, connection)),
+        services.metrics,
+    )
+    control = _execute_one(services, worker)
     assert control.worker_done.is_set()
-    ended: Any = services.runs.get(run.id)
+    ended: Any = services.runs.get(control.run.id)
     assert (ended.status, ended.error_code) == (RunStatus.FAILED, "authorization_required")
     assert revoked == [(1, "bq")]
+
+
+class _Later:
+    """An ``alongside`` lane that runs what it is given only when told (a busy I/O lane)."""
+
+    def __init__(self) -> None:
+        self.pending: list[Any] = []
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        self.pending.append((fn, args))
+
+    def run_pending(self) -> None:
+        while self.pending:
+            fn, args = self.pending.pop(0)
+            fn(*args)
+
+
+class _RunsRecordingStartLate:
+    """The runs repository, with the worker's start recorded right after its end is written:
+    the instant before the worker tells its control how the run ended."""
+
+    def __init__(self, runs: Any, lane: _Later) -> None:
+        self._runs, self._lane = runs, lane
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._runs, name)
+
+    def finish(self, *args: Any, **kwargs: Any) -> Any:
+        ended = self._runs.finish(*args, **kwargs)
+        self._lane.run_pending()
+        return ended
+
+
+def test_a_start_recorded_after_the_worker_ended_its_run_stops_nothing(
+    services: Services,
+) -> None:
+    # With the I/O lane busy, a run's start can be written after the run has ended; that is
+    # no cancel from another process, and must not send the warehouse a cancel for it.
+    lane = _Later()
+    worker = Worker(
+        _RunsRecordingStartLate(services.runs, lane),  # type: ignore[arg-type]
+        services.execution.results,
+        lambda handle: _DeadGrant(),
+        lambda user_id, connection: None,
+        services.metrics,
+        alongside=lane,  # type: ignore[arg-type]
+    )
+    control = _execute_one(services, worker)
+    assert lane.pending == []  # the start was recorded, late
+    assert not control.stop_requested
+    ended: Any = services.runs.get(control.run.id)
+    assert ended.status == RunStatus.FAILED

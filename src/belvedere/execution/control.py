@@ -33,6 +33,9 @@ class RunControl:
         """The run as it ended, once it has (saves re-reading it)."""
         self.started_at: datetime | None = None
         """When the worker started it, if it has."""
+        self.finishing = False
+        """Set by the worker once its query is over and it is recording the end: a stop
+        asked for after that has nothing left to stop."""
         self.ended = asyncio.Event()
         """Set on the event loop when the run has ended, whoever ended it."""
         try:

@@ -119,6 +119,7 @@ class Worker:
             except Exception:
                 log.exception("revoking a dead grant for run %s failed", run.id)
         fields.update(finished_at=utcnow(), started_at=started, worker=self.name)
+        control.finishing = True
         if ended := self._runs.finish(run, self._running, status, **fields):
             if small is not None and self._fresh is not None and status is RunStatus.SUCCEEDED:
                 self._fresh.keep(run.id, small)
@@ -128,7 +129,9 @@ class Worker:
 
     def _record_start(self, run_id: str, started: datetime, control: RunControl) -> None:
         """Record that a run started (on the ``alongside`` lane); a run found ended already,
-        by a cancel from another process, is told to stop (the watcher then stops its query)."""
+        by a cancel from another process, is told to stop (the watcher then stops its query).
+        A run this worker is itself ending (its start recorded late, the I/O lane busy) is
+        left alone: there is no job left to cancel."""
         try:
             moved = self._runs.transition(
                 run_id, [RunStatus.QUEUED], RunStatus.RUNNING, started_at=started, worker=self.name
@@ -136,7 +139,7 @@ class Worker:
         except Exception:
             log.exception("recording the start of run %s failed", run_id)
             return
-        if not moved and control.final is None:
+        if not moved and control.final is None and not control.finishing:
             control.request_stop()
 
     def _fetch(
