@@ -1,6 +1,6 @@
 """Chores a server does at start and from time to time, on the io lane: deleting expired
-sign-in sessions, results past their time to live and runs past the audit retention; giving
-memory freed by a burst of work back to the system once idle; with a
+sign-in sessions, results past their time to live, and runs and audit events past the audit
+retention; giving memory freed by a burst of work back to the system once idle; with a
 broker, ending the runs of workers that stopped (:mod:`belvedere.cluster.reaper`); and
 delivering the schedules that are due (:mod:`belvedere.schedules.ticker`)."""
 
@@ -75,7 +75,7 @@ def start(services: Services) -> list[asyncio.Task[None]]:
         repeat(
             io,
             retention.EVERY,
-            lambda: retention.expire_runs(services.audit, keep_days),
+            lambda: retention.expire_records(services.audit, keep_days),
             "retention purge",
         ),
         repeat(io, RELEASE_EVERY, MemoryRelease(lambda: idle(services.pools)), "memory release"),

@@ -48,6 +48,7 @@ from belvedere.security.keys import load_secret_key
 from belvedere.security.secretbox import SecretBox
 from belvedere.settings import Settings
 from belvedere.store.audit import AuditRecords
+from belvedere.store.audit_events import AuditEvents
 from belvedere.store.charts import Charts
 from belvedere.store.connections import Connections
 from belvedere.store.dashboards import Dashboards
@@ -182,7 +183,7 @@ class Services:
             self.connections,
             self.pools.io,
         )
-        self.audit = AuditLog(AuditRecords(self.db))
+        self.audit = AuditLog(AuditRecords(self.db), AuditEvents(self.db))
         self.facts = Facts(self.db)
         self.schedule_images = ImageLinks(
             settings.data_dir / "schedule-images", settings.schedule_image_ttl_hours * 3600

@@ -109,3 +109,46 @@ def test_load_more_pages_with_before(admin_page: Page, admin_api: APIRequestCont
     expect(rows.last).to_contain_text("SELECT 0 AS zq_page")
     expect(page.get_by_test_id("audit-more")).to_have_count(0)
     assert "before" in asked[-1] and asked[-1]["text"] == ["zq_page"]
+
+
+def test_changes_tab_shows_who_changed_what(admin_page: Page, admin_api: APIRequestContext) -> None:
+    saved = admin_api.post(
+        "/api/v1/saved-queries",
+        data={"connection": "demo", "name": "zq_changes", "sql": "SELECT 1 AS one"},
+    ).json()
+    body = {
+        "name": "zq_changes weekly",
+        "target": {"kind": "saved_query", "id": saved["id"]},
+        "cron": "0 8 * * 1",
+        "recipients": ["boss@example.com"],
+        "recipients_see_owner_data": True,
+    }
+    schedule = admin_api.post("/api/v1/schedules", data=body).json()
+    admin_api.patch(f"/api/v1/schedules/{schedule['id']}", data={"active": False})
+
+    page = admin_page
+    page.goto("/audit")
+    page.get_by_test_id("audit-tab-changes").click()
+    expect(page).to_have_url(re.compile(r"tab=changes"))
+    expect(page.get_by_test_id("audit-export")).to_be_hidden()  # the CSV is of runs
+    page.goto(f"/audit?tab=changes&object_kind=schedule&object_id={schedule['id']}")
+    rows = page.get_by_test_id("change-row")
+    expect(rows).to_have_count(3)  # a reload keeps the tab and its filters
+    expect(page.locator("#changes-results")).to_contain_text(f"Only Schedule {schedule['id']}")
+    paused, confirmed, created = rows.nth(0), rows.nth(1), rows.nth(2)
+    expect(paused.locator("td.action")).to_have_text("Schedule paused")
+    expect(paused.locator("td.user")).to_have_text("admin")
+    expect(confirmed.locator("td.details")).to_have_text(
+        "Confirmed that the recipients of schedule “zq_changes weekly” see the owner's rows "
+        "(boss@example.com)."
+    )
+    link = created.locator("td.object a")
+    expect(link).to_have_text("Schedule “zq_changes weekly”")
+    expect(link).to_have_attribute("href", f"/schedules#schedule-{schedule['id']}")
+    expect(created.locator("td.time time")).to_have_text(re.compile(r"\d{4}"))  # with its date
+
+    page.locator("#changes-filters").get_by_label("What").select_option("schedule_paused")
+    expect(rows).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"action=schedule_paused"))
+    page.get_by_role("button", name="Show all").click()
+    expect(page.locator("#changes-results")).not_to_contain_text("Only Schedule")

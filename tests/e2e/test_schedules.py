@@ -120,6 +120,10 @@ def test_schedule_a_dashboard_send_it_now_and_see_it_delivered(
     html = message.get_body(("html",))
     assert html is not None and f"/dashboards/{board}" in html.get_content()
 
+    # The audit log's link to it lands on its row.
+    page.goto(f"/schedules#schedule-{created['id']}")
+    expect(page.locator(f"#schedule-{created['id']}")).to_have_class(re.compile(r"\blinked\b"))
+
     # A saved chart is scheduled from its page too, as a report or an alert on its metric.
     page.goto(f"/charts/{chart}")
     page.get_by_test_id("chart-schedule").click()

@@ -66,10 +66,8 @@ def test_a_schedule_round_trips(db: Database, store: Schedules) -> None:
     owner = Users(db).create("olga", Role.EDITOR, None)
     added = store.add(**fields(owner.id), webhook_secret=b"s3cret-bytes")
     assert store.get(added.id) == added
-    assert (added.alert, added.alert_state) == (
-        AlertRule(Condition.ABOVE, "revenue", 10.5, 60),
-        AlertState(),
-    )
+    assert added.alert == AlertRule(Condition.ABOVE, "revenue", 10.5, 60)
+    assert store.alerts.get(added.id) == AlertState()
     assert (added.target_kind, added.channel, added.recipients) == (
         TargetKind.CHART,
         Channel.EMAIL,
@@ -90,8 +88,9 @@ def test_a_schedule_round_trips(db: Database, store: Schedules) -> None:
         store.change(added.id, id=5)
 
     state = AlertState(True, 12.0, T0)
-    store.set_alert_state(added.id, state)
-    assert store.get(added.id).alert_state == state  # type: ignore[union-attr]
+    store.alerts.save(added.id, state)
+    assert store.alerts.get(added.id) == state
+    assert store.extras([added.id])[added.id].alerting
     assert store.delete(added.id) and not store.delete(added.id)
     assert store.get(added.id) is None
 

@@ -40,6 +40,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/me/authorizations/{connection}"): SIGNED_IN,
     ("GET", "/api/v1/audit"): VIEW_AUDIT,
     ("GET", "/api/v1/audit/export"): VIEW_AUDIT,
+    ("GET", "/api/v1/audit/events"): VIEW_AUDIT,
     ("GET", "/api/v1/connection-kinds"): MANAGE_CONNECTIONS,
     ("GET", "/api/v1/connections"): USE_CONNECTIONS,
     ("POST", "/api/v1/connections"): MANAGE_CONNECTIONS,

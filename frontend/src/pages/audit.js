@@ -1,10 +1,12 @@
 // The audit log (admins): every run of every user, filtered (user, connection, status, surface,
 // principal, dates, SQL text), newest first, more on demand, and the same filters as CSV. The
-// filters live in the page's address too, so a reload or a shared link keeps them.
+// filters live in the page's address too, so a reload or a shared link keeps them. The
+// "Changes" tab (components/audit-changes.js) shows the audit events.
 import { get, url } from "../lib/api.js";
 import { byId, h, replace } from "../lib/dom.js";
 import { STATUS_LABELS, bytes, count, duration, fullTime, snippet, when } from "../lib/format.js";
 import { statusBadge } from "../components/history.js";
+import { initAuditTabs } from "../components/audit-changes.js";
 
 const PAGE = 100;
 const TYPING_DELAY_MS = 350;
@@ -388,6 +390,7 @@ export function init() {
   );
 
   refreshLists();
-  setValues(Object.fromEntries(new URLSearchParams(location.search)));
-  apply();
+  const tabs = initAuditTabs(apply); // Runs, or Changes (?tab=changes)
+  if (tabs.first === "runs") setValues(Object.fromEntries(new URLSearchParams(location.search)));
+  tabs.select(tabs.first);
 }

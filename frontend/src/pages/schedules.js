@@ -210,7 +210,11 @@ export async function init() {
       {
         "data-testid": "schedule-row",
         "data-schedule-id": String(schedule.id),
-        class: schedule.active ? null : "paused",
+        id: `schedule-${schedule.id}`, // the audit log's links land here
+        class:
+          [schedule.active ? "" : "paused", location.hash === `#schedule-${schedule.id}` ? "linked" : ""]
+            .join(" ")
+            .trim() || null,
       },
       h(
         "td",
@@ -353,6 +357,7 @@ export async function init() {
   }
 
   addEventListener("pagehide", () => clearTimeout(timer));
+  addEventListener("hashchange", () => render());
   try {
     [schedules] = await Promise.all([get(API), loadNames()]);
   } catch (error) {
@@ -361,4 +366,6 @@ export async function init() {
   }
   authorizations = await listAuthorizations().catch(() => new Map());
   render();
+  if (location.hash.startsWith("#schedule-"))
+    document.getElementById(location.hash.slice(1))?.scrollIntoView({ block: "center" });
 }

@@ -1,5 +1,5 @@
-"""The audit log: admins read every user's runs with filters, export them as CSV, and old
-records expire."""
+"""The audit log: admins read every user's runs and the changes worth auditing (events) with
+filters, export the runs as CSV, and old records expire."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from belvedere.audit.events import EventFilter, EventRecord
 from belvedere.audit.records import AuditFilter, duration_ms, who
 from belvedere.store.audit import AuditRecords
+from belvedere.store.audit_events import AuditEvents
 from belvedere.store.runs import RunRecord
 
 #: Columns of the CSV export, in order.
@@ -40,8 +42,9 @@ EXPORT_PAGE = 1000
 class AuditLog:
     """Read, export and expire audit records (blocking: call it on the io lane)."""
 
-    def __init__(self, records: AuditRecords) -> None:
+    def __init__(self, records: AuditRecords, events: AuditEvents) -> None:
         self._records = records
+        self._events = events
 
     def find(
         self, where: AuditFilter, *, limit: int, before: datetime | None = None
@@ -71,6 +74,16 @@ class AuditLog:
     def purge_before(self, cutoff: datetime) -> int:
         """Delete runs submitted before ``cutoff`` (retention); how many there were."""
         return self._records.purge_before(cutoff)
+
+    def find_events(
+        self, where: EventFilter, *, limit: int, before: datetime | None = None
+    ) -> list[EventRecord]:
+        """Matching events, newest first; ``before`` pages backwards."""
+        return self._events.find(where, limit=limit, before=before)
+
+    def purge_events_before(self, cutoff: datetime) -> int:
+        """Delete events before ``cutoff`` (retention); how many there were."""
+        return self._events.purge_before(cutoff)
 
 
 def _row(run: RunRecord) -> list[Any]:

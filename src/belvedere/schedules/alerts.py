@@ -2,7 +2,10 @@
 
 An alert notifies when its condition becomes true; while it stays true, again only after its
 re-notify interval (never without one); and once with a recovery notice when it becomes false.
-``changed`` is an event: each change notifies, and there is nothing to recover from.
+``changed`` is an event: each change notifies, and there is nothing to recover from. The state
+is that of whom the result is for: each recipient's own when the schedule runs as each
+recipient (their rows differ), one for everyone when it runs as its owner
+(:mod:`belvedere.store.alert_states`).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ class AlertRule:
 
 @dataclass(frozen=True)
 class AlertState:
-    """What an alert's last evaluation found."""
+    """What an alert's last evaluation found (for one recipient, or for everyone)."""
 
     true: bool = False
     last_value: float | None = None
@@ -96,8 +96,7 @@ class ScheduleRecord:
     recipients_see_owner_data: bool
     """The owner confirmed "recipients will see what I see" (recorded: who and when)."""
     alert: AlertRule | None
-    """``None``: a report."""
-    alert_state: AlertState
+    """``None``: a report. Its state, per recipient: ``Schedules.alerts``."""
     next_run_at: datetime | None
     """UTC."""
     last_run_at: datetime | None

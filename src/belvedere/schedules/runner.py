@@ -3,10 +3,12 @@ retries, and record one delivery row per attempt and recipient.
 
 As owner, the report runs as the owner and goes to every recipient; as each recipient, each
 recipient who is an active Belvedere user gets a report run as them (an address of no user is
-skipped and says why). A missing or revoked grant of the owner pauses the schedule and tells
-the owner how to reconnect; a recipient without a grant is asked to connect, and is sent
-nobody else's rows. Building and sending are bounded: an SMTP server that hangs holds a send
-slot for at most its timeout, and the other schedules go on.
+skipped and says why); an alert is evaluated on each report against the state of whom it
+goes to (each recipient's own, or one for everyone as owner). A missing or revoked grant of
+the owner pauses the schedule and tells the owner how to reconnect; a recipient without a
+grant is asked to connect, and is sent nobody else's rows. Building and sending are bounded:
+an SMTP server that hangs holds a send slot for at most its timeout, and the other schedules
+go on.
 """
 
 from __future__ import annotations
@@ -34,27 +36,32 @@ from belvedere.schedules.model import (
     RunAs,
     ScheduleRecord,
 )
+from belvedere.store.alert_states import EVERYONE, recipient_key
 from belvedere.store.models import utcnow
 from belvedere.store.schedules import Schedules
 from belvedere.store.users import Users
 
 log = logging.getLogger(__name__)
 
-#: Reports built at once (each runs its queries through the execution service).
-MAX_BUILDING = 8
-#: Messages or webhook calls sent at once (each may hold an I/O thread up to its timeout).
-MAX_SENDING = 4
+#: Reports built at once unless told (``schedule_concurrency``; each runs its queries through
+#: the execution service and holds a slot while it waits for the warehouse).
+DEFAULT_CONCURRENCY = 32
+#: Messages or webhook calls sent at once: a quarter of the reports built at once, at least
+#: this many (each holds a thread of the remote lane up to its timeout).
+MIN_SENDING = 4
 #: Where a reconnected user lands.
 RECONNECT_NEXT = "/sqllab"
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Whose rows go where: one report, built as ``actor``, for each of ``destinations``."""
+    """Whose rows go where: one report, built as ``actor``, for each of ``destinations``;
+    ``audience`` keys its alert's state (a recipient's, or :data:`EVERYONE`'s)."""
 
     actor: Actor
     user: Account
     destinations: list[str]
+    audience: str = EVERYONE
 
 
 class ScheduleRunner:
@@ -72,20 +79,24 @@ class ScheduleRunner:
         webhook: WebhookSender,
         images: ImageLinks,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         """``retry_seconds``: the waits before each retry of a failed send; ``smtp``:
-        ``None`` when no SMTP server is configured (e-mail deliveries then fail saying so)."""
+        ``None`` when no SMTP server is configured (e-mail deliveries then fail saying so);
+        ``concurrency``: reports built at once (a quarter as many sent at once, at least
+        :data:`MIN_SENDING`)."""
         self.schedules = self._schedules = schedules
         self._users = users
         self._reports = reports
         self._io = pools.io
+        self._network = pools.remote  # sends wait on other servers, as queries do
         self._retry = tuple(retry_seconds)
         self._smtp = smtp
         self._webhook = webhook
         self._images = images
         self._sleep = sleep
-        self._building = asyncio.Semaphore(MAX_BUILDING)
-        self._sending = asyncio.Semaphore(MAX_SENDING)
+        self._building = asyncio.Semaphore(concurrency)
+        self._sending = asyncio.Semaphore(max(MIN_SENDING, concurrency // 4))
         self._tasks: set[asyncio.Task[list[DeliveryRecord]]] = set()
 
     # -- tasks ---------------------------------------------------------------------------
@@ -160,7 +171,7 @@ class ScheduleRunner:
                 )
                 await self._record(schedule, due_at, address, DeliveryStatus.SKIPPED, why, rows)
             else:
-                plans.append(Plan(Actor.of(user), user, [address]))
+                plans.append(Plan(Actor.of(user), user, [address], recipient_key(address)))
         return plans
 
     async def _deliver_plan(
@@ -192,7 +203,7 @@ class ScheduleRunner:
             for address in plan.destinations:
                 await self._record(schedule, due_at, address, DeliveryStatus.FAILED, why, rows)
             return
-        report = await self._alerted(schedule, built, due_at, rows)
+        report = await self._alerted(schedule, plan, built, due_at, rows)
         if report is None:
             return
         await asyncio.gather(
@@ -203,20 +214,27 @@ class ScheduleRunner:
         )
 
     async def _alerted(
-        self, schedule: ScheduleRecord, built: Built, due_at: datetime | None, rows: list[int]
+        self,
+        schedule: ScheduleRecord,
+        plan: Plan,
+        built: Built,
+        due_at: datetime | None,
+        rows: list[int],
     ) -> Report | None:
         """The report to send: itself; an alert's notice; or ``None`` when the alert has
-        nothing to say (recorded as skipped)."""
+        nothing to say (recorded as skipped). The alert's state is the plan's audience's:
+        as each recipient, alice's rows may hold while bob's do not."""
         if schedule.alert is None:
             return built.report
-        decision = evaluate(
-            schedule.alert, built.rows, built.columns, schedule.alert_state, utcnow()
-        )
-        await self._io.run(self._schedules.set_alert_state, schedule.id, decision.state)
+        alerts = self._schedules.alerts
+        state = await self._io.run(alerts.get, schedule.id, plan.audience)
+        decision = evaluate(schedule.alert, built.rows, built.columns, state, utcnow())
+        await self._io.run(alerts.save, schedule.id, decision.state, plan.audience)
         if not (decision.notify or decision.recovered):
             why = f"Checked; no notice to send. {decision.summary}"
+            whose = plan.destinations[0] if plan.audience != EVERYONE else None
             await self._record(
-                schedule, due_at, None, DeliveryStatus.SKIPPED, why, rows, built.run_ids
+                schedule, due_at, whose, DeliveryStatus.SKIPPED, why, rows, built.run_ids
             )
             return None
         subject = f"{'Recovered' if decision.recovered else 'Alert'}: {schedule.name}"
@@ -257,15 +275,15 @@ class ScheduleRunner:
                 return
 
     async def _send(self, schedule: ScheduleRecord, recipient: str, report: Report) -> None:
-        """One attempt, on the I/O lane (the sender's own timeout bounds it)."""
+        """One attempt, on the remote lane (the sender's own timeout bounds it)."""
         if schedule.channel is Channel.WEBHOOK:
             secret = await self._io.run(self._schedules.webhook_secret, schedule.id)
             links = await self._io.run(self._images.urls, report, self._reports.link(""))
-            await self._io.run(self._webhook.send, recipient, secret, report, links)
+            await self._network.run(self._webhook.send, recipient, secret, report, links)
             return
         if self._smtp is None:
             raise DeliveryFailed("No SMTP server is configured (set BELVEDERE_SMTP_URL).")
-        await self._io.run(self._smtp.send, [recipient], report)
+        await self._network.run(self._smtp.send, [recipient], report)
 
     async def _end(
         self, row: int, status: DeliveryStatus, message: str | None, run_ids: Sequence[str]
@@ -354,7 +372,7 @@ class ScheduleRunner:
             return
         try:
             async with self._sending:
-                await self._io.run(self._smtp.send, [address], notice)
+                await self._network.run(self._smtp.send, [address], notice)
         except Exception as exc:
             what = f"{what.removesuffix('.')}, but sending failed: {exc}"
         await self._record(schedule, due_at, address, DeliveryStatus.SKIPPED, what, rows)

@@ -3,10 +3,10 @@ schedules, with the rules of whose data goes to whom."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from belvedere.auth.account import Account
@@ -19,6 +19,7 @@ from belvedere.dashboards.errors import DashboardNotFound
 from belvedere.dashboards.service import DashboardService
 from belvedere.identity.service import per_user
 from belvedere.queries.service import SavedQueryService
+from belvedere.schedules.audit import events
 from belvedere.schedules.cron import ScheduleInvalid, next_after
 from belvedere.schedules.model import DeliveryRecord, RunAs, ScheduleRecord, TargetKind
 from belvedere.schedules.rules import ScheduleDraft, checked
@@ -26,8 +27,6 @@ from belvedere.store.saved_queries import SavedQueryNotFound
 from belvedere.store.schedules import Schedules
 from belvedere.store.users import Users
 from belvedere.warehouses.registry import backend_class
-
-log = logging.getLogger(__name__)
 
 Send = Callable[[ScheduleRecord], Awaitable[None]]
 """Sends a schedule's report now (the runner's ``send_now``)."""
@@ -56,13 +55,15 @@ class ScheduleNotFound(LookupError):
 @dataclass(frozen=True)
 class ScheduleView:
     """A schedule as its reader sees it: the record, its owner's username, and what the
-    record leaves out (whether its webhook is signed; who confirmed what recipients see)."""
+    record leaves out (whether its webhook is signed; who confirmed what recipients see;
+    whether its alert held at the last evaluation, for anyone)."""
 
     record: ScheduleRecord
     owner: str
     webhook_signed: bool
     confirmed_by: str | None
     confirmed_at: datetime | None
+    alerting: bool = False
 
 
 async def not_wired(schedule: ScheduleRecord) -> None:
@@ -121,6 +122,7 @@ class ScheduleService:
                 webhook_signed=found.webhook_signed,
                 confirmed_by=names.get(found.confirmed_by) if found.confirmed_by else None,
                 confirmed_at=found.confirmed_at,
+                alerting=found.alerting,
             )
             for r in records
             if (found := extras.get(r.id)) is not None
@@ -172,7 +174,8 @@ class ScheduleService:
             "next_run_at": next_after(draft.cron, draft.timezone, now) if draft.active else None,
             **_confirmation(owner, draft, was_confirmed=False, now=now),
         }
-        record = await self._io.run(lambda: self._schedules.add(**stored))
+        audit = partial(events, owner.id)
+        record = await self._io.run(lambda: self._schedules.add(audit=audit, **stored))
         return await self.get(owner, record.id)
 
     async def change(
@@ -204,9 +207,12 @@ class ScheduleService:
         if draft.active and not record.active:
             stored["paused_reason"] = None
 
+        secret_changed = "webhook_secret" in changes and draft.webhook_url is not None
+        audit = partial(events, editor.id, secret_changed=secret_changed)
+
         def write() -> None:
             try:
-                self._schedules.change(schedule_id, **stored)
+                self._schedules.change(schedule_id, audit=audit, **stored)
             except LookupError:  # deleted meanwhile
                 raise ScheduleNotFound(schedule_id) from None
 
@@ -218,7 +224,7 @@ class ScheduleService:
 
         def write() -> None:
             self._visible(editor, schedule_id)
-            self._schedules.delete(schedule_id)
+            self._schedules.delete(schedule_id, audit=partial(events, editor.id))
 
         await self._io.run(write)
 
@@ -328,15 +334,11 @@ def _merged(record: ScheduleRecord, changes: Mapping[str, Any]) -> ScheduleDraft
 def _confirmation(
     who: Account, draft: ScheduleDraft, *, was_confirmed: bool, now: datetime
 ) -> dict[str, Any]:
-    """Who confirmed that recipients see the owner's rows, and when: recorded with the
-    schedule when it is confirmed, forgotten when withdrawn (the audit trail of that)."""
+    """Who confirmed that recipients see the owner's rows, and when: kept with the schedule
+    while it is confirmed, forgotten when withdrawn (the audit log keeps both: see
+    :mod:`belvedere.schedules.audit`)."""
     if not draft.recipients_see_owner_data:
         return {"owner_data_confirmed_by": None, "owner_data_confirmed_at": None}
     if was_confirmed:
         return {}
-    log.info(
-        "%s confirmed that the recipients of schedule %r see its owner's rows",
-        who.username,
-        draft.name,
-    )
     return {"owner_data_confirmed_by": who.id, "owner_data_confirmed_at": now}

@@ -307,6 +307,9 @@ class Schedule(Base):
     owner_data_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     alert: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     alert_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Retired: alert states live in ``schedule_alert_states`` (one per recipient) since
+    migration 0011, which moved them there; the column stays because SQLite drops a column
+    only by rebuilding the table."""
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -344,3 +347,41 @@ class ScheduleTick(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimer: Mapped[str] = mapped_column(String(200))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScheduleAlertState(Base):
+    """What an alert's last evaluation found for one recipient: ``recipient`` is the
+    address (lower case) of a schedule run as each recipient, ``""`` of one run as its owner
+    (one state for everyone)."""
+
+    __tablename__ = "schedule_alert_states"
+
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
+    is_true: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AuditEvent(Base):
+    """A change worth auditing (see :mod:`belvedere.audit.events`): who did what to which
+    object, and when; ``actor_id`` is ``None`` when Belvedere itself did it."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_object", "object_kind", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    action: Mapped[str] = mapped_column(String(40))
+    object_kind: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

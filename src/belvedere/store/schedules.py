@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from belvedere.audit.events import EventDraft
+from belvedere.schedules.audit import events as schedule_events
 from belvedere.schedules.model import (
     AlertRule,
-    AlertState,
     Channel,
     Condition,
     DeliveryRecord,
@@ -23,6 +25,8 @@ from belvedere.schedules.model import (
     TargetKind,
 )
 from belvedere.security.secretbox import SecretBox
+from belvedere.store.alert_states import EVERYONE, AlertStates, keep_only, recipient_key
+from belvedere.store.audit_events import add_events
 from belvedere.store.db import Database
 from belvedere.store.models import Schedule, ScheduleDelivery, ScheduleTick, utcnow
 
@@ -52,14 +56,21 @@ FIELDS = frozenset(
 )
 
 
+Audit = Callable[[ScheduleRecord | None, ScheduleRecord | None], Iterable[EventDraft]]
+"""The audit events of a change, from the schedule before and after it (``None``: there was
+none, or is none): see :func:`belvedere.schedules.audit.events`."""
+
+
 @dataclass(frozen=True)
 class ScheduleExtras:
-    """What a schedule's record leaves out: whether webhooks are signed, and who confirmed
-    that recipients outside Belvedere see the owner's rows (and when)."""
+    """What a schedule's record leaves out: whether webhooks are signed, who confirmed that
+    recipients outside Belvedere see the owner's rows (and when), and whether its alert held
+    at the last evaluation (for anyone)."""
 
     webhook_signed: bool
     confirmed_by: int | None
     confirmed_at: datetime | None
+    alerting: bool = False
 
 
 def _alert_of(stored: dict[str, Any] | None) -> AlertRule | None:
@@ -71,21 +82,6 @@ def _alert_of(stored: dict[str, Any] | None) -> AlertRule | None:
         value=stored.get("value"),
         renotify_minutes=stored.get("renotify_minutes"),
     )
-
-
-def _state_of(stored: dict[str, Any] | None) -> AlertState:
-    stored = stored or {}
-    notified = stored.get("notified_at")
-    return AlertState(
-        true=bool(stored.get("true", False)),
-        last_value=stored.get("last_value"),
-        notified_at=datetime.fromisoformat(notified) if notified else None,
-    )
-
-
-def _state_json(state: AlertState) -> dict[str, Any]:
-    notified = state.notified_at.isoformat() if state.notified_at else None
-    return {"true": state.true, "last_value": state.last_value, "notified_at": notified}
 
 
 def _record(row: Schedule, box: SecretBox) -> ScheduleRecord:
@@ -105,7 +101,6 @@ def _record(row: Schedule, box: SecretBox) -> ScheduleRecord:
         active=bool(row.active),
         recipients_see_owner_data=bool(row.recipients_see_owner_data),
         alert=_alert_of(row.alert),
-        alert_state=_state_of(row.alert_state),
         next_run_at=row.next_run_at,
         last_run_at=row.last_run_at,
         last_status=DeliveryStatus(row.last_status) if row.last_status else None,
@@ -113,6 +108,14 @@ def _record(row: Schedule, box: SecretBox) -> ScheduleRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def _keep_audience_states(session: Session, record: ScheduleRecord) -> None:
+    """Forget the alert states of anyone the schedule no longer runs for."""
+    if record.run_as is RunAs.RECIPIENT and record.channel is Channel.EMAIL:
+        keep_only(session, record.id, [recipient_key(r) for r in record.recipients])
+    else:
+        keep_only(session, record.id, [EVERYONE])
 
 
 def _delivery(row: ScheduleDelivery) -> DeliveryRecord:
@@ -133,11 +136,15 @@ def _delivery(row: ScheduleDelivery) -> DeliveryRecord:
 class Schedules:
     """Repository of schedules (blocking: call it on the io lane). The webhook secret is
     sealed at rest and handed out only by :meth:`webhook_secret`; the webhook's URL (a
-    credential of its own) is sealed at rest too."""
+    credential of its own) is sealed at rest too. Changes are audited in their own
+    transaction: :meth:`add`, :meth:`change` and :meth:`delete` take the events to record
+    (``audit``), :meth:`pause` records that Belvedere paused it."""
 
     def __init__(self, db: Database, box: SecretBox) -> None:
         self._db = db
         self._box = box
+        self.alerts = AlertStates(db)
+        """What each alert's last evaluation found, per recipient."""
 
     # -- schedules -----------------------------------------------------------------------
 
@@ -169,14 +176,17 @@ class Schedules:
                 stored[name] = str(stored[name])
         return stored
 
-    def add(self, **fields: Any) -> ScheduleRecord:
-        """Store a new schedule: the fields of :class:`ScheduleRecord` but its id, times and
-        alert state, and ``webhook_secret`` (bytes or ``None``)."""
+    def add(self, *, audit: Audit | None = None, **fields: Any) -> ScheduleRecord:
+        """Store a new schedule: the fields of :class:`ScheduleRecord` but its id and times,
+        and ``webhook_secret`` (bytes or ``None``)."""
         with self._db.session() as s:
             row = Schedule(alert_state={}, **self._stored(fields))
             s.add(row)
             s.flush()
-            return _record(row, self._box)
+            record = _record(row, self._box)
+            if audit is not None:
+                add_events(s, audit(None, record))
+            return record
 
     def get(self, schedule_id: int) -> ScheduleRecord | None:
         """A schedule by id, whoever owns it."""
@@ -197,23 +207,39 @@ class Schedules:
             query = select(Schedule).order_by(Schedule.name, Schedule.id)
             return [_record(r, self._box) for r in s.scalars(query)]
 
-    def change(self, schedule_id: int, **fields: Any) -> ScheduleRecord:
-        """Change some fields (as :meth:`add` takes them); ``LookupError`` if it is gone."""
+    def existing(self, schedule_ids: Iterable[int]) -> set[int]:
+        """Which of these schedules still exist."""
         with self._db.session() as s:
-            row = s.get(Schedule, schedule_id)
+            return set(s.scalars(select(Schedule.id).where(Schedule.id.in_(list(schedule_ids)))))
+
+    def change(
+        self, schedule_id: int, *, audit: Audit | None = None, **fields: Any
+    ) -> ScheduleRecord:
+        """Change some fields (as :meth:`add` takes them); ``LookupError`` if it is gone.
+        The alert states of people no longer among its recipients are forgotten."""
+        with self._db.session() as s:
+            row = s.get(Schedule, schedule_id, with_for_update=True)
             if row is None:
                 raise LookupError(f"No schedule {schedule_id}.")
+            before = _record(row, self._box)
             for name, value in self._stored(fields).items():
                 setattr(row, name, value)
             s.flush()
-            return _record(row, self._box)
+            after = _record(row, self._box)
+            if {"recipients", "run_as"} & set(fields):
+                _keep_audience_states(s, after)
+            if audit is not None:
+                add_events(s, audit(before, after))
+            return after
 
-    def delete(self, schedule_id: int) -> bool:
+    def delete(self, schedule_id: int, *, audit: Audit | None = None) -> bool:
         """Delete a schedule with its history; ``False`` if there was none."""
         with self._db.session() as s:
             row = s.get(Schedule, schedule_id)
             if row is None:
                 return False
+            if audit is not None:
+                add_events(s, audit(_record(row, self._box), None))
             s.delete(row)
             return True
 
@@ -236,9 +262,11 @@ class Schedules:
             Schedule.owner_data_confirmed_by,
             Schedule.owner_data_confirmed_at,
         ).where(Schedule.id.in_(ids))
+        alerting = self.alerts.alerting(ids)
         with self._db.session() as s:
             return {
-                row[0]: ScheduleExtras(bool(row[1]), row[2], row[3]) for row in s.execute(query)
+                row[0]: ScheduleExtras(bool(row[1]), row[2], row[3], row[0] in alerting)
+                for row in s.execute(query)
             }
 
     # -- ticking -------------------------------------------------------------------------
@@ -287,12 +315,16 @@ class Schedules:
         self._update(schedule_id, values)
 
     def pause(self, schedule_id: int, reason: str) -> None:
-        """Stop running a schedule, saying why (its owner sees the reason)."""
-        self._update(schedule_id, {"active": False, "paused_reason": reason})
-
-    def set_alert_state(self, schedule_id: int, state: AlertState) -> None:
-        """Keep what an alert's evaluation found."""
-        self._update(schedule_id, {"alert_state": _state_json(state)})
+        """Stop running a schedule, saying why (its owner sees the reason); recorded in the
+        audit log as paused by Belvedere, unless it was paused already."""
+        with self._db.session() as s:
+            row = s.get(Schedule, schedule_id, with_for_update=True)
+            if row is None:
+                return
+            before = _record(row, self._box)
+            row.active, row.paused_reason = False, reason
+            s.flush()
+            add_events(s, schedule_events(None, before, _record(row, self._box), reason=reason))
 
     def _update(self, schedule_id: int, values: dict[str, Any]) -> None:
         with self._db.session() as s:

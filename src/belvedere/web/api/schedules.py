@@ -166,7 +166,10 @@ class AlertOut(BaseModel):
     column: str | None
     value: float | None
     renotify_minutes: int | None
-    alerting: bool = Field(description="Whether its condition held at the last run.")
+    alerting: bool = Field(
+        description="Whether its condition held at the last run (for anyone, when it runs as "
+        "each recipient)."
+    )
 
 
 class ScheduleOut(BaseModel):
@@ -211,7 +214,7 @@ class ScheduleOut(BaseModel):
                 column=s.alert.column,
                 value=s.alert.value,
                 renotify_minutes=s.alert.renotify_minutes,
-                alerting=s.alert_state.true,
+                alerting=view.alerting,
             )
         return cls(
             id=s.id,

@@ -1,0 +1,125 @@
+"""Audit events: changes worth auditing, beside the runs. Each says who (a user, or Belvedere
+itself) did what (a small set of actions) to which object, when, with details as JSON; the
+audit page and the API tell them in words (:func:`summary`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class AuditAction(StrEnum):
+    """What happened."""
+
+    SCHEDULE_CREATED = "schedule_created"
+    SCHEDULE_CHANGED = "schedule_changed"
+    SCHEDULE_DELETED = "schedule_deleted"
+    SCHEDULE_PAUSED = "schedule_paused"
+    SCHEDULE_RESUMED = "schedule_resumed"
+    CONFIRMATION_GIVEN = "confirmation_given"
+    """The owner confirmed that recipients outside Belvedere see the owner's rows."""
+    CONFIRMATION_WITHDRAWN = "confirmation_withdrawn"
+
+
+class ObjectKind(StrEnum):
+    """What it happened to."""
+
+    SCHEDULE = "schedule"
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """An event to record (its time is when it is stored)."""
+
+    action: AuditAction
+    object_kind: ObjectKind
+    object_id: str
+    actor_id: int | None
+    """``None``: Belvedere itself (e.g. a schedule paused because a grant was revoked)."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A recorded event, with its actor's username (``None``: Belvedere itself)."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor: str | None
+    action: str
+    object_kind: str
+    object_id: str
+    details: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events to read; every field narrows (``None``: any)."""
+
+    actor: str | None = None
+    """A username."""
+    action: AuditAction | None = None
+    object_kind: ObjectKind | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _quoted(details: Mapping[str, Any]) -> str:
+    name = details.get("name")
+    return f"“{name}”" if name else ""
+
+
+def _changes(changed: Mapping[str, Any]) -> str:
+    parts = []
+    for name, values in changed.items():
+        label = name.replace("_", " ")
+        if isinstance(values, list) and len(values) == 2:
+            parts.append(f"{label} from {_value(values[0])} to {_value(values[1])}")
+        elif isinstance(values, Mapping):
+            moved = "; ".join(f"{k} {_value(v)}" for k, v in values.items() if v)
+            parts.append(f"{label} ({moved})" if moved else label)
+        else:
+            parts.append(label)
+    return ", ".join(parts)
+
+
+def _value(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def summary(event: EventRecord) -> str:
+    """The event in words, e.g. "Changed schedule “Monday”: cron from 0 8 * * 1 to 0 9 * * 1"."""
+    d = event.details
+    what = f"{event.object_kind.replace('_', ' ')} {_quoted(d) or event.object_id}"
+    match event.action:
+        case AuditAction.SCHEDULE_CREATED:
+            audience = _value(d.get("recipients") or d.get("webhook"))
+            alert = f"; alert when {d['alert']}" if d.get("alert") else ""
+            return (
+                f"Created {what}: {d.get('target', '?')} to {audience}, "
+                f"run as {d.get('run_as')}{alert}."
+            )
+        case AuditAction.SCHEDULE_CHANGED:
+            return f"Changed {what}: {_changes(d.get('changed') or {})}."
+        case AuditAction.SCHEDULE_DELETED:
+            return f"Deleted {what}."
+        case AuditAction.SCHEDULE_PAUSED:
+            reason = d.get("reason")
+            return f"Paused {what}" + (f": {reason}" if reason else ".")
+        case AuditAction.SCHEDULE_RESUMED:
+            return f"Resumed {what}."
+        case AuditAction.CONFIRMATION_GIVEN:
+            audience = _value(d.get("recipients") or d.get("webhook"))
+            return f"Confirmed that the recipients of {what} see the owner's rows ({audience})."
+        case AuditAction.CONFIRMATION_WITHDRAWN:
+            return f"Withdrew the confirmation that the recipients of {what} see the owner's rows."
+    return f"{event.action.replace('_', ' ').capitalize()}: {what}."
