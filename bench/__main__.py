@@ -25,6 +25,7 @@ from bench import (
     health_under_load,
     memory,
     queue_burst,
+    schedules_burst,
 )
 from bench.support import Report
 
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[], Report]] = {
     bq_overhead.NAME: bq_overhead.run,
     bq_latency.NAME: bq_latency.run,
     memory.NAME: memory.run,
+    schedules_burst.NAME: schedules_burst.run,
 }
 
 

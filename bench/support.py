@@ -11,7 +11,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,15 +66,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(label: str) -> Iterator[Server]:
-    """Start ``belvedere serve`` in a temporary data directory; stop it on exit.
+def serve(label: str, env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """Start ``belvedere serve`` in a temporary data directory; stop it on exit. ``env``: more
+    of its environment (``BELVEDERE_*`` settings).
 
     With ``BENCH_PROFILE=DIR`` in the environment the server runs under cProfile (every thread)
     and writes ``DIR/LABEL-PORT.prof`` when it stops.
     """
     with tempfile.TemporaryDirectory(prefix="belvedere-bench-") as tmp:
         for attempt in range(1, START_ATTEMPTS + 1):
-            server = _start(label, Path(tmp))
+            server = _start(label, Path(tmp), env or {})
             try:
                 _wait_until_healthy(server)
                 break
@@ -91,7 +92,7 @@ def serve(label: str) -> Iterator[Server]:
             stop(server)
 
 
-def _start(label: str, tmp: Path) -> Server:
+def _start(label: str, tmp: Path, more: Mapping[str, str]) -> Server:
     data_dir = tmp / "data"
     log_path = tmp / "server.log"
     port = free_port()
@@ -102,6 +103,7 @@ def _start(label: str, tmp: Path) -> Server:
         BELVEDERE_PORT=str(port),
         BELVEDERE_ADMIN_PASSWORD=PASSWORD,
     )
+    env.update(more)
     if workers := os.environ.get("BENCH_WORKERS"):
         env["BELVEDERE_WORKERS"] = workers
     argv = [sys.executable, "-m", "belvedere", "serve"]

@@ -203,6 +203,7 @@ class Services:
             ),
             self.pools,
             retry_seconds=settings.schedule_retry_delays,
+            concurrency=settings.schedule_builds,
             smtp=SmtpSender.from_settings(settings),
             webhook=WebhookSender(
                 settings.webhook_timeout_seconds, allow_private=settings.webhook_allow_private

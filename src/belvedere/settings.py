@@ -245,6 +245,15 @@ class Settings(BaseSettings):
         description="How often each server looks for schedules that are due. Every server "
         "looks; each tick of a schedule is delivered once, by one of them.",
     )
+    schedule_concurrency: int = Field(
+        default=32,
+        ge=1,
+        description="Scheduled reports and alerts each server process builds at once (each "
+        "waits for its queries); the others wait their turn, their queries not yet started. "
+        "A quarter as many messages are sent at once (at least 4). At most half of "
+        "`QUERY_THREADS` is used, so that people's queries still run during a burst of "
+        "reports. Mind the warehouse's own limit of concurrent queries.",
+    )
     schedule_retry_seconds: str = Field(
         default="60,300",
         pattern=r"^\s*(\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)*)?$",
@@ -309,6 +318,11 @@ class Settings(BaseSettings):
     def public_url(self) -> str:
         """Where users reach this server."""
         return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def schedule_builds(self) -> int:
+        """Reports built at once: ``schedule_concurrency``, within half of ``query_threads``."""
+        return max(1, min(self.schedule_concurrency, self.query_threads // 2))
 
     @property
     def schedule_retry_delays(self) -> tuple[float, ...]:
