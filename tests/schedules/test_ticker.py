@@ -4,6 +4,7 @@ missed while nothing ran is delivered once on return."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from belvedere.schedules.model import DeliveryStatus, TargetKind
 from belvedere.schedules.ticker import Ticker
 from belvedere.services import Services
 from belvedere.settings import Settings
+from belvedere.store.schedule_ticks import GIVEN_BACK
 from tests.schedules.scheduling import (
     BOSS,
     add_schedule,
@@ -22,7 +24,7 @@ from tests.schedules.scheduling import (
     saved_query,
     settled,
 )
-from tests.support.delivery import Received, mail_server
+from tests.support.delivery import Received, mail_server, silent_server
 
 pytestmark = pytest.mark.anyio
 
@@ -135,3 +137,46 @@ async def test_a_paused_schedule_is_not_delivered(
     )
     assert await ticker(services, "one").tick() == 0
     assert mail[1] == []
+
+
+async def test_a_tick_stopped_with_its_server_before_it_was_sent_is_delivered_by_another(
+    make_settings: Callable[..., Settings],
+    demo_path: Path,
+    mail: tuple[int, list[Received]],
+) -> None:
+    this_hour = NOW.replace(minute=0, second=0)
+    with silent_server() as silent:
+        # The first server's mail server never answers; it stops mid-send (a deploy at 8:00).
+        first = make_services(make_settings, demo_path, silent, smtp_timeout_seconds=2)
+        second = make_services(make_settings, demo_path, mail[0])
+        try:
+            owner = admin(first)
+            schedule = add_schedule(
+                first,
+                owner,
+                TargetKind.SAVED_QUERY,
+                saved_query(first, owner),
+                cron=HOURLY,
+                next_run_at=this_hour,
+            )
+            store = first.schedule_runner.schedules
+            assert await ticker(first, "one").tick() == 1
+            deadline = time.monotonic() + 30
+            while not store.deliveries(schedule.id):  # its attempt is under way
+                assert time.monotonic() < deadline, "the delivery never started"
+                await asyncio.sleep(0.02)
+
+            await first.schedule_runner.stop()
+
+            [stopped] = store.deliveries(schedule.id)
+            assert (stopped.status, stopped.message) == (DeliveryStatus.FAILED, GIVEN_BACK)
+            given_back = store.get(schedule.id)
+            assert given_back is not None and given_back.next_run_at == this_hour
+            assert await ticker(second, "two").tick() == 1
+            await settled(second)
+            assert [m.recipients for m in mail[1]] == [[BOSS]]
+            sent, _ = store.deliveries(schedule.id)
+            assert (sent.status, sent.due_at) == (DeliveryStatus.SENT, this_hour)
+        finally:
+            second.close()
+            first.close()

@@ -49,6 +49,8 @@ DEFAULT_CONCURRENCY = 32
 #: Messages or webhook calls sent at once: a quarter of the reports built at once, at least
 #: this many (each holds a thread of the remote lane up to its timeout).
 MIN_SENDING = 4
+#: How long a stopping server waits for its deliveries to give their ticks back.
+STOP_GRACE_SECONDS = 5.0
 #: Where a reconnected user lands.
 RECONNECT_NEXT = "/sqllab"
 
@@ -124,10 +126,14 @@ class ScheduleRunner:
         """Deliveries under way in this process."""
         return len(self._tasks)
 
-    def cancel_all(self) -> None:
-        """Stop every delivery under way (at shutdown)."""
-        for task in list(self._tasks):
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop every delivery under way (at shutdown), waiting up to ``grace`` seconds for
+        each to give its tick back (see :meth:`deliver`)."""
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
 
     # -- one delivery --------------------------------------------------------------------
 
@@ -143,8 +149,15 @@ class ScheduleRunner:
                 self._schedules.pause, schedule.id, "The owner's account is no longer active."
             )
             return []
-        plans = await self._plans(schedule, owner, due_at, rows)
-        await asyncio.gather(*(self._deliver_plan(schedule, owner, p, due_at, rows) for p in plans))
+        try:
+            plans = await self._plans(schedule, owner, due_at, rows)
+            await asyncio.gather(
+                *(self._deliver_plan(schedule, owner, p, due_at, rows) for p in plans)
+            )
+        except asyncio.CancelledError:  # the server is stopping: a tick sent to nobody yet
+            if due_at is not None:  # is given back, to be delivered once elsewhere or later
+                await self._io.run(self._schedules.give_back, schedule.id, due_at, list(rows))
+            raise
         found = await self._io.run(self._schedules.deliveries, schedule.id, max(50, 4 * len(rows)))
         written = set(rows)
         return [d for d in found if d.id in written]

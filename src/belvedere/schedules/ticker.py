@@ -84,8 +84,9 @@ class Ticker:
 
 
 async def run_ticker(ticker: Ticker, every_seconds: float, runner: ScheduleRunner) -> None:
-    """Tick every ``every_seconds`` until cancelled (then deliveries under way stop too); a
-    failed tick is logged and the next one tries again."""
+    """Tick every ``every_seconds`` until cancelled (then deliveries under way stop too, a
+    tick that reached nobody given back); a failed tick is logged and the next one tries
+    again."""
     try:
         while True:
             try:
@@ -94,7 +95,7 @@ async def run_ticker(ticker: Ticker, every_seconds: float, runner: ScheduleRunne
                 log.exception("the schedule ticker failed; it will try again")
             await asyncio.sleep(every_seconds)
     finally:
-        runner.cancel_all()
+        await runner.stop()
 
 
 def start(services: Services) -> asyncio.Task[None]:

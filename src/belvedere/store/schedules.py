@@ -25,6 +25,7 @@ from belvedere.schedules.model import (
     TargetKind,
 )
 from belvedere.security.secretbox import SecretBox
+from belvedere.store import schedule_ticks
 from belvedere.store.alert_states import EVERYONE, AlertStates, keep_only, recipient_key
 from belvedere.store.audit_events import add_events
 from belvedere.store.db import Database
@@ -291,6 +292,10 @@ class Schedules:
         except IntegrityError:
             return False
         return True
+
+    def give_back(self, schedule_id: int, due_at: datetime, delivery_ids: Sequence[int]) -> bool:
+        """A tick's delivery stopped with its server: see :func:`schedule_ticks.give_back`."""
+        return schedule_ticks.give_back(self._db, schedule_id, due_at, delivery_ids)
 
     def prune(self, ticks_before: datetime, deliveries_before: datetime) -> int:
         """Forget claims of ticks due before ``ticks_before`` (none can be claimed again: a

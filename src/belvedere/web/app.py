@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -38,6 +39,8 @@ from belvedere.web.pages import signin
 from belvedere.web.staticfiles import StaticAssets
 
 STATIC = Path(__file__).with_name("static")
+#: How long a stopping server lets its chores end (a schedule's delivery gives its tick back).
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 class _Belvedere(FastAPI):
@@ -66,6 +69,9 @@ def create_app(services: Services) -> FastAPI:
         yield
         for chore in chores:
             chore.cancel()
+        # Let them end (a schedule's delivery gives its tick back) before the pools close.
+        if chores:
+            await asyncio.wait(chores, timeout=SHUTDOWN_GRACE_SECONDS)
         await services.execution.close()
 
     app = _Belvedere(
