@@ -56,8 +56,13 @@ typecheck: $(TEST_STAMP)
 
 check: lint typecheck
 
+# Two processes (pytest-xdist), a test file each at a time. The browser tests run on their own
+# after the rest: Playwright's sync API keeps an event loop running in the process that used it,
+# which the other tests' own event loops cannot share.
+TEST_PROCESSES ?= 2
 pytest: $(TEST_STAMP) $(ASSETS) system-deps bqemulator
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m "not e2e"
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m e2e
 
 # Unit tests of the browser's pure modules (formatting, dialects, chart drafts, markdown...).
 jstest: $(NODE_STAMP)

@@ -69,7 +69,9 @@ def test_an_aborted_result_leaves_nothing(store: ResultsStore) -> None:
     assert store.total_bytes() == before
 
 
-@pytest.mark.parametrize("run_id", [new_id(), "../../etc/passwd", "a:b"])
+@pytest.mark.parametrize(
+    "run_id", [new_id(), "../../etc/passwd", "a:b"], ids=["unknown", "path", "colon"]
+)
 def test_a_missing_result_says_so(store: ResultsStore, run_id: str) -> None:
     with pytest.raises(ResultMissing):
         store.page(run_id, 0, 10)
