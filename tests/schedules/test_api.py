@@ -382,3 +382,23 @@ def test_as_each_recipient_needs_a_per_user_connection(client: Client, per_user_
         client.post("/api/v1/schedules", json=schedule(saved_query(client), run_as="recipient")),
         "run_as",
     )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE mine.copied AS SELECT * FROM hr.salaries",
+        "EXPORT DATA OPTIONS (uri = 'gs://mine/*.csv', format = 'CSV') AS SELECT * FROM hr.salaries",
+        "SELECT 1; DELETE FROM hr.salaries WHERE TRUE",
+        "INSERT INTO mine.copied SELECT * FROM hr.salaries",
+    ],
+)
+def test_as_each_recipient_a_saved_query_may_only_read(
+    client: Client, services: Services, per_user_query: int, sql: str
+) -> None:
+    # Run as each recipient, the owner's SQL acts with the recipients' rights: it must not be
+    # able to copy their data somewhere the owner reads it.
+    writer = saved_query(client, connection="bq", sql=sql)
+    body = schedule(writer, run_as="recipient", recipients=["alice@example.com"])
+    assert "only read data" in refused(client.post("/api/v1/schedules", json=body), "run_as")
+    assert client.get("/api/v1/schedules").json() == []

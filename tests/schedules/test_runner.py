@@ -312,3 +312,27 @@ def _stored(store: Schedules, schedule_id: int) -> ScheduleRecord:
     found = store.get(schedule_id)
     assert found is not None
     return found
+
+
+async def test_as_each_recipient_a_query_changed_to_write_runs_for_nobody(
+    scheduling: Services, mail: tuple[int, list[Received]]
+) -> None:
+    # The check at creation is not enough: the saved query may be edited afterwards.
+    owner = admin(scheduling)
+    user(scheduling, "ann", "ann@example.com")
+    writer = saved_query(scheduling, owner, "CREATE TABLE copied AS SELECT * FROM regions")
+    schedule = add_schedule(
+        scheduling,
+        owner,
+        TargetKind.SAVED_QUERY,
+        writer,
+        run_as=RunAs.RECIPIENT,
+        recipients=("ann@example.com",),
+    )
+
+    [delivery] = await scheduling.schedule_runner.deliver(schedule, TICK)
+
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "only read data" in (delivery.message or "")
+    assert mail[1] == []
+    assert scheduling.audit.find(AuditFilter(surface="schedule"), limit=5) == []

@@ -22,6 +22,7 @@ from belvedere.filenames import file_stem
 from belvedere.identity.service import AuthorizationRequired
 from belvedere.schedules.delivery.report import Report, Section
 from belvedere.schedules.model import ScheduleRecord, TargetKind
+from belvedere.schedules.rules import refusal_as_recipient
 from belvedere.store.charts import ChartRecord, Charts
 from belvedere.store.runs import RunRecord
 from belvedere.store.saved_queries import SavedQueries
@@ -142,6 +143,10 @@ class ReportBuilder:
         saved = await self._io.run(self._saved.visible, schedule.target_id, schedule.owner_id)
         if saved is None:
             raise ContentFailed(f"Saved query {schedule.target_id} no longer exists.")
+        if actor.user_id != schedule.owner_id:  # its SQL may have changed since it was checked
+            dialect = await self._chart_data.dialect(saved.connection_name)
+            if refused := refusal_as_recipient(dialect, saved.sql):
+                raise ContentFailed(refused)
         request = QueryRequest(
             connection=saved.connection_name,
             sql=saved.sql,

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from belvedere.charts.sql import saved_query_source
 from belvedere.schedules.cron import ScheduleInvalid, validate_cron, validate_timezone
 from belvedere.schedules.delivery.addresses import never_posted_to
 from belvedere.schedules.model import (
@@ -117,3 +118,13 @@ def checked(draft: ScheduleDraft) -> ScheduleDraft:
             )
     check_alert(draft.alert, draft.target_kind)
     return replace(draft, name=draft.name.strip(), recipients=recipients, webhook_url=url)
+
+
+def refusal_as_recipient(dialect: str, sql: str) -> str | None:
+    """Why a saved query may not run as each recipient, or ``None``: it would act with their
+    rights on SQL they never read, so it may only read, as a chart's source may."""
+    try:
+        saved_query_source(dialect, sql)
+    except ValueError as exc:
+        return f"{exc} Run as each recipient, with their rights, it may only read data."
+    return None

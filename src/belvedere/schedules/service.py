@@ -22,7 +22,7 @@ from belvedere.queries.service import SavedQueryService
 from belvedere.schedules.audit import events
 from belvedere.schedules.cron import ScheduleInvalid, next_after
 from belvedere.schedules.model import DeliveryRecord, RunAs, ScheduleRecord, TargetKind
-from belvedere.schedules.rules import ScheduleDraft, checked
+from belvedere.schedules.rules import ScheduleDraft, checked, refusal_as_recipient
 from belvedere.store.saved_queries import SavedQueryNotFound
 from belvedere.store.schedules import Schedules
 from belvedere.store.users import Users
@@ -275,8 +275,15 @@ class ScheduleService:
         return [a for a in addresses if a.lower() not in known]
 
     async def _check_access(self, owner: Account, draft: ScheduleDraft) -> None:
-        """The owner sees the target; its data goes only where the connections allow."""
+        """The owner sees the target; its data goes only where the connections allow; run
+        as each recipient, a saved query only reads."""
         connections = await self._target_connections(owner, draft)
+        if draft.run_as is RunAs.RECIPIENT and draft.target_kind is TargetKind.SAVED_QUERY:
+            saved = await self._saved_queries.visible(owner, draft.target_id)
+            kind = (await self._io.run(self._connections.get, saved.connection_name)).kind
+            refused = refusal_as_recipient(backend_class(kind).quirks.dialect, saved.sql)
+            if refused:
+                raise ScheduleInvalid("run_as", refused)
 
         def check() -> None:
             personal = sorted(c for c in connections if self._per_user(c))
