@@ -11,7 +11,13 @@ import { TARGET_LABELS, cronWords, dateTime, targetHref } from "../lib/schedules
 const API = "/api/v1/schedules";
 const POLL_MS = 1000;
 const POLL_TIMES = 120; // a send now is followed for two minutes at most
-const STATUS_LABELS = { sent: "Sent", failed: "Failed", retrying: "Retrying", skipped: "Skipped" };
+const STATUS_LABELS = {
+  sent: "Sent",
+  failed: "Failed",
+  retrying: "Retrying",
+  skipped: "Skipped",
+  private: "Private", // run as that recipient: only they and admins see how it went
+};
 const CHANNELS = { email: "E-mail", webhook: "Webhook" };
 
 const muted = (text) => h("span", { class: "muted" }, text);

@@ -51,6 +51,9 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
     RETRYING = "retrying"
     SKIPPED = "skipped"
+    PRIVATE = "private"
+    """Shown, never stored: a run as someone else, whose outcome its owner may not see
+    (:mod:`belvedere.schedules.privacy`)."""
 
 
 @dataclass(frozen=True)

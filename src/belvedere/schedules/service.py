@@ -22,6 +22,7 @@ from belvedere.queries.service import SavedQueryService
 from belvedere.schedules.audit import events
 from belvedere.schedules.cron import ScheduleInvalid, next_after
 from belvedere.schedules.model import DeliveryRecord, RunAs, ScheduleRecord, TargetKind
+from belvedere.schedules.privacy import shown_deliveries, shown_view
 from belvedere.schedules.rules import ScheduleDraft, checked, refusal_as_recipient
 from belvedere.store.saved_queries import SavedQueryNotFound
 from belvedere.store.schedules import Schedules
@@ -63,7 +64,8 @@ class ScheduleView:
     webhook_signed: bool
     confirmed_by: str | None
     confirmed_at: datetime | None
-    alerting: bool = False
+    alerting: bool | None = False
+    """``None``: not shown to this reader (see :mod:`belvedere.schedules.privacy`)."""
 
 
 async def not_wired(schedule: ScheduleRecord) -> None:
@@ -112,17 +114,20 @@ class ScheduleService:
             raise ScheduleNotFound(schedule_id)
         return found
 
-    def _views(self, records: list[ScheduleRecord]) -> list[ScheduleView]:
+    def _views(self, records: list[ScheduleRecord], reader: Account) -> list[ScheduleView]:
         names = {u.id: u.username for u in self._users.list()}
         extras = self._schedules.extras(r.id for r in records)
         return [
-            ScheduleView(
-                record=r,
-                owner=names.get(r.owner_id, "?"),
-                webhook_signed=found.webhook_signed,
-                confirmed_by=names.get(found.confirmed_by) if found.confirmed_by else None,
-                confirmed_at=found.confirmed_at,
-                alerting=found.alerting,
+            shown_view(
+                reader,
+                ScheduleView(
+                    record=r,
+                    owner=names.get(r.owner_id, "?"),
+                    webhook_signed=found.webhook_signed,
+                    confirmed_by=names.get(found.confirmed_by) if found.confirmed_by else None,
+                    confirmed_at=found.confirmed_at,
+                    alerting=found.alerting,
+                ),
             )
             for r in records
             if (found := extras.get(r.id)) is not None
@@ -133,8 +138,8 @@ class ScheduleService:
 
         def read() -> list[ScheduleView]:
             if _is_admin(reader):
-                return self._views(self._schedules.list_all())
-            return self._views(self._schedules.list_owned(reader.id))
+                return self._views(self._schedules.list_all(), reader)
+            return self._views(self._schedules.list_owned(reader.id), reader)
 
         return await self._io.run(read)
 
@@ -142,7 +147,7 @@ class ScheduleService:
         """A schedule the reader owns (any, for an admin): ``ScheduleNotFound`` otherwise."""
 
         def read() -> ScheduleView:
-            return self._views([self._visible(reader, schedule_id)])[0]
+            return self._views([self._visible(reader, schedule_id)], reader)[0]
 
         return await self._io.run(read)
 
@@ -152,8 +157,9 @@ class ScheduleService:
         """A schedule's delivery attempts, newest first (at most ``MAX_DELIVERIES``)."""
 
         def read() -> list[DeliveryRecord]:
-            self._visible(reader, schedule_id)
-            return self._schedules.deliveries(schedule_id, min(limit, MAX_DELIVERIES))
+            schedule = self._visible(reader, schedule_id)
+            found = self._schedules.deliveries(schedule_id, min(limit, MAX_DELIVERIES))
+            return shown_deliveries(reader, schedule, found)
 
         return await self._io.run(read)
 

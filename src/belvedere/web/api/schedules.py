@@ -166,9 +166,9 @@ class AlertOut(BaseModel):
     column: str | None
     value: float | None
     renotify_minutes: int | None
-    alerting: bool = Field(
-        description="Whether its condition held at the last run (for anyone, when it runs as "
-        "each recipient)."
+    alerting: bool | None = Field(
+        description="Whether its condition held at the last run; null when it runs as each "
+        "recipient and you are not an admin (how another person's rows evaluate is theirs)."
     )
 
 
