@@ -4,7 +4,8 @@
 // tab and its filters live in the page's address (?tab=changes&...), so a reload keeps them.
 import { get, url } from "../lib/api.js";
 import { byId, h, replace } from "../lib/dom.js";
-import { count, fullTime } from "../lib/format.js";
+import { pageFooter, pageSummary } from "./paged-list.js";
+import { dayStart, fullTime } from "../lib/format.js";
 
 const API = "/api/v1/audit/events";
 const PAGE = 100;
@@ -33,12 +34,6 @@ const dated = (iso) =>
     hour: "2-digit",
     minute: "2-digit",
   });
-
-/** "2024-03-01" (a day of the date input) as the instant its local midnight starts. */
-function dayStart(day, plusDays = 0) {
-  const [y, m, d] = day.split("-").map(Number);
-  return new Date(y, m - 1, d + plusDays).toISOString();
-}
 
 function field(name, label, control) {
   return h("label", { class: "filter" }, h("span", {}, label), control);
@@ -198,24 +193,9 @@ export function initChanges() {
           h("button", { type: "button", class: "link", onclick: () => ((object = {}), apply()) }, "Show all"),
         ),
       h("div", { class: "audit-scroll" }, table),
-      error && h("p", { class: "error-message audit-error", role: "alert" }, error),
-      nextBefore &&
-        h(
-          "div",
-          { class: "audit-more" },
-          h(
-            "button",
-            { type: "button", disabled: loading, onclick: more, "data-testid": "changes-more" },
-            loading ? "Loading…" : "Load more",
-          ),
-        ),
+      ...pageFooter({ error, nextBefore, loading, more, testid: "changes-more" }),
     );
-    replace(
-      summary,
-      events.length
-        ? `${count(events.length)} ${events.length === 1 ? "change" : "changes"}${nextBefore ? " shown, newest first; more below" : ""}`
-        : "",
-    );
+    replace(summary, pageSummary(events.length, "change", nextBefore));
   }
 
   async function load(query, before) {

@@ -73,3 +73,9 @@ export const STATUS_LABELS = {
 };
 
 export const TERMINAL = new Set(["succeeded", "failed", "cancelled", "timed_out"]);
+
+/** "2024-03-01" (a day of the date input) as the instant its local midnight starts. */
+export function dayStart(day, plusDays = 0) {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(y, m - 1, d + plusDays).toISOString();
+}

@@ -4,7 +4,8 @@
 // "Changes" tab (components/audit-changes.js) shows the audit events.
 import { get, url } from "../lib/api.js";
 import { byId, h, replace } from "../lib/dom.js";
-import { STATUS_LABELS, bytes, count, duration, fullTime, snippet, when } from "../lib/format.js";
+import { pageFooter, pageSummary } from "../components/paged-list.js";
+import { STATUS_LABELS, bytes, count, dayStart, duration, fullTime, snippet, when } from "../lib/format.js";
 import { statusBadge } from "../components/history.js";
 import { initAuditTabs } from "../components/audit-changes.js";
 
@@ -22,12 +23,6 @@ const SURFACES = [
 ];
 const SURFACE_LABELS = Object.fromEntries(SURFACES);
 const STATUSES = ["succeeded", "failed", "cancelled", "timed_out", "running", "queued"];
-
-/** "2024-03-01" (a day of the date input) as the instant its local midnight starts. */
-function dayStart(day, plusDays = 0) {
-  const [y, m, d] = day.split("-").map(Number);
-  return new Date(y, m - 1, d + plusDays).toISOString();
-}
 
 /** The API's query of the filters: dates become instants ("to" includes its whole day). */
 function apiFilters(values) {
@@ -311,24 +306,9 @@ export function init() {
     replace(
       results,
       h("div", { class: "audit-scroll" }, table),
-      error && h("p", { class: "error-message audit-error", role: "alert" }, error),
-      nextBefore &&
-        h(
-          "div",
-          { class: "audit-more" },
-          h(
-            "button",
-            { type: "button", disabled: loading, onclick: more, "data-testid": "audit-more" },
-            loading ? "Loading…" : "Load more",
-          ),
-        ),
+      ...pageFooter({ error, nextBefore, loading, more, testid: "audit-more" }),
     );
-    replace(
-      summary,
-      entries.length
-        ? `${count(entries.length)} ${entries.length === 1 ? "run" : "runs"}${nextBefore ? " shown, newest first; more below" : ""}`
-        : "",
-    );
+    replace(summary, pageSummary(entries.length, "run", nextBefore));
     root.setAttribute("aria-busy", String(loading));
   }
 
