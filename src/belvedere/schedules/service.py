@@ -247,17 +247,18 @@ class ScheduleService:
             raise ScheduleNotFound(record.id)
         return owner
 
-    async def _target_connections(self, owner: Account, draft: ScheduleDraft) -> set[str]:
-        """The connections the target queries, if its owner may see it (``ScheduleInvalid``
-        on ``target`` otherwise)."""
+    async def _target(self, owner: Account, draft: ScheduleDraft) -> tuple[set[str], str | None]:
+        """The connections the target queries, and its SQL if it is a saved query, if its
+        owner may see it (``ScheduleInvalid`` on ``target`` otherwise)."""
         kind, target_id = draft.target_kind, draft.target_id
         try:
             if kind is TargetKind.SAVED_QUERY:
-                return {(await self._saved_queries.visible(owner, target_id)).connection_name}
+                saved = await self._saved_queries.visible(owner, target_id)
+                return {saved.connection_name}, saved.sql
             if kind is TargetKind.CHART:
-                return {(await self._charts.owned(target_id, owner.id)).connection_name}
+                return {(await self._charts.owned(target_id, owner.id)).connection_name}, None
             view = await self._dashboards.get(owner, target_id)
-            return {chart.connection_name for chart in view.charts.values()}
+            return {chart.connection_name for chart in view.charts.values()}, None
         except (SavedQueryNotFound, ChartNotFound, DashboardNotFound):
             what = kind.value.replace("_", " ")
             raise ScheduleInvalid(
@@ -283,12 +284,11 @@ class ScheduleService:
     async def _check_access(self, owner: Account, draft: ScheduleDraft) -> None:
         """The owner sees the target; its data goes only where the connections allow; run
         as each recipient, a saved query only reads."""
-        connections = await self._target_connections(owner, draft)
-        if draft.run_as is RunAs.RECIPIENT and draft.target_kind is TargetKind.SAVED_QUERY:
-            saved = await self._saved_queries.visible(owner, draft.target_id)
-            kind = (await self._io.run(self._connections.get, saved.connection_name)).kind
-            refused = refusal_as_recipient(backend_class(kind).quirks.dialect, saved.sql)
-            if refused:
+        connections, sql = await self._target(owner, draft)
+        if draft.run_as is RunAs.RECIPIENT and sql is not None:
+            [connection] = connections
+            kind = (await self._io.run(self._connections.get, connection)).kind
+            if refused := refusal_as_recipient(backend_class(kind).quirks.dialect, sql):
                 raise ScheduleInvalid("run_as", refused)
 
         def check() -> None:
