@@ -5,9 +5,8 @@ moved from the schedule's column by migration 0011."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,14 +30,13 @@ from belvedere.schedules.model import (
 from belvedere.schedules.runner import ScheduleRunner
 from belvedere.security.secretbox import SecretBox
 from belvedere.services import Services
-from belvedere.settings import Settings
 from belvedere.store.db import Database
 from belvedere.store.migrate import upgrade
 from belvedere.store.models import Schedule
 from belvedere.store.schedules import Schedules
 from belvedere.store.users import Users
-from tests.schedules.scheduling import add_schedule, admin, make_services, user
-from tests.support.delivery import Received, mail_server
+from tests.schedules.scheduling import add_schedule, admin, user
+from tests.support.delivery import Received
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ALICE, BOB = "alice@example.com", "Bob@Example.com"
@@ -57,21 +55,6 @@ class PerUserReports:
 
     def link(self, path: str) -> str:
         return f"http://belvedere.test{path}"
-
-
-@pytest.fixture
-def mail() -> Iterator[tuple[int, list[Received]]]:
-    with mail_server() as found:
-        yield found
-
-
-@pytest.fixture
-def scheduling(
-    make_settings: Callable[..., Settings], demo_path: Path, mail: tuple[int, list[Received]]
-) -> Iterator[Services]:
-    services = make_services(make_settings, demo_path, mail[0])
-    yield services
-    services.close()
 
 
 @pytest.mark.anyio

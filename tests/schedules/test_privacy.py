@@ -16,15 +16,9 @@ from belvedere.schedules.privacy import PRIVATE_MESSAGE
 from belvedere.services import Services
 from belvedere.settings import Settings
 from tests.schedules.scheduling import add_schedule, saved_query, user
-from tests.support.delivery import Received, mail_server
+from tests.support.delivery import Received
 from tests.support.fixtures.app import demo_services
 from tests.support.web.client import Client, MakeClient
-
-
-@pytest.fixture
-def mail() -> Iterator[tuple[int, list[Received]]]:
-    with mail_server() as found:
-        yield found
 
 
 @pytest.fixture

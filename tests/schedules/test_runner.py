@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,11 +60,6 @@ PER_USER = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def sql_rows(services: Services, actor: Actor) -> list[list[Any]]:
     """The rows of the regions query, run in SQL Lab's way (the check, not the schedule)."""
     request = QueryRequest(DEMO_CONNECTION, REGIONS_SQL, actor, Surface.API)
@@ -73,21 +68,6 @@ async def sql_rows(services: Services, actor: Actor) -> list[list[Any]]:
     return [
         list(row.values()) for row in (await services.execution.page(run, 0, 100)).rows.to_pylist()
     ]
-
-
-@pytest.fixture
-def mail() -> Iterator[tuple[int, list[Received]]]:
-    with mail_server() as found:
-        yield found
-
-
-@pytest.fixture
-def scheduling(
-    make_settings: Callable[..., Settings], demo_path: Path, mail: tuple[int, list[Received]]
-) -> Iterator[Services]:
-    services = make_services(make_settings, demo_path, mail[0])
-    yield services
-    services.close()
 
 
 async def test_a_saved_query_arrives_by_email_with_its_csv_run_as_its_owner(

@@ -24,24 +24,13 @@ from tests.schedules.scheduling import (
     saved_query,
     settled,
 )
-from tests.support.delivery import Received, mail_server, silent_server
+from tests.support.delivery import Received, silent_server
 
 pytestmark = pytest.mark.anyio
 
 #: Mid-hour, so that a minute later is still in the same hour whenever the tests run.
 NOW = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
 HOURLY = "0 * * * *"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def mail() -> Iterator[tuple[int, list[Received]]]:
-    with mail_server() as found:
-        yield found
 
 
 @pytest.fixture
