@@ -190,9 +190,11 @@ class ChartService:
         surface: Surface = Surface.CHART,
         extra_filters: Sequence[Filter] = (),
         hide_sql: bool = False,
+        dashboard_id: int | None = None,
     ) -> ChartData:
         """Run a saved chart as ``actor`` (its owner's saved query, its cache TTL); with
-        ``hide_sql``, its errors are told without its SQL."""
+        ``hide_sql``, its errors are told without its SQL; ``dashboard_id``: the dashboard
+        it is drawn on."""
         spec = self.spec_of(chart)
         try:
             return await self._data(
@@ -204,6 +206,7 @@ class ChartService:
                 cache_ttl_seconds=self.cache_ttl(chart),
                 force=force,
                 extra_filters=extra_filters,
+                drawn=(chart.id, dashboard_id),
             )
         except (ChartFailed, ChartInvalid) as exc:
             raise _hidden(exc) if hide_sql else exc from None
@@ -219,12 +222,14 @@ class ChartService:
         cache_ttl_seconds: float | None,
         force: bool = False,
         extra_filters: Sequence[Filter] = (),
+        drawn: tuple[int | None, int | None] = (None, None),
     ) -> ChartData:
-        """Run the chart as ``actor`` and return its rows (raises ``ChartFailed``)."""
+        """Run the chart as ``actor`` and return its rows (raises ``ChartFailed``); ``drawn``:
+        the saved chart and the dashboard it is drawn for, if any."""
         started = time.perf_counter()
         sql, _ = await self.statement(connection, spec, owner_id, extra_filters)
         run, cached = await self._run(
-            connection, sql, actor, surface, spec.limit, cache_ttl_seconds, force
+            connection, sql, actor, surface, spec.limit, cache_ttl_seconds, force, drawn
         )
         table = await self._read(run)
         columns = [(f.name, type_name(f)) for f in table.schema]
@@ -293,8 +298,10 @@ class ChartService:
         max_rows: int,
         cache_ttl_seconds: float | None,
         force: bool,
+        drawn: tuple[int | None, int | None] = (None, None),
     ) -> tuple[RunRecord, bool]:
-        """A succeeded run of ``sql`` (reused from the cache where allowed)."""
+        """A succeeded run of ``sql`` (reused from the cache where allowed), recorded as for
+        the chart and dashboard of ``drawn``."""
         request = QueryRequest(
             connection=connection,
             sql=sql,
@@ -303,6 +310,8 @@ class ChartService:
             max_rows=max_rows,
             cache_ttl_seconds=cache_ttl_seconds,
             force=force,
+            chart_id=drawn[0],
+            dashboard_id=drawn[1],
         )
         run, cached = await self._execution.submit_or_reuse(request)
         if not cached:

@@ -256,6 +256,7 @@ class DashboardService:
             surface=Surface.DASHBOARD,
             extra_filters=applicable(chart, values),
             hide_sql=not show_sql,
+            dashboard_id=dashboard_id,
         )
         return TileData(data, show_sql)
 

@@ -50,6 +50,9 @@ class QueryRequest:
     always run, and keep the result out of the cache."""
     force: bool = False
     """Run even if a cached result is fresh; the new result then serves later readers."""
+    chart_id: int | None = None
+    dashboard_id: int | None = None
+    """The saved chart, and the dashboard, the run draws (recorded: spend is rolled up by them)."""
 
 
 @dataclass(frozen=True)

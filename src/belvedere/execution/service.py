@@ -201,6 +201,8 @@ class ExecutionService:
             submitted_at=now,
             deadline_at=now + timedelta(seconds=timeout),
             cache_key=key,
+            chart_id=request.chart_id,
+            dashboard_id=request.dashboard_id,
         )
         self._runs.add(run)
         return run, handle, timeout

@@ -69,6 +69,8 @@ class User(Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(300), nullable=True)
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Groups from the identity provider at the last sign-in."""
+    timezone: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """Where the user's days start (budgets reset at their midnight); ``None``: the server's."""
 
     @property
     def has_password(self) -> bool:
@@ -195,6 +197,9 @@ class QueryRun(Base):
     """Who the warehouse saw run it: the shared identity, the user, or an impersonated account."""
     cache_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     """Same key, same answer: connection, principal, SQL, parameters and row cap, hashed."""
+    chart_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    dashboard_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The saved chart, and the dashboard, a run drew (spend is rolled up by them)."""
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The Celery worker (``host:pid:nonce``) that runs or ran it; ``None`` in a server."""
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -385,3 +390,7 @@ class AuditEvent(Base):
     object_kind: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# The cost-governance tables live in their own module; imported here so that the metadata is whole.
+from belvedere.store import cost_tables as _cost_tables  # noqa: E402, F401
