@@ -22,12 +22,22 @@ class AuditAction(StrEnum):
     CONFIRMATION_GIVEN = "confirmation_given"
     """The owner confirmed that recipients outside Belvedere see the owner's rows."""
     CONFIRMATION_WITHDRAWN = "confirmation_withdrawn"
+    COST_RULE_SET = "cost_rule_set"
+    """A cap or budget of a connection set or changed (details: the values before and after)."""
+    COST_RULE_DELETED = "cost_rule_deleted"
+    COST_RAISE_GRANTED = "cost_raise_granted"
+    """An admin granted a user a one-off raise (details: bytes, reason, expiry)."""
+    COST_RAISE_REVOKED = "cost_raise_revoked"
+    COST_RAISE_USED = "cost_raise_used"
+    """A run used a one-off raise (details: the run, its estimate)."""
 
 
 class ObjectKind(StrEnum):
     """What it happened to."""
 
     SCHEDULE = "schedule"
+    COST_RULE = "cost_rule"
+    COST_RAISE = "cost_raise"
 
 
 @dataclass(frozen=True)
