@@ -1,6 +1,7 @@
 """Chores a server does at start and from time to time, on the io lane: deleting expired
 sign-in sessions, results past their time to live, and runs and audit events past the audit
-retention; giving memory freed by a burst of work back to the system once idle; with a
+retention; telling budgets that reached 80% or 100% (:mod:`belvedere.costs.alerts`);
+giving memory freed by a burst of work back to the system once idle; with a
 broker, ending the runs of workers that stopped (:mod:`belvedere.cluster.reaper`); and
 delivering the schedules that are due (:mod:`belvedere.schedules.ticker`)."""
 
@@ -80,6 +81,18 @@ def start(services: Services) -> list[asyncio.Task[None]]:
         ),
         repeat(io, RELEASE_EVERY, MemoryRelease(lambda: idle(services.pools)), "memory release"),
         repeat(io, SCHEDULES_EVERY, lambda: prune_schedules(services), "schedules prune"),
+        repeat(
+            io,
+            timedelta(seconds=services.settings.budget_alert_seconds),
+            services.budget_alerts.sweep,
+            "budget alerts",
+        ),
+        repeat(
+            io,
+            SCHEDULES_EVERY,
+            lambda: services.budget_alerts.prune(keep_days),
+            "budget notices prune",
+        ),
     ]
     if services.broker is not None:  # imported here: a server without a broker needs no redis
         from belvedere.cluster.orphans import OrphanStopper

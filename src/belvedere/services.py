@@ -20,8 +20,16 @@ from belvedere.cluster.celery import broker_client, create_celery
 from belvedere.cluster.dispatch import QueueRunner, task_box
 from belvedere.cluster.invalidation import wire_bus
 from belvedere.concurrency import Lane, Pools
+from belvedere.connections.internal import InternalConnection
 from belvedere.connections.secrets import SecretSealer
 from belvedere.connections.service import ConnectionService
+from belvedere.costs.accounting import Accounting, Price, groups_by_user
+from belvedere.costs.alerts import BudgetAlerts
+from belvedere.costs.guard import CostGuard
+from belvedere.costs.policy import CostPolicy
+from belvedere.costs.rules_admin import CostAdmin
+from belvedere.costs.standing import Standings
+from belvedere.dashboards.costs import DashboardCosts
 from belvedere.dashboards.service import DashboardService
 from belvedere.demo.generate import generate_demo_in_child
 from belvedere.execution.fresh import FreshResults
@@ -49,8 +57,10 @@ from belvedere.security.secretbox import SecretBox
 from belvedere.settings import Settings
 from belvedere.store.audit import AuditRecords
 from belvedere.store.audit_events import AuditEvents
+from belvedere.store.budget_notices import BudgetNotices
 from belvedere.store.charts import Charts
 from belvedere.store.connections import Connections
+from belvedere.store.costs import CostStore
 from belvedere.store.dashboards import Dashboards
 from belvedere.store.db import Database
 from belvedere.store.meta import Facts
@@ -58,7 +68,9 @@ from belvedere.store.runs import Runs
 from belvedere.store.saved_queries import SavedQueries
 from belvedere.store.schedules import Schedules
 from belvedere.store.sessions import SessionPolicy, Sessions
+from belvedere.store.spend import SpendStore
 from belvedere.store.users import Users
+from belvedere.warehouses.internal.spend import SpendRows
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +99,9 @@ class Services:
         self.db.migrate(in_child=migrate_in_child)
         self.bus = open_bus(settings.broker_url)
         self.users = Users(self.db)
+        self.cost_store = CostStore(self.db)
+        self.costs = CostPolicy(self.cost_store, self.users, settings)
+        """Caps, budgets and raises of connections billed by bytes (costs/)."""
         self.throttle = SignInThrottle(self.db, ThrottlePolicy.from_settings(settings))
         self.sessions = Sessions(
             self.db,
@@ -107,6 +122,9 @@ class Services:
             SecretSealer(SecretBox(self.secret_key, "connections")),
             self.identity,
             self.pools,
+        )
+        self.connections.internal = InternalConnection(
+            SpendRows(self.db, settings.price_per_tib), self.costs.zone
         )
         self.flows = PendingFlows(self.db, SecretBox(self.secret_key, "flows"))
         self.authorizations = WarehouseAuthorizations(
@@ -150,6 +168,7 @@ class Services:
             self.metrics,
             task_box(self.secret_key),
             fresh,
+            costs=self.costs,
         )
         self.catalog = CatalogService(
             self.connections,
@@ -174,6 +193,12 @@ class Services:
         self.dashboards = DashboardService(
             Dashboards(self.db), charts, self.users, self.chart_data, self.pools.io
         )
+        self.dashboard_costs = DashboardCosts(
+            self.dashboards,
+            self.chart_data,
+            self.execution,
+            confirm_bytes=settings.refresh_confirm_bytes,
+        )
         self.schedules = ScheduleService(
             Schedules(self.db, SecretBox(self.secret_key, "schedules")),
             self.users,
@@ -184,6 +209,23 @@ class Services:
             self.pools.io,
         )
         self.audit = AuditLog(AuditRecords(self.db), AuditEvents(self.db))
+        spend = SpendStore(self.db)
+        self.spend = Accounting(
+            spend,
+            lambda: groups_by_user(self.users),
+            Price(settings.price_per_tib, settings.currency),
+        )
+        """Spend rolled up from the runs (costs/accounting.py)."""
+        self.cost_admin = CostAdmin(self.cost_store, self.connections, self.users)
+        self.budgets = Standings(self.costs, self.users, spend)
+        self.budget_alerts = BudgetAlerts(
+            self.budgets,
+            self.costs,
+            BudgetNotices(self.db),
+            self.users,
+            SmtpSender.from_settings(settings),
+            f"{settings.public_url}/spend",
+        )
         self.facts = Facts(self.db)
         self.schedule_images = ImageLinks(
             settings.data_dir / "schedule-images", settings.schedule_image_ttl_hours * 3600
@@ -234,6 +276,7 @@ class Services:
             queue=queue,
             fresh=fresh,
             alongside=alongside,
+            guard=CostGuard(self.costs),
         )
 
     def first_start(self) -> FirstStart:

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="How long a chart's data is reused, per identity, unless the chart sets "
         "its own TTL (force refresh always runs the query).",
     )
+    refresh_confirm_bytes: int = Field(
+        default=10 * 1024**3,
+        ge=0,
+        description="Above this many bytes (the sum of its charts' dry runs, on connections "
+        "that bill by bytes), a dashboard's force refresh shows its estimate and asks first; "
+        "it also asks when the estimate is more than the viewer's budget left.",
+    )
     results_budget_mb: int = Field(
         default=2048,
         ge=1,
@@ -266,6 +273,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Query history and audit records older than this are deleted (daily).",
     )
+    timezone: str = Field(
+        default="UTC",
+        description="The server's time zone (an IANA name such as `Europe/Paris`): where the "
+        "days and months of byte budgets start for users who set no time zone of their own, "
+        "and for groups' budgets. An unknown name counts as UTC.",
+    )
     smtp_url: SecretStr | None = Field(
         default=None,
         description="SMTP server that sends scheduled reports: `smtp://user:password@host:port` "
@@ -304,6 +317,22 @@ class Settings(BaseSettings):
         ge=1,
         description="How long the links to the charts of a webhook report work (whoever holds "
         "a link sees the chart until then).",
+    )
+    price_per_tib: float = Field(
+        default=6.25,
+        ge=0,
+        description="What one TiB billed costs, in `CURRENCY`: spend is shown in money at this "
+        "price (BigQuery's on-demand list price by default; set your negotiated one).",
+    )
+    currency: str = Field(
+        default="USD", min_length=1, max_length=10, description="Currency of `PRICE_PER_TIB`."
+    )
+    budget_alert_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=86400,
+        description="How often each server looks for budgets at 80% or 100% of their period; "
+        "each is told once (in the app, and by e-mail when `SMTP_URL` is set).",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server and the CLI."

@@ -3,31 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.bigquery.conftest import BQ_CAP
-from tests.support.faults import HttpProxy, RecordedRequest, bq_error, kind_is
+from tests.costs.bq import dry_run_answer
+from tests.costs.bq import is_dry_run as dry_run
+from tests.support.faults import HttpProxy, bq_error, kind_is
 from tests.support.web.client import Client
 
 FIVE_TB = 5 * 1024**4
-
-
-def dry_run(request: RecordedRequest) -> bool:
-    return request.kind == "jobs.insert" and bool(request.body["configuration"].get("dryRun"))
-
-
-def dry_run_answer(total_bytes: int) -> dict[str, Any]:
-    """What BigQuery answers to a dry-run jobs.insert."""
-    return {
-        "kind": "bigquery#job",
-        "jobReference": {"projectId": "test-project", "location": "US"},
-        "configuration": {"dryRun": True, "query": {"query": "SELECT 1"}},
-        "status": {"state": "DONE"},
-        "statistics": {
-            "totalBytesProcessed": str(total_bytes),
-            "query": {"totalBytesProcessed": str(total_bytes), "statementType": "SELECT"},
-        },
-    }
 
 
 def test_estimate_before_running(bq_api: Client, bq_http_proxy: HttpProxy) -> None:
@@ -41,6 +23,12 @@ def test_estimate_before_running(bq_api: Client, bq_http_proxy: HttpProxy) -> No
         "text": "will process 1.2 GB",
         "cap": BQ_CAP,
         "over_cap": False,
+        "applies": True,
+        "cap_from": "the connection",
+        "budget_left": None,
+        "budget_text": None,
+        "over_budget": False,
+        "raise_bytes": None,
     }
     [sent] = bq_http_proxy.jobs_inserted()
     assert sent["configuration"]["dryRun"] is True  # a dry run: nothing ran, nothing billed
@@ -78,8 +66,8 @@ def test_query_over_the_cap_never_starts_a_job(bq_api: Client, bq_http_proxy: Ht
     body = response.json()
     assert body["error"]["code"] == "byte_cap_exceeded"
     assert body["error"]["message"] == (
-        "This query would process 5.0 TB, more than the 931.3 GB allowed per query on this "
-        "connection. No job was started."
+        "This query would process 5.0 TB, more than the 931.3 GB allowed per query on bq "
+        "(the connection's cap). No job was started. An admin can grant a one-off raise."
     )
     assert body["run"]["bytes_estimated"] == FIVE_TB
     jobs = bq_http_proxy.jobs_inserted()

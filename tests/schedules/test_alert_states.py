@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from belvedere.auth.roles import Role
 from belvedere.execution.runs import Actor
@@ -174,8 +175,14 @@ def test_migration_0011_moves_the_state_kept_on_the_schedule(metadata_url: str) 
     try:
         with database.engine.begin() as connection:
             upgrade(connection, "0010")
-        owner = Users(database).create("olga", Role.EDITOR, None)
-        stored = _fields(owner.id, run_as="owner", channel="email", target_kind="saved_query")
+        with database.engine.begin() as connection:  # the users table as it was at 0010
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, username, display_name, role, is_active, created_at,"
+                    " groups) VALUES (1, 'olga', 'olga', 'editor', true, CURRENT_TIMESTAMP, '[]')"
+                )
+            )
+        stored = _fields(1, run_as="owner", channel="email", target_kind="saved_query")
         del stored["webhook_url"]  # sealed_webhook_url in the table
         columns = {
             **stored,

@@ -36,6 +36,21 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/logout"): ELSEWHERE,
     ("POST", "/api/v1/auth/password"): ELSEWHERE,
     ("GET", "/api/v1/auth/me"): SIGNED_IN,
+    ("PATCH", "/api/v1/auth/me"): SIGNED_IN,
+    ("GET", "/api/v1/me/budget-notices"): SIGNED_IN,  # one's own; admins everyone's
+    ("GET", "/api/v1/spend"): SIGNED_IN,  # one's own spend; admins everyone's
+    ("GET", "/api/v1/spend/export"): SIGNED_IN,
+    ("GET", "/api/v1/spend/top"): SIGNED_IN,
+    ("GET", "/api/v1/spend/budgets"): SIGNED_IN,
+    ("GET", "/api/v1/spend/charts/{name}"): SIGNED_IN,  # by_user: admins only (own test)
+    ("GET", "/api/v1/cost-rules"): MANAGE_CONNECTIONS,
+    ("POST", "/api/v1/cost-rules"): MANAGE_CONNECTIONS,
+    ("GET", "/api/v1/cost-rules/connections"): MANAGE_CONNECTIONS,
+    ("PATCH", "/api/v1/cost-rules/{rule_id}"): MANAGE_CONNECTIONS,
+    ("DELETE", "/api/v1/cost-rules/{rule_id}"): MANAGE_CONNECTIONS,
+    ("GET", "/api/v1/cost-raises"): SIGNED_IN,  # one's own; admins everyone's
+    ("POST", "/api/v1/cost-raises"): MANAGE_CONNECTIONS,
+    ("DELETE", "/api/v1/cost-raises/{raise_id}"): MANAGE_CONNECTIONS,
     ("GET", "/api/v1/me/authorizations"): SIGNED_IN,
     ("DELETE", "/api/v1/me/authorizations/{connection}"): SIGNED_IN,
     ("GET", "/api/v1/audit"): VIEW_AUDIT,
@@ -83,6 +98,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/dashboards/{dashboard_id}/shares"): PRIVATE,
     ("POST", "/api/v1/dashboards/{dashboard_id}/charts/{chart_id}/data"): PRIVATE,
     ("GET", "/api/v1/dashboards/{dashboard_id}/filter-values"): PRIVATE,
+    ("POST", "/api/v1/dashboards/{dashboard_id}/estimate"): PRIVATE,
     ("GET", "/api/v1/schedules"): RUN_SQL,
     ("POST", "/api/v1/schedules"): RUN_SQL,
     ("GET", "/api/v1/schedules/{schedule_id}"): OWNER_OR_ADMIN,
@@ -200,6 +216,8 @@ def _path(template: str, world: World, caller: str, allowed: bool) -> str:
         "chart_id": world.owner_chart,
         "dashboard_id": world.owner_dashboard,
         "schedule_id": world.owner_schedule,
+        "rule_id": 999_999,
+        "raise_id": 999_999,
     }
     if template.startswith("/api/v1/connections/{name}/catalog"):
         values["name"] = "demo"

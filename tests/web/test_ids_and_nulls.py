@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from belvedere.auth.roles import Role
+from belvedere.costs.model import Scope
 from belvedere.services import Services
 from belvedere.store.ids import MAX_ROW_ID
 from tests.support.web.client import Client, app_clients
@@ -33,7 +34,7 @@ class Objects:
 
 
 @pytest.fixture
-def objects(client: Client, make_user: Any) -> Objects:
+def objects(client: Client, make_user: Any, services: Services) -> Objects:
     saved = client.post(
         "/api/v1/saved-queries", json={"connection": "demo", "name": "q", "sql": "SELECT 1"}
     ).json()
@@ -56,6 +57,16 @@ def objects(client: Client, make_user: Any) -> Objects:
     ids = {"saved_id": saved["id"], "chart_id": chart.json()["id"], "dashboard_id": board["id"]}
     ids["schedule_id"] = schedule["id"]
     ids["user_id"] = viewer
+    rule = services.cost_store.set_rule(
+        "bq",
+        Scope.ROLE,
+        "viewer",
+        max_bytes_per_query=1,
+        daily_bytes=2,
+        monthly_bytes=3,
+        actor_id=None,
+    )
+    ids["rule_id"] = rule.id
     values = {"name": "demo", "connection": "demo", "schema": "main", "table": "regions"}
     values["run_id"] = run["id"]
     return Objects(ids, values)

@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from belvedere.units import human_bytes
+
 
 class AuditAction(StrEnum):
     """What happened."""
@@ -106,8 +108,60 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+#: The limits of a cost rule, in words.
+COST_LIMITS = {
+    "max_bytes_per_query": "cap per query",
+    "daily_bytes": "daily budget",
+    "monthly_bytes": "monthly budget",
+}
+
+
+def _bytes(value: Any) -> str:
+    return human_bytes(value) if isinstance(value, int) and value >= 0 else "none"
+
+
+def _limits(changed: Mapping[str, Any]) -> str:
+    parts = []
+    for name, label in COST_LIMITS.items():
+        values = changed.get(name)
+        if isinstance(values, list) and len(values) == 2:
+            parts.append(f"{label} from {_bytes(values[0])} to {_bytes(values[1])}")
+        elif name in changed and not isinstance(values, list):
+            parts.append(f"{label} {_bytes(values)}")
+    return ", ".join(parts) or "no limits"
+
+
+def _cost_summary(event: EventRecord) -> str | None:
+    """The words of a cost-governance event (details: :mod:`belvedere.costs.rules_admin`)."""
+    d = event.details
+    where, who = d.get("connection", "?"), d.get("who", "?")
+    raised = f"{d.get('user', '?')}'s one-off raise to {_bytes(d.get('max_bytes'))} on {where}"
+    match event.action:
+        case AuditAction.COST_RULE_SET:
+            return f"Set the cost rule of {who} on {where}: {_limits(d.get('changed') or {})}."
+        case AuditAction.COST_RULE_DELETED:
+            limits = _limits(d.get("limits") or {})
+            return f"Deleted the cost rule of {who} on {where} ({limits})."
+        case AuditAction.COST_RAISE_GRANTED:
+            return (
+                f"Granted {d.get('user', '?')} a one-off raise to {_bytes(d.get('max_bytes'))} on "
+                f"{where} until {d.get('expires_at', '?')}: {d.get('reason', '')}"
+            )
+        case AuditAction.COST_RAISE_REVOKED:
+            return f"Revoked {raised}."
+        case AuditAction.COST_RAISE_USED:
+            estimate = d.get("estimate")
+            of = f" (it would process {_bytes(estimate)})" if isinstance(estimate, int) else ""
+            which = raised if "user" in d else f"one-off raise {event.object_id} on {where}"
+            return f"Run {d.get('run_id', '?')} used {which}{of}."
+    return None
+
+
 def summary(event: EventRecord) -> str:
     """The event in words, e.g. "Changed schedule “Monday”: cron from 0 8 * * 1 to 0 9 * * 1"."""
+    cost = _cost_summary(event)
+    if cost is not None:
+        return cost
     d = event.details
     what = f"{event.object_kind.replace('_', ' ')} {_quoted(d) or event.object_id}"
     match event.action:

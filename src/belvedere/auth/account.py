@@ -33,6 +33,11 @@ class Account(Protocol):
         ...
 
     @property
+    def timezone(self) -> str | None:
+        """Where the user's days start (an IANA name); ``None``: the server's time zone."""
+        ...
+
+    @property
     def has_password(self) -> bool:
         """Whether the account can sign in with a password."""
         ...

@@ -32,6 +32,7 @@ from belvedere.execution.service import ExecutionService
 from belvedere.store.charts import ChartRecord
 from belvedere.store.runs import RunRecord
 from belvedere.store.saved_queries import SavedQueries
+from belvedere.warehouses.base import CostEstimator
 from belvedere.warehouses.registry import backend_class
 
 #: How long a source's column list is reused (a ``LIMIT 0`` query per identity).
@@ -69,6 +70,12 @@ class ChartData:
     run_id: str
     """The run holding the rows: maybe another user's with the same identity (a cache hit),
     so for reading here, never to hand out."""
+    bytes_processed: int | None = None
+    """What the run holding the rows processed, as the warehouse told (BigQuery)."""
+    bytes_billed: int | None = None
+    """What it billed (a cache hit of Belvedere's bills nothing new: see ``cached``)."""
+    bills_bytes: bool = False
+    """Whether the connection's warehouse bills by bytes (caps and budgets apply there)."""
 
     def drawing(self) -> dict[str, Any] | None:
         """A Vega-Lite spec with the rows inline (for drawing on the server); ``None`` for a
@@ -114,6 +121,11 @@ class ChartService:
         """The SQL dialect of a connection's warehouse."""
         view = await self._execution.connection(connection)
         return backend_class(view.kind).quirks.dialect
+
+    async def bills_bytes(self, connection: str) -> bool:
+        """Whether a connection's warehouse bills by the bytes it scans (it dry-runs)."""
+        view = await self._execution.connection(connection)
+        return issubclass(backend_class(view.kind), CostEstimator)
 
     async def _source_sql(self, connection: str, source: Source, owner_id: int) -> str | None:
         """The SQL of a saved-query source as the chart's owner sees it (a viewer of a shared
@@ -168,16 +180,24 @@ class ChartService:
         return sql, dialect
 
     async def explore(
-        self, connection: str, spec: ChartSpec, *, owner_id: int, actor: Actor, force: bool
+        self,
+        connection: str,
+        spec: ChartSpec,
+        *,
+        owner_id: int,
+        actor: Actor,
+        force: bool,
+        cache_ttl_seconds: float | None = None,
     ) -> ChartData:
-        """Run an unsaved chart as ``actor`` with the server's cache TTL."""
+        """Run an unsaved chart as ``actor`` with the server's cache TTL (or the one given)."""
+        ttl = self.cache_ttl(None) if cache_ttl_seconds is None else cache_ttl_seconds
         return await self._data(
             connection,
             spec,
             owner_id=owner_id,
             actor=actor,
             surface=Surface.CHART,
-            cache_ttl_seconds=self.cache_ttl(None),
+            cache_ttl_seconds=ttl,
             force=force,
         )
 
@@ -191,10 +211,12 @@ class ChartService:
         extra_filters: Sequence[Filter] = (),
         hide_sql: bool = False,
         dashboard_id: int | None = None,
+        charged_to: int | None = None,
     ) -> ChartData:
         """Run a saved chart as ``actor`` (its owner's saved query, its cache TTL); with
         ``hide_sql``, its errors are told without its SQL; ``dashboard_id``: the dashboard
-        it is drawn on."""
+        it is drawn on; ``charged_to``: who pays for it, if not ``actor`` (a schedule's
+        owner)."""
         spec = self.spec_of(chart)
         try:
             return await self._data(
@@ -207,6 +229,7 @@ class ChartService:
                 force=force,
                 extra_filters=extra_filters,
                 drawn=(chart.id, dashboard_id),
+                charged_to=charged_to,
             )
         except (ChartFailed, ChartInvalid) as exc:
             raise _hidden(exc) if hide_sql else exc from None
@@ -223,13 +246,14 @@ class ChartService:
         force: bool = False,
         extra_filters: Sequence[Filter] = (),
         drawn: tuple[int | None, int | None] = (None, None),
+        charged_to: int | None = None,
     ) -> ChartData:
         """Run the chart as ``actor`` and return its rows (raises ``ChartFailed``); ``drawn``:
-        the saved chart and the dashboard it is drawn for, if any."""
+        the saved chart and the dashboard it is drawn for, if any; ``charged_to``: who pays."""
         started = time.perf_counter()
         sql, _ = await self.statement(connection, spec, owner_id, extra_filters)
         run, cached = await self._run(
-            connection, sql, actor, surface, spec.limit, cache_ttl_seconds, force, drawn
+            connection, sql, actor, surface, spec.limit, cache_ttl_seconds, force, drawn, charged_to
         )
         table = await self._read(run)
         columns = [(f.name, type_name(f)) for f in table.schema]
@@ -246,6 +270,9 @@ class ChartService:
             elapsed_ms=round((time.perf_counter() - started) * 1000),
             vega_lite=vega_lite(spec, arrow_types),
             run_id=run.id,
+            bytes_processed=run.bytes_processed,
+            bytes_billed=run.bytes_billed,
+            bills_bytes=await self.bills_bytes(connection),
         )
 
     async def image(self, data: ChartData, format: Literal["png", "svg"]) -> bytes | str:
@@ -299,9 +326,11 @@ class ChartService:
         cache_ttl_seconds: float | None,
         force: bool,
         drawn: tuple[int | None, int | None] = (None, None),
+        charged_to: int | None = None,
     ) -> tuple[RunRecord, bool]:
         """A succeeded run of ``sql`` (reused from the cache where allowed), recorded as for
-        the chart and dashboard of ``drawn``."""
+        the chart and dashboard of ``drawn`` and charged to ``charged_to`` (``None``:
+        ``actor``)."""
         request = QueryRequest(
             connection=connection,
             sql=sql,
@@ -312,6 +341,7 @@ class ChartService:
             force=force,
             chart_id=drawn[0],
             dashboard_id=drawn[1],
+            charged_to=charged_to,
         )
         run, cached = await self._execution.submit_or_reuse(request)
         if not cached:

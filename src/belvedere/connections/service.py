@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from belvedere.concurrency import Pools
 from belvedere.connections.definition import ConnectionView, Definition, secrets_set
 from belvedere.connections.handle import ConnectionHandle
+from belvedere.connections.internal import INTERNAL_CONNECTION, InternalConnection, refuse_internal
 from belvedere.connections.live import LiveBackends, StaleHandle
 from belvedere.connections.secrets import SecretSealer, secret_fields
 from belvedere.connections.testing import (
@@ -93,6 +94,8 @@ class ConnectionService:
         self.on_forget: list[Callable[[str], None]] = []
         """Called with a connection's name when this process drops what it holds of it (it
         changed here or elsewhere): caches kept per process elsewhere (catalogs)."""
+        self.internal: InternalConnection | None = None
+        """The built-in connection ``belvedere`` (not listed; resolved by name), once wired."""
 
     # -- reading (blocking) --------------------------------------------------------------
     def list(self) -> list[ConnectionView]:
@@ -101,6 +104,8 @@ class ConnectionService:
 
     def peek(self, name: str) -> ConnectionView | None:
         """A connection read in the last few seconds, without I/O; else ``None``."""
+        if name == INTERNAL_CONNECTION and self.internal is not None:
+            return self.internal.view
         with self._lock:
             definition = self._definitions.get(name)
         return definition.view if definition is not None else None
@@ -115,13 +120,15 @@ class ConnectionService:
 
     def exists(self, name: str) -> bool:
         """Whether a connection of that name exists."""
-        return self._repository.exists(name)
+        return name == INTERNAL_CONNECTION or self._repository.exists(name)
 
     def resolve(self, name: str, actor: Actor) -> ConnectionHandle:
         """A connection as ``actor`` runs on it: settings, options, backend and principal, from
         at most one read and one decryption (raises ``ConnectionNotFound``,
         ``AuthorizationRequired``, ``IdentityError``)."""
         definition = self._definition(name)
+        if name == INTERNAL_CONNECTION and self.internal is not None:
+            return definition.handle(self.internal.principal(actor))
         principal = self._identity.resolve(actor, name, definition.backend, definition.options)
         return definition.handle(principal)
 
@@ -140,6 +147,8 @@ class ConnectionService:
     def _definition(self, name: str) -> Definition:
         """A connection's view and options: remembered for a few seconds (every run asks),
         never across a change of the connection."""
+        if name == INTERNAL_CONNECTION and self.internal is not None:
+            return self.internal.definition
         generation = self._live.generation(name)  # before reading: a change meanwhile shows
         with self._lock:
             cached = self._definitions.get(name)
@@ -174,6 +183,7 @@ class ConnectionService:
     ) -> ConnectionView:
         """Create a connection after validating its options."""
         check_name(name)
+        refuse_internal(name, kind)
         check_timeout(timeout_seconds)
         plain, secrets = self._sealer.split(validate_options(kind, options))
         record = ConnectionRecord(name, kind, plain, self._sealer.seal(secrets), timeout_seconds)
@@ -193,6 +203,7 @@ class ConnectionService:
 
         A secret given as ``None`` (or left out) keeps its stored value; ``""`` clears it.
         """
+        refuse_internal(name)
         check_timeout(timeout_seconds)
         record = self._record(name)
         changes: dict[str, Any] = {}
@@ -215,6 +226,7 @@ class ConnectionService:
 
     def remove(self, name: str) -> None:
         """Delete a connection (its history stays)."""
+        refuse_internal(name)
         if not self._repository.remove(name):
             raise ConnectionNotFound(name)
         self._changed(name)
@@ -316,6 +328,7 @@ class ConnectionService:
     ) -> TestReport:
         """Test options before they are saved, like :meth:`test`; with ``name``, the stored
         connection's secrets fill those left blank (an edited form)."""
+        refuse_internal(name, kind)
         if name is not None:
             options = await self._pools.io.run(self.with_stored_secrets, name, options)
         validated = validate_options(kind, options)

@@ -45,3 +45,10 @@ class UnknownColumn(LookupError):
 
 class ColumnRequired(ValueError):
     """Filter values were asked for without naming the column."""
+
+
+class RefreshOverBudget(ValueError):
+    """An auto-refresh interval whose charts would bill more in a day than the budget left of
+    whoever sets it; answered 422 on ``refresh_seconds``, with the arithmetic."""
+
+    field = "refresh_seconds"

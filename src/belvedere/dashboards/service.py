@@ -248,7 +248,7 @@ class DashboardService:
         the owner turned ``show_sql_to_viewers`` on."""
         record, access, chart = await self._io.run(self._chart_on, dashboard_id, chart_id, viewer)
         self._check_filterable(record, access, viewer, [v.column for v in values])
-        show_sql = _shows_sql(chart, viewer)
+        show_sql = shows_sql(chart, viewer)
         data = await self._runner.saved(
             chart,
             actor,
@@ -259,6 +259,38 @@ class DashboardService:
             dashboard_id=dashboard_id,
         )
         return TileData(data, show_sql)
+
+    async def chart_tiles(
+        self,
+        viewer: Account,
+        dashboard_id: int,
+        values: Sequence[DashboardFilterValue] = (),
+        layout: Mapping[str, Any] | None = None,
+        *,
+        editing: bool = False,
+    ) -> tuple[DashboardRecord, list[tuple[str, ChartRecord]]]:
+        """A dashboard the viewer may see (and edit, if ``editing``) and its chart tiles (tile
+        id, chart) in tile order, once the filter ``values`` are allowed: of its saved layout,
+        or of ``layout`` (one being saved; a chart it may not show, neither on the dashboard
+        nor the viewer's, is left out: the save refuses it)."""
+
+        def read() -> tuple[DashboardRecord, list[tuple[str, ChartRecord]]]:
+            record, access = self._visible(dashboard_id, viewer)
+            if editing and not access.can_edit:
+                raise NotEditor
+            self._check_filterable(record, access, viewer, [v.column for v in values])
+            saved = stored_layout(record.layout)
+            tiles = saved.tiles if layout is None else Layout.model_validate(layout).tiles
+            shown = set(saved.chart_ids())
+            charts = self._charts.many([t.chart_id for t in tiles if t.chart_id is not None])
+            found = []
+            for tile in tiles:
+                chart = charts.get(tile.chart_id) if tile.chart_id is not None else None
+                if chart is not None and (chart.id in shown or chart.owner_id == viewer.id):
+                    found.append((tile.id, chart))
+            return record, found
+
+        return await self._io.run(read)
 
     async def filter_values(
         self, viewer: Account, actor: Actor, dashboard_id: int, column: str | None
@@ -275,10 +307,10 @@ class DashboardService:
         if chart is None:
             raise UnknownColumn(f"No chart of this dashboard has column {column!r}.")
         return await self._runner.distinct_values(
-            chart, column, actor, hide_sql=not _shows_sql(chart, viewer)
+            chart, column, actor, hide_sql=not shows_sql(chart, viewer)
         )
 
 
-def _shows_sql(chart: ChartRecord, viewer: Account) -> bool:
+def shows_sql(chart: ChartRecord, viewer: Account) -> bool:
     """Whether ``viewer`` is sent the chart's SQL: its owner, or anyone if the owner says so."""
     return chart.owner_id == viewer.id or chart.show_sql_to_viewers

@@ -53,6 +53,9 @@ class QueryRequest:
     chart_id: int | None = None
     dashboard_id: int | None = None
     """The saved chart, and the dashboard, the run draws (recorded: spend is rolled up by them)."""
+    charged_to: int | None = None
+    """The user who asked for the run and pays for it, when not the actor (a schedule's owner,
+    run as each recipient): their caps and budgets hold it, their spend counts it."""
 
 
 @dataclass(frozen=True)

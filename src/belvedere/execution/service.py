@@ -24,6 +24,8 @@ from belvedere.cluster.bus import Bus, Topic
 from belvedere.concurrency import Pools
 from belvedere.connections.handle import ConnectionHandle
 from belvedere.connections.service import ConnectionService, ConnectionView
+from belvedere.costs.model import Allowance
+from belvedere.costs.policy import CostPolicy
 from belvedere.execution.cache import ResultCache, cache_key
 from belvedere.execution.formats import ExportFormat, JsonPage, export_chunks, json_page
 from belvedere.execution.fresh import FreshResults
@@ -70,10 +72,13 @@ LOOP_CELLS = 2_000
 
 @dataclass(frozen=True)
 class Estimate:
-    """What a query would process, and the cap it is held to."""
+    """What a query would process, and the cap it is held to (the user's effective cap where
+    cost rules apply, else the connection's); ``allowance``: the user's caps, budgets and
+    raise on a connection billed by bytes (``None`` elsewhere)."""
 
     bytes: int | None
     cap: int | None
+    allowance: Allowance | None = None
 
 
 class RunNotFound(LookupError):
@@ -99,11 +104,13 @@ class ExecutionService:
         metrics: Metrics,
         box: SecretBox,
         fresh: FreshResults | None = None,
+        costs: CostPolicy | None = None,
     ) -> None:
         """``runner`` starts and stops runs (in this process, or on Celery workers); ``bus``
         carries the ends and stops of runs between processes, ``box`` opens the ended runs
         its messages carry, sealed; ``fresh``: small results this process's worker just
-        wrote, read before the results store."""
+        wrote, read before the results store; ``costs``: the users' caps and budgets, told
+        with estimates (runs are held to them by the worker's guard)."""
         self._runs = runs
         self._connections = connections
         self._pools = pools
@@ -116,6 +123,7 @@ class ExecutionService:
         self._metrics = metrics
         self._submitted: TTLCache[str, QueryRun] = TTLCache(SUBMITTED_KEPT, SUBMITTED_SECONDS)
         self._fresh = fresh
+        self._costs = costs
 
     async def connection(self, name: str) -> ConnectionView:
         """A connection's settings: from the last few seconds' read without I/O, else read
@@ -146,7 +154,14 @@ class ExecutionService:
                 raise warehouse.translate_error(exc, sql) from exc
 
         handle = await self._resolve(connection, actor)
-        return await asyncio.wait_for(self._connections.call(handle, dry_run), ESTIMATE_SECONDS)
+        found = await asyncio.wait_for(self._connections.call(handle, dry_run), ESTIMATE_SECONDS)
+        if self._costs is None or found.bytes is None:
+            return found
+        costs = self._costs
+        allowance = await self._pools.io.run(
+            lambda: costs.allowance(actor, connection, bills_bytes=True, connection_cap=found.cap)
+        )
+        return Estimate(found.bytes, allowance.cap, allowance)
 
     # -- submitting ----------------------------------------------------------------------
     async def submit(self, request: QueryRequest) -> QueryRun:
@@ -203,6 +218,7 @@ class ExecutionService:
             cache_key=key,
             chart_id=request.chart_id,
             dashboard_id=request.dashboard_id,
+            charged_to=_charged_to(request),
         )
         self._runs.add(run)
         return run, handle, timeout
@@ -339,6 +355,12 @@ def _statement(request: QueryRequest, dialect: str) -> str:
     if request.table is not None:
         return select_all(dialect, request.table.schema, request.table.name)
     return request.sql
+
+
+def _charged_to(request: QueryRequest) -> int | None:
+    """Whom a run is charged to, when not its user (``None``: its user)."""
+    payer = request.charged_to
+    return None if payer is None or payer == request.actor.user_id else payer
 
 
 def _owns(actor: Actor, run: QueryRun) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ import pyarrow as pa
 
 from belvedere.concurrency import Lane
 from belvedere.connections.handle import ConnectionHandle
+from belvedere.costs.guard import CostGuard
 from belvedere.execution.control import RunControl
 from belvedere.execution.fresh import FreshResults
 from belvedere.execution.requests import QueryRequest
@@ -20,9 +22,7 @@ from belvedere.observability import Metrics
 from belvedere.results import ResultsStore, ResultsUnavailable, ResultTooLarge
 from belvedere.store.models import QueryRun, utcnow
 from belvedere.store.runs import Runs
-from belvedere.units import human_bytes
 from belvedere.warehouses.base import (
-    CostEstimator,
     Query,
     QueryContext,
     ReportsCost,
@@ -56,14 +56,17 @@ class Worker:
         queue: str = "local",
         fresh: FreshResults | None = None,
         alongside: Lane | None = None,
+        guard: CostGuard | None = None,
     ) -> None:
         """``name``: the worker a run records as running it (a Celery worker's ``host:pid:nonce``;
         ``None`` in a server process); ``queue``: where its runs wait (for metrics); ``fresh``:
         where small results are also kept for a moment, for the waiter in this process;
         ``alongside``: where a run's start is recorded while its query already runs, in a
         server process (without it, it is recorded first: a Celery worker's compare-and-set
-        start is what runs a message delivered twice only once)."""
+        start is what runs a message delivered twice only once); ``guard``: holds queries to
+        their users' byte caps and budgets before a job starts (``None``: no checks)."""
         self._runs = runs
+        self._guard = guard
         self._results = results
         self._backend = backend
         self._on_dead_grant = on_dead_grant
@@ -166,8 +169,20 @@ class Worker:
             on_job=lambda job_id: self._runs.note_job(run.id, job_id),
         )
         try:
-            if request.table is None:
-                guard_cost(warehouse, request, context, recorded)
+            if request.table is None and self._guard is not None:
+                cleared = self._guard.check(
+                    warehouse,
+                    run.id,
+                    request.actor,
+                    run.connection_name,
+                    request.sql,
+                    request.params,
+                    context,
+                    recorded,
+                    charged_to=run.charged_to,
+                )
+                if cleared.max_bytes_billed is not None:
+                    context = replace(context, max_bytes_billed=cleared.max_bytes_billed)
             query = _prepare(warehouse, request, run, context)
         except Exception as exc:
             raise warehouse.translate_error(exc, run.sql) from exc
@@ -232,23 +247,6 @@ class Worker:
             raise warehouse.translate_error(exc, run.sql) from exc
         recorded.update(row_count=writer.rows, truncated=truncated, result_bytes=size)
         return None if small is None else pa.Table.from_batches(small, schema=reader.schema)
-
-
-def guard_cost(
-    warehouse: Warehouse, request: QueryRequest, context: QueryContext, recorded: dict[str, Any]
-) -> None:
-    """Where a byte cap applies, estimate with a dry run, and refuse beyond the cap."""
-    cap = context.max_bytes_billed
-    if not cap or not isinstance(warehouse, CostEstimator):
-        return
-    estimate = warehouse.estimate(request.sql, request.params, context)
-    recorded["bytes_estimated"] = estimate
-    if estimate > cap:
-        raise WarehouseError(
-            ErrorKind.BYTE_CAP,
-            f"This query would process {human_bytes(estimate)}, more than the "
-            f"{human_bytes(cap)} allowed per query on this connection. No job was started.",
-        )
 
 
 def _prepare(

@@ -1,5 +1,7 @@
 """A schedule's report, built as one identity: every query through the execution service
-(surface ``schedule``: deadline, cost guard, audit), as that actor, never a shared one."""
+(surface ``schedule``: deadline, cost guard, audit), as that actor, never a shared one. Its
+owner asked for it, so its owner pays: run as each recipient, its runs are charged to the
+owner (their caps and budgets hold them, their spend counts them), not to the recipients."""
 
 from __future__ import annotations
 
@@ -154,6 +156,7 @@ class ReportBuilder:
             surface=Surface.SCHEDULE,
             max_rows=MAX_CSV_ROWS,
             export=True,
+            charged_to=schedule.owner_id,
         )
         run = await self._execution.submit(request)
         ended: RunRecord = await self._execution.wait_to_end(run, actor)
@@ -172,11 +175,15 @@ class ReportBuilder:
         return Built(report, [ended.id], columns, rows)
 
     async def _chart_section(
-        self, chart: ChartRecord, actor: Actor, *, hide_sql: bool
+        self, schedule: ScheduleRecord, chart: ChartRecord, actor: Actor, *, hide_sql: bool
     ) -> tuple[Section, ChartData]:
         try:
             data = await self._chart_data.saved(
-                chart, actor, surface=Surface.SCHEDULE, hide_sql=hide_sql
+                chart,
+                actor,
+                surface=Surface.SCHEDULE,
+                hide_sql=hide_sql,
+                charged_to=schedule.owner_id,
             )
         except ChartFailed as exc:
             raise _failed_run(exc.run) from None
@@ -194,7 +201,7 @@ class ReportBuilder:
         chart = await self._io.run(self._charts.owned, schedule.target_id, schedule.owner_id)
         if chart is None:
             raise ContentFailed(f"Chart {schedule.target_id} no longer exists.")
-        section, data = await self._chart_section(chart, actor, hide_sql=False)
+        section, data = await self._chart_section(schedule, chart, actor, hide_sql=False)
         report = Report(
             subject=schedule.name,
             title=chart.name,
@@ -220,7 +227,7 @@ class ReportBuilder:
         async def tile(chart: ChartRecord) -> tuple[Section, str | None]:
             async with gate:
                 try:
-                    section, data = await self._chart_section(chart, actor, hide_sql=True)
+                    section, data = await self._chart_section(schedule, chart, actor, hide_sql=True)
                 except ContentFailed as exc:
                     failed = Section(chart.name, None, [], [], b"", file_name(chart.name), str(exc))
                     return failed, exc.run_ids[0] if exc.run_ids else None

@@ -27,6 +27,7 @@ from belvedere.schedules.rules import ScheduleDraft, checked, refusal_as_recipie
 from belvedere.store.saved_queries import SavedQueryNotFound
 from belvedere.store.schedules import Schedules
 from belvedere.store.users import Users
+from belvedere.warehouses.internal.spend import INTERNAL_CONNECTION
 from belvedere.warehouses.registry import backend_class
 
 Send = Callable[[ScheduleRecord], Awaitable[None]]
@@ -267,6 +268,8 @@ class ScheduleService:
 
     def _per_user(self, connection: str) -> bool:
         """Whether queries on the connection run as each user (blocking)."""
+        if connection == INTERNAL_CONNECTION:  # each user's own runs
+            return True
         try:
             view = self._connections.get(connection)
             options = self._connections.options(connection)

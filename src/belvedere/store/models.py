@@ -167,6 +167,7 @@ class QueryRun(Base):
     __table_args__ = (
         Index("ix_query_runs_user_submitted", "user_id", "submitted_at"),
         Index("ix_query_runs_submitted", "submitted_at"),
+        Index("ix_query_runs_charged_submitted", "charged_to", "submitted_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -200,6 +201,8 @@ class QueryRun(Base):
     chart_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     dashboard_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """The saved chart, and the dashboard, a run drew (spend is rolled up by them)."""
+    charged_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Who pays for it when not its user (a schedule's owner, run as each recipient)."""
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The Celery worker (``host:pid:nonce``) that runs or ran it; ``None`` in a server."""
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import func, select
@@ -186,8 +186,12 @@ class Users:
         password: str | None = None,
         is_active: bool | None = None,
         email: str | None = None,
+        timezone: str | None = None,
+        groups: Sequence[str] | None = None,
     ) -> User | None:
-        """Change an account's role, password, active flag or e-mail (``""`` removes it)."""
+        """Change an account's role, password, active flag or e-mail (``""`` removes it), time
+        zone (``""``: the server's) or groups (an account that signs in with single sign-on
+        gets its groups from the identity provider)."""
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             raise UserError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
         new_email = normalize_email(email) if email is not None else None
@@ -204,5 +208,14 @@ class Users:
                 user.password_hash = hash_password(password)
             if is_active is not None:
                 user.is_active = is_active
+            if timezone is not None:
+                user.timezone = timezone or None
+            if groups is not None:
+                if user.single_sign_on:
+                    raise UserError(
+                        f"{user.username} signs in with single sign-on: their groups come from "
+                        "the identity provider at each sign-in."
+                    )
+                user.groups = sorted({g.strip() for g in groups if g.strip()})
         self._changed(user_id)
         return user

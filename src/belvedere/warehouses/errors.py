@@ -21,6 +21,8 @@ class ErrorKind(StrEnum):
     RESOURCE = "resource_exceeded"
     QUOTA = "quota_exceeded"
     BYTE_CAP = "byte_cap_exceeded"
+    BUDGET = "budget_exceeded"
+    """The estimate is beyond what is left of a budget of bytes billed (no job started)."""
     UNAVAILABLE = "warehouse_unavailable"
     CANCELLED = "cancelled"
     AUTHORIZATION = "authorization_required"
@@ -42,6 +44,7 @@ USER_ERROR_KINDS = frozenset(
         ErrorKind.RESOURCE,
         ErrorKind.QUOTA,
         ErrorKind.BYTE_CAP,
+        ErrorKind.BUDGET,
     }
 )
 

@@ -14,6 +14,10 @@ BACKENDS: dict[str, str] = {
     "postgres": "belvedere.warehouses.postgres.backend:PostgresWarehouse",
     "bigquery": "belvedere.warehouses.bigquery.backend:BigQueryWarehouse",
 }
+#: Kinds of the built-in connections: never created, changed or removed by anyone.
+INTERNAL_BACKENDS: dict[str, str] = {
+    "belvedere": "belvedere.warehouses.internal.backend:InternalWarehouse",
+}
 
 
 class UnknownBackend(LookupError):
@@ -32,7 +36,7 @@ def preload(kinds: Iterable[str] | None = None) -> None:
 def backend_class(kind: str) -> type[Warehouse]:
     """The backend class of a connection kind."""
     try:
-        module_name, class_name = BACKENDS[kind].split(":")
+        module_name, class_name = (BACKENDS.get(kind) or INTERNAL_BACKENDS[kind]).split(":")
     except KeyError:
         known = ", ".join(sorted(BACKENDS))
         raise UnknownBackend(f"unknown connection kind {kind!r} (known: {known})") from None

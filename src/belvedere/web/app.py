@@ -22,12 +22,15 @@ from belvedere.web.api import (
     catalog,
     charts,
     connections,
+    costs,
     dashboards,
     me,
     runs,
     saved_queries,
     schedule_images,
     schedules,
+    spend,
+    spend_charts,
     users,
 )
 from belvedere.web.api.schemas import HealthOut
@@ -108,6 +111,9 @@ def create_app(services: Services) -> FastAPI:
         me,
         audit,
         users,
+        spend,
+        spend_charts,
+        costs,
     )
     for module in routers:
         app.include_router(module.router, prefix="/api/v1", dependencies=[Depends(csrf_protect)])

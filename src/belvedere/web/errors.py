@@ -24,6 +24,7 @@ from belvedere.connections.service import (
     ConnectionInvalid,
     ConnectionNotFound,
 )
+from belvedere.costs.rules_admin import CostChangeInvalid, CostRaiseNotFound, CostRuleNotFound
 from belvedere.dashboards.errors import (
     ColumnRequired,
     DashboardNotFound,
@@ -31,6 +32,7 @@ from belvedere.dashboards.errors import (
     NotBuilder,
     NotDashboardOwner,
     NotEditor,
+    RefreshOverBudget,
     UnknownColumn,
     UnknownUser,
 )
@@ -72,16 +74,21 @@ STATUS: dict[str, int] = {
     "not_editor": 403,
     "not_builder": 403,
     "filter_not_declared": 403,
+    "timezone_locked": 403,
     "connection_not_found": 404,
     "chart_not_found": 404,
     "dashboard_not_found": 404,
     "saved_query_not_found": 404,
     "run_not_found": 404,
     "schedule_not_found": 404,
+    "cost_rule_not_found": 404,
+    "cost_raise_not_found": 404,
     RunStatus.CANCELLED.value: 409,
     "result_expired": 410,
     "incompatible_options": 422,
     "invalid_schedule": 422,  # names the ``field``
+    "invalid_cost_change": 422,  # names the ``field``
+    "refresh_over_budget": 422,  # names the ``field``
     ErrorKind.RESULT_TOO_LARGE.value: 422,
     "metrics_token_required": 401,
     "too_many_attempts": 429,
@@ -118,6 +125,8 @@ CODES: dict[type[Exception], str] = {
     NotOwner: "not_owner",
     ResultsUnavailable: "results_unavailable",
     ScheduleNotFound: "schedule_not_found",
+    CostRuleNotFound: "cost_rule_not_found",
+    CostRaiseNotFound: "cost_raise_not_found",
 }
 
 
@@ -321,6 +330,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScheduleInvalid)
     async def schedule_invalid(request: Request, exc: ScheduleInvalid) -> Response:
         code = "invalid_schedule"
+        return _json(STATUS[code], code, exc.message, field=exc.field)
+
+    @app.exception_handler(RefreshOverBudget)
+    async def refresh_over_budget(request: Request, exc: RefreshOverBudget) -> Response:
+        code = "refresh_over_budget"
+        return _json(STATUS[code], code, str(exc), field=exc.field)
+
+    @app.exception_handler(CostChangeInvalid)
+    async def cost_change_invalid(request: Request, exc: CostChangeInvalid) -> Response:
+        code = "invalid_cost_change"
         return _json(STATUS[code], code, exc.message, field=exc.field)
 
     @app.exception_handler(ResultMissing)

@@ -59,10 +59,12 @@ class _ObservedClient:
 
 
 def bytes_billed(answer: dict[str, Any]) -> int | None:
-    """The bytes billed an API answer reports: ``jobs.query``'s, or a job's statistics."""
-    found = answer.get("totalBytesBilled")
-    if found is None:
-        found = answer.get("statistics", {}).get("query", {}).get("totalBytesBilled")
+    """The bytes billed an API answer reports: ``jobs.query``'s, or a job's statistics; an
+    answer from BigQuery's own cache bills nothing (0, should it leave the count out)."""
+    statistics = answer.get("statistics", {}).get("query", {})
+    found = answer.get("totalBytesBilled", statistics.get("totalBytesBilled"))
+    if found is None and (answer.get("cacheHit") or statistics.get("cacheHit")):
+        return 0
     return None if found is None else int(found)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from belvedere.auth.account import Account
+from belvedere.auth.roles import Role
 from belvedere.auth.cookies import CSRF_COOKIE, SESSION_COOKIE, new_csrf_token
 from belvedere.services import Services
 from belvedere.web.api.schemas import (
@@ -14,12 +15,13 @@ from belvedere.web.api.schemas import (
     ErrorOut,
     LoginIn,
     MeOut,
+    MePatch,
     PasswordChangeIn,
     UserOut,
 )
 from belvedere.web.cookies import set_csrf_cookie, start_session
 from belvedere.web.deps import CurrentUser, ServicesDep, optional_user, session_id
-from belvedere.web.errors import ApiError
+from belvedere.web.errors import ApiError, NotSignedIn
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -123,3 +125,30 @@ async def me(request: Request, response: Response, user: CurrentUser) -> MeOut:
     token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
     set_csrf_cookie(request, response, token)
     return MeOut(user=UserOut.of(user), csrf_token=token)
+
+
+@router.patch(
+    "/me", response_model=MeOut, responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+)
+async def change_me(
+    body: MePatch, request: Request, response: Response, user: CurrentUser, services: ServicesDep
+) -> MeOut:
+    """Change your own settings: your time zone (an IANA name; `""`: the server's), where
+    your days start: your budgets reset at your midnight and spend is shown by your days.
+    You set it once; then an admin changes it (403), as moving your midnight would start a
+    new day of budget."""
+    changed: Account | None = user
+    if "timezone" in body.model_fields_set and (body.timezone or "") != (user.timezone or ""):
+        if user.timezone and user.role != Role.ADMIN:
+            raise ApiError(
+                403,
+                "timezone_locked",
+                f"Your time zone is {user.timezone}. Your budgets reset at its midnight, so "
+                "only an admin can change it.",
+            )
+        changed = await services.pools.io.run(
+            lambda: services.users.update(user.id, timezone=body.timezone or "")
+        )
+    if changed is None:
+        raise NotSignedIn
+    return await me(request, response, changed)

@@ -74,6 +74,17 @@ class ChartDataOut(BaseModel):
     )
     dimensions: list[str] = Field(description="Result columns that group (time first).")
     metrics: list[str] = Field(description="Result columns that aggregate.")
+    bytes_processed: int | None = Field(
+        description="What the run behind these rows processed (null where the warehouse "
+        "does not say); from the cache, what it processed when it ran."
+    )
+    bytes_billed: int | None = Field(
+        description="What that run billed; rows from the cache bill nothing new."
+    )
+    bills_bytes: bool = Field(
+        description="Whether the connection's warehouse bills by bytes (BigQuery): caps and "
+        "budgets apply only there."
+    )
 
     @classmethod
     def of(cls, data: ChartData, *, show_sql: bool = True) -> ChartDataOut:
@@ -94,6 +105,9 @@ class ChartDataOut(BaseModel):
             ran_at=data.ran_at,
             elapsed_ms=data.elapsed_ms,
             vega_lite=data.vega_lite,
+            bytes_processed=data.bytes_processed,
+            bytes_billed=data.bytes_billed,
+            bills_bytes=data.bills_bytes,
         )
 
 

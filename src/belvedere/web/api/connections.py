@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from belvedere.auth.account import Account
 from belvedere.auth.roles import Permission, can
@@ -44,6 +44,8 @@ async def connection_kinds(_: Admin, services: ServicesDep) -> list[ConnectionKi
     ]
 
 
+#: Who is offered the built-in connection: those who query or build charts.
+QUERY = (Permission.RUN_SQL, Permission.EDIT_CHARTS)
 #: Who is shown a connection's options (never its secrets): those who query or manage it.
 SEE_OPTIONS = (Permission.RUN_SQL, Permission.EDIT_CHARTS, Permission.MANAGE_CONNECTIONS)
 
@@ -58,10 +60,22 @@ def _shown(view: ConnectionView, user: Account) -> ConnectionOut | ConnectionSum
 
 @router.get("/connections", response_model=list[ConnectionOut | ConnectionSummaryOut])
 async def list_connections(
-    user: Member, services: ServicesDep
+    user: Member,
+    services: ServicesDep,
+    built_in: Annotated[
+        bool,
+        Query(
+            description="Add the built-in connection `belvedere` at the end (SQL over your "
+            "own runs; an admin's: everyone's) for those who query or build charts."
+        ),
+    ] = False,
 ) -> list[ConnectionOut | ConnectionSummaryOut]:
     """Every connection: its options without secrets, or only its name and kind for viewers."""
-    return [_shown(c, user) for c in await services.pools.io.run(services.connections.list)]
+    views = await services.pools.io.run(services.connections.list)
+    internal = services.connections.internal
+    if built_in and internal is not None and any(can(user.role, p) for p in QUERY):
+        views.append(internal.view)
+    return [_shown(c, user) for c in views]
 
 
 @router.post(

@@ -22,13 +22,19 @@ from belvedere.web.api.chart_schemas import (
     FilterValuesOut,
     SharesIn,
 )
+from belvedere.web.api.estimate_schemas import DashboardEstimateIn, DashboardEstimateOut
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import CurrentUser, ServicesDep, actor, require
 
 router = APIRouter(
     prefix="/dashboards",
     tags=["dashboards"],
-    responses={400: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+    responses={
+        400: {"model": ErrorOut},
+        403: {"model": ErrorOut},
+        404: {"model": ErrorOut},
+        422: {"model": ErrorOut},
+    },
 )
 Builder = Annotated[Account, Depends(require(Permission.EDIT_CHARTS))]
 
@@ -59,8 +65,12 @@ async def change_dashboard(
     dashboard_id: RowId, body: DashboardPatch, user: CurrentUser, services: ServicesDep
 ) -> DashboardOut:
     """Change a dashboard you own or may edit. A chart tile may show one of your own charts,
-    or a chart the dashboard already shows."""
+    or a chart the dashboard already shows. An auto-refresh interval whose charts would bill
+    more in a day than is left of your budgets is refused (422 `refresh_over_budget`, with
+    the arithmetic); it is checked when set or shortened, or when charts are added."""
     changes = body.model_dump(exclude_unset=True, mode="json")
+    if changes.get("refresh_seconds") is not None or "layout" in changes:
+        await services.dashboard_costs.check_refresh(user, actor(user), dashboard_id, changes)
     return DashboardOut.of(await services.dashboards.change(user, dashboard_id, changes))
 
 
@@ -100,6 +110,21 @@ async def dashboard_chart_data(
         user, actor(user), dashboard_id, chart_id, body.filters, force=body.force
     )
     return ChartDataOut.of(tile.data, show_sql=tile.show_sql)
+
+
+@router.post("/{dashboard_id}/estimate", response_model=DashboardEstimateOut)
+async def estimate_dashboard(
+    dashboard_id: RowId, body: DashboardEstimateIn, user: CurrentUser, services: ServicesDep
+) -> DashboardEstimateOut:
+    """What a force refresh would process: each chart's dry run as you, with these filter
+    values (BigQuery's dry run: free, nothing runs). `confirm` says to ask first: above
+    `BELVEDERE_REFRESH_CONFIRM_BYTES`, or above your budget left on a connection.
+    `applies` is false when no chart is on a warehouse that bills by bytes."""
+    found = await services.dashboard_costs.estimate(user, actor(user), dashboard_id, body.filters)
+    settings = services.settings
+    return DashboardEstimateOut.of(
+        found, price_per_tib=settings.price_per_tib, currency=settings.currency
+    )
 
 
 @router.get("/{dashboard_id}/filter-values", response_model=FilterValuesOut)

@@ -178,8 +178,37 @@ class EstimateOut(BaseModel):
     supported: bool = Field(description="Whether this warehouse can estimate (dry run).")
     bytes: int | None = Field(description="Bytes the query would process.")
     text: str | None = Field(description='For people: "will process 1.2 GB".')
-    cap: int | None = Field(description="The connection's cap on bytes billed per query.")
+    cap: int | None = Field(
+        description="The cap on bytes billed per query that holds you on this connection: your "
+        "own, your group's, your role's or the connection's (see `cap_from`)."
+    )
     over_cap: bool
+    applies: bool = Field(
+        default=False,
+        description="Whether caps, budgets or a raise hold you here (false where the warehouse "
+        "does not bill by bytes, or nothing limits you).",
+    )
+    cap_from: str | None = Field(
+        default=None,
+        description='Where the cap comes from: "your own cap", "group analysts", "role '
+        'viewer", "the connection".',
+    )
+    budget_left: int | None = Field(
+        default=None, description="The least left of any budget that applies to you, in bytes."
+    )
+    budget_text: str | None = Field(
+        default=None,
+        description='For people: "2.1 TB left of your daily budget of 3.0 TB, resets at 00:00 '
+        '(Europe/Paris)".',
+    )
+    over_budget: bool = Field(
+        default=False, description="Whether the estimate is beyond the budget left."
+    )
+    raise_bytes: int | None = Field(
+        default=None,
+        description="A one-off raise an admin granted you here, unused: the next query "
+        "refused by its cap or budget may bill up to this many bytes.",
+    )
 
 
 class HistoryOut(BaseModel):

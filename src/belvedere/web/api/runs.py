@@ -137,12 +137,22 @@ async def estimate(body: EstimateIn, user: Analyst, services: ServicesDep) -> Es
     Invalid SQL answers 400 with the error and its position."""
     found = await services.execution.estimate(body.connection, body.sql, body.params, actor(user))
     cap = found.cap
+    held = found.allowance
+    tightest = held.tightest if held is not None else None
     return EstimateOut(
         supported=found.bytes is not None,
         bytes=found.bytes,
         text=f"will process {human_bytes(found.bytes)}" if found.bytes is not None else None,
         cap=cap,
         over_cap=found.bytes is not None and cap is not None and found.bytes > cap,
+        applies=held is not None and held.applies,
+        cap_from=held.cap_from if held is not None else None,
+        budget_left=tightest.left if tightest is not None else None,
+        budget_text=tightest.left_text() if tightest is not None else None,
+        over_budget=found.bytes is not None
+        and tightest is not None
+        and found.bytes > tightest.left,
+        raise_bytes=held.raise_.max_bytes if held is not None and held.raise_ else None,
     )
 
 

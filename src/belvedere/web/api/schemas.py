@@ -24,6 +24,7 @@ from belvedere.connections.testing import TestOutcome, TestReport
 from belvedere.warehouses.base import ColumnInfo, TableInfo
 from belvedere.warehouses.families import Family, of_type_name
 from belvedere.warehouses.registry import backend_class
+from belvedere.web.api.timezones import TimeZoneName
 
 MAX_SQL_CHARS = 1_000_000
 
@@ -94,6 +95,16 @@ class UserOut(BaseModel):
     role: Role
     is_active: bool
     permissions: list[str]
+    timezone: str | None = Field(
+        default=None,
+        description="Where the user's days start (their budgets reset at their midnight, "
+        "spend is shown by their days); null: the server's (`BELVEDERE_TIMEZONE`).",
+    )
+    groups: list[str] = Field(
+        default_factory=list,
+        description="The user's groups: from the identity provider at each single sign-on, "
+        "else as an admin set them. Group budgets are shared by the members.",
+    )
 
     @classmethod
     def of(cls, user: Account) -> UserOut:
@@ -107,6 +118,8 @@ class UserOut(BaseModel):
             role=Role(user.role),
             is_active=user.is_active,
             permissions=sorted(p.value for p in ROLE_PERMISSIONS[Role(user.role)]),
+            timezone=user.timezone,
+            groups=list(user.groups or ()),
         )
 
 
@@ -147,6 +160,26 @@ class UserPatch(Patch):
         pattern=r"^$|^[^@\s]+@[^@\s]+$",
         description="Who the user is on warehouses that query as each user (unique across "
         'accounts); `""` removes it.',
+    )
+    timezone: TimeZoneName = Field(
+        default=None,
+        max_length=100,
+        description="The user's IANA time zone, e.g. `Europe/Paris`; `\"\"`: the server's.",
+    )
+    groups: list[Annotated[str, Field(min_length=1, max_length=300)]] | None = Field(
+        default=None,
+        max_length=100,
+        description="The user's groups (accounts with a password only: single sign-on sets "
+        "them from the identity provider).",
+    )
+
+
+class MePatch(Patch):
+    timezone: TimeZoneName = Field(
+        default=None,
+        max_length=100,
+        description="Your IANA time zone, e.g. `Europe/Paris`: your days (budgets, spend) "
+        'start at its midnight. `""`: the server\'s.',
     )
 
 

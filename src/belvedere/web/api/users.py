@@ -42,7 +42,8 @@ async def create_user(body: UserIn, _: Admin, services: ServicesDep) -> UserOut:
 async def update_user(
     user_id: RowId, body: UserPatch, admin: Admin, services: ServicesDep
 ) -> UserOut:
-    """Change a role, a password, or deactivate (which ends the user's sessions)."""
+    """Change a role, a password, an e-mail, a time zone, the groups (of an account with a
+    password), or deactivate (which ends the user's sessions)."""
     if user_id == admin.id and (body.is_active is False or body.role not in (None, admin.role)):
         raise ApiError(400, "invalid_user", "You cannot demote or deactivate yourself.")
     user = await services.pools.io.run(_update, services, user_id, body)
@@ -59,6 +60,8 @@ def _update(services: Services, user_id: int, body: UserPatch) -> Account | None
         password=body.password,
         is_active=body.is_active,
         email=body.email,
+        timezone=body.timezone,
+        groups=body.groups,
     )
     if user is None:
         return None

@@ -120,6 +120,13 @@ async def audit_page(request: Request, user: CurrentUser) -> Response:
     return render(request, "audit.html", user, {"name": "audit", "retention_days": retention})
 
 
+@router.get("/spend", response_class=HTMLResponse)
+async def spend_page(request: Request, user: CurrentUser) -> Response:
+    """What queries billed: everyone's for admins (and the rules), each user's own."""
+    page = {"name": "spend", "admin": user.role == Role.ADMIN.value}
+    return render(request, "spend.html", user, page)
+
+
 @router.get("/schedules", response_class=HTMLResponse)
 async def schedules_page(request: Request, user: CurrentUser) -> Response:
     if not can(user.role, Permission.RUN_SQL):

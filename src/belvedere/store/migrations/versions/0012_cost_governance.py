@@ -1,11 +1,16 @@
 """Cost governance: per-connection rules (a byte cap per query and budgets of bytes billed per
 day and month, for a role, a group or a user), one-off raises an admin grants, the budget
-notices sent at 80% and 100%, each user's time zone (budgets reset at their midnight), and the
-chart and dashboard a run was for (spend is rolled up by them).
+notices sent at 80% and 100%, each user's time zone (budgets reset at their midnight), the
+chart and dashboard a run was for (spend is rolled up by them), and who pays for a run when
+not its user. A stored connection named ``belvedere``, the built-in connection's name from now
+on, is renamed (``belvedere-1`` or the next free name) with every reference to it, and the
+rename recorded in ``meta``.
 
 Revision ID: 0012
 Revises: 0011
 """
+
+import json
 
 import sqlalchemy as sa
 from alembic import op
@@ -69,19 +74,55 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_budget_notices_at", "budget_notices", ["at"])
-    with op.batch_alter_table("users") as users:
-        users.add_column(sa.Column("timezone", sa.String(length=100), nullable=True))
-    with op.batch_alter_table("query_runs") as runs:
-        runs.add_column(sa.Column("chart_id", sa.Integer(), nullable=True))
-        runs.add_column(sa.Column("dashboard_id", sa.Integer(), nullable=True))
+    # Plain ADD COLUMN (SQLite has it): a batch copy of users would lose its index on lower(email).
+    op.add_column("users", sa.Column("timezone", sa.String(length=100), nullable=True))
+    op.add_column("query_runs", sa.Column("chart_id", sa.Integer(), nullable=True))
+    op.add_column("query_runs", sa.Column("dashboard_id", sa.Integer(), nullable=True))
+    # Who pays for a run when not its user (a schedule's owner, run as each recipient).
+    op.add_column("query_runs", sa.Column("charged_to", sa.Integer(), nullable=True))
+    op.create_index("ix_query_runs_charged_submitted", "query_runs", ["charged_to", "submitted_at"])
+    _free_built_in_name()
+
+
+BUILT_IN = "belvedere"
+RENAMED = "renamed_connection"
+#: Tables that name a connection, and the column that does.
+REFERENCES = [
+    ("connections", "name"),
+    ("charts", "connection_name"),
+    ("saved_queries", "connection_name"),
+    ("user_tokens", "connection_name"),
+    ("pending_flows", "connection_name"),
+    ("query_runs", "connection_name"),
+]
+
+
+def _free_built_in_name() -> None:
+    """Rename a stored connection that has the built-in connection's name, everywhere."""
+    bind = op.get_bind()
+    names = {row[0] for row in bind.execute(sa.text("SELECT name FROM connections")).all()}
+    if BUILT_IN not in names:
+        return
+    new = next(
+        f"{BUILT_IN}-{n}" for n in range(1, len(names) + 2) if f"{BUILT_IN}-{n}" not in names
+    )
+    for table, column in REFERENCES:
+        bind.execute(
+            sa.text(f"UPDATE {table} SET {column} = :new WHERE {column} = :old"),
+            {"new": new, "old": BUILT_IN},
+        )
+    meta = sa.table("meta", sa.column("key", sa.String), sa.column("value", sa.Text))
+    bind.execute(meta.delete().where(meta.c.key == RENAMED))
+    bind.execute(meta.insert().values(key=RENAMED, value=json.dumps({"from": BUILT_IN, "to": new})))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("query_runs") as runs:
-        runs.drop_column("dashboard_id")
-        runs.drop_column("chart_id")
-    with op.batch_alter_table("users") as users:
-        users.drop_column("timezone")
+    # Plain DROP COLUMN (SQLite has it since 3.35): a batch copy would lose users' index.
+    op.drop_index("ix_query_runs_charged_submitted", table_name="query_runs")
+    op.drop_column("query_runs", "charged_to")
+    op.drop_column("query_runs", "dashboard_id")
+    op.drop_column("query_runs", "chart_id")
+    op.drop_column("users", "timezone")
     op.drop_index("ix_budget_notices_at", table_name="budget_notices")
     op.drop_table("budget_notices")
     op.drop_index("ix_cost_raises_user", table_name="cost_raises")

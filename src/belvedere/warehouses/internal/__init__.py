@@ -1,0 +1,1 @@
+"""The built-in connection ``belvedere``: Belvedere's own records, queried with SQL."""
