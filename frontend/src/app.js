@@ -17,6 +17,7 @@ const LAZY_PAGES = {
   explore: () => import("./pages/explore.js"),
   dashboard: () => import("./pages/dashboard.js"),
   schedules: () => import("./pages/schedules.js"),
+  spend: () => import("./pages/spend.js"),
 };
 
 const data = JSON.parse(document.getElementById("page-data")?.textContent || "{}");

@@ -210,6 +210,6 @@ def install(page: Page, loading: tuple[str, ...] = ()) -> FakeCatalog:
         else:
             route.fulfill(status=404, json={"error": {"code": "not_found", "message": "no"}})
 
-    page.route(re.compile(r"/api/v1/connections$"), connections)
+    page.route(re.compile(r"/api/v1/connections(\?[^/]*)?$"), connections)
     page.route(CATALOG, catalog_route)
     return seen

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.e2e
 GB = 1024**3
 CAP = 10 * GB
 BYTE_CAP_MESSAGE = (
-    "This query would process 54.0 GB, more than the 10.0 GB allowed per query on this "
-    "connection. No job was started."
+    "This query would process 54.0 GB, more than the 10.0 GB allowed per query on bq (the "
+    "connection's cap). No job was started. An admin can grant a one-off raise."
 )
 
 
@@ -149,6 +149,6 @@ def test_a_run_over_the_byte_cap_reads_clearly(admin_page: Page) -> None:
     open_sqllab(page)
     run_sql(page, "SELECT * FROM order_lines", status="failed")
     error = page.get_by_test_id("run-error")
-    expect(error.locator(".error-title")).to_have_text("Over this connection's byte cap")
+    expect(error.locator(".error-title")).to_have_text("Over the byte cap per query")
     expect(error.locator(".error-message")).to_have_text(BYTE_CAP_MESSAGE)
     expect(error).to_contain_text("Nothing ran and nothing was billed.")

@@ -1,5 +1,6 @@
 // The edit bar of a dashboard in edit mode: its title, its auto-refresh interval, buttons to add
-// tiles and filters, Cancel and Save, and why a save failed. A render of the edit state with
+// tiles and filters, Cancel and Save, and why a save failed (an interval over the budget left is
+// refused with the arithmetic, shown under the interval). A render of the edit state with
 // lit-html: the page changes the state and renders again.
 import { html, nothing, render } from "lit-html";
 
@@ -22,7 +23,7 @@ export function refreshChoices(value) {
 
 /**
  * Render the edit bar into `root`: hidden when `editing` is null, else from `editing` ({title,
- * refresh_seconds, saving, error}). `actions`: canAddCharts, and the handlers addChart(),
+ * refresh_seconds, saving, error, refreshError}). `actions`: canAddCharts, and the handlers addChart(),
  * addText(), addFilter(), cancel(), save(), edited() (after the title or interval changed).
  */
 export function renderEditbar(root, editing, actions) {
@@ -38,6 +39,7 @@ function view(editing, actions) {
   };
   const setRefresh = (event) => {
     editing.refresh_seconds = Number(event.target.value) || null;
+    editing.refreshError = null;
     actions.edited();
   };
   return html`<div class="editbar-row"
@@ -54,7 +56,12 @@ function view(editing, actions) {
       /></div
       ><div class="field"
         ><label for="dashboard-refresh-seconds">Auto-refresh</label
-        ><select id="dashboard-refresh-seconds" data-testid="dashboard-refresh-seconds" @change=${setRefresh}
+        ><select
+          id="dashboard-refresh-seconds"
+          data-testid="dashboard-refresh-seconds"
+          aria-invalid=${editing.refreshError ? "true" : nothing}
+          aria-describedby=${editing.refreshError ? "dashboard-refresh-error" : nothing}
+          @change=${setRefresh}
           >${refreshChoices(value).map(
             ([s, label]) => html`<option .value=${String(s)} .selected=${s === value}>${label}</option>`,
           )}</select
@@ -75,6 +82,13 @@ function view(editing, actions) {
         ?disabled=${editing.saving}
         @click=${actions.save}
       >Save</button></div
+    ><p
+      id="dashboard-refresh-error"
+      class="error-message refresh-error"
+      role="alert"
+      data-testid="dashboard-refresh-error"
+      ?hidden=${!editing.refreshError}
+    >${editing.refreshError ? `Auto-refresh: ${editing.refreshError}` : ""}</p
     ><p class="error-message" role="alert" data-testid="dashboard-save-error" ?hidden=${!editing.error}
       >${editing.error || ""}</p
     ><p class="help">Drag tiles by their title bar; resize them from their corners.</p>`;

@@ -12,6 +12,7 @@ import { h } from "../lib/dom.js";
 import { duration, fullTime } from "../lib/format.js";
 import { tileSpec } from "../lib/layout.js";
 import { renderMarkdown } from "../lib/markdown.js";
+import { chartCost, costDetail } from "../lib/costs.js";
 
 /** The title's tooltip once data came: the chart's name, its rows, how long, and when. */
 function loadedTitle(label, data) {
@@ -39,6 +40,8 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
     cached: false, // whether the data came from the cache
     ranAt: null, // when the data shown ran
     detail: label, // the title's tooltip
+    cost: "", // what the data shown cost: "1.2 GB processed", "from cache: nothing billed", ...
+    costDetail: "", // its tooltip: the exact bytes
     text: null, // a text tile's markdown, as nodes
   };
 
@@ -128,7 +131,9 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
           @click=${() => onRemove?.(api)}
         >×</button></header
       ><div class="tile-error" data-testid="tile-error" ?hidden=${!state.problem}>${state.problem || nothing}</div
-      >${body()}`;
+      >${body()}<footer class="tile-foot" data-testid="tile-cost" title=${state.costDetail} ?hidden=${!state.cost}
+        >${state.cost}</footer
+      >`;
   }
 
   function draw() {
@@ -183,7 +188,7 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
       if (err.name === "AbortError" || controller !== mine) return;
       controller = null;
       chartView.clear();
-      update({ status: "error", cached: false, sql: null, problem: errorBox(err) });
+      update({ status: "error", cached: false, sql: null, cost: "", costDetail: "", problem: errorBox(err) });
       return;
     }
     if (controller !== mine) return;
@@ -194,6 +199,8 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
       cached: Boolean(data.cached),
       ranAt: data.ran_at,
       detail: loadedTitle(label, data),
+      cost: chartCost(data),
+      costDetail: costDetail(data),
     });
     try {
       await chartView.draw(data, { type: chart.type, spec: chart.spec || null });

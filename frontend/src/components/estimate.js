@@ -1,10 +1,12 @@
 // The cost estimate next to the Run button: a pause after the SQL (or the selection) changes,
 // SQL Lab asks the server what the query would process (BigQuery's dry run: free, nothing runs).
 // A newer text aborts the request of an older one. Connections whose warehouse cannot estimate
-// are asked once, then left alone.
+// are asked once, then left alone. Where caps and budgets hold the user, it says the budget left
+// beside the estimate, and warns of a query its cap or budget would refuse.
 import { send } from "../lib/api.js";
 import { connectLink, needsAuthorization } from "./authorize.js";
 import { h, replace } from "../lib/dom.js";
+import { estimateWords } from "../lib/costs.js";
 import { bytes } from "../lib/format.js";
 
 export const ESTIMATE_DELAY_MS = 600;
@@ -80,17 +82,31 @@ export function createEstimate(node, { editor }) {
         return;
       }
       supported.add(name);
-      const cap = found.cap ? `This connection's cap: ${bytes(found.cap)} billed per query.` : "";
-      if (found.over_cap) {
+      const cap = found.cap
+        ? `Your cap: ${bytes(found.cap)} billed per query (${found.cap_from || "the connection"}).`
+        : "";
+      const exact = `${found.bytes.toLocaleString()} bytes (dry run).`;
+      const words = estimateWords(found, what);
+      if (words.state === "ok") {
+        const budget = words.note
+          ? h("span", { class: "budget", "data-testid": "estimate-budget" }, ` · ${words.note}`)
+          : null;
         show(
-          "over-cap",
-          `${found.bytes.toLocaleString()} bytes. ${cap} The query would be refused.`,
-          h("span", { class: "icon", "aria-hidden": "true" }, "⚠"),
-          `${what} ${found.text}, above this connection's cap of ${bytes(found.cap)}`,
+          "ok",
+          [exact, cap, words.note].filter(Boolean).join(" "),
+          h("span", { class: "text" }, words.text),
+          budget,
         );
-      } else {
-        show("ok", `${found.bytes.toLocaleString()} bytes (dry run). ${cap}`.trim(), `${what} ${found.text}`);
+        return;
       }
+      const refused =
+        words.state === "raise" ? "It would use your one-off raise." : "The query would be refused.";
+      show(
+        words.state,
+        [exact, cap, found.budget_text, refused].filter(Boolean).join(" "),
+        h("span", { class: "icon", "aria-hidden": "true" }, words.state === "raise" ? "ⓘ" : "⚠"),
+        h("span", { class: "text" }, words.text),
+      );
       return;
     }
     const error = answer.data?.error;

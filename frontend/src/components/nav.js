@@ -1,6 +1,8 @@
-// The top bar: marks the current page, signs out, changes your password.
+// The top bar: marks the current page, signs out, changes your password, and shows budget
+// alerts below itself.
 import { post, send, signOutStarted } from "../lib/api.js";
 import { h, replace } from "../lib/dom.js";
+import { showBudgetNotices } from "./budget-notices.js";
 
 export function init() {
   for (const link of document.querySelectorAll(".topbar nav a")) {
@@ -19,6 +21,8 @@ export function init() {
     }
   });
   document.getElementById("change-password")?.addEventListener("click", openPasswordDialog);
+  const topbar = document.querySelector(".topbar");
+  if (topbar) showBudgetNotices(topbar);
 }
 
 function passwordField(label, name, autocomplete) {

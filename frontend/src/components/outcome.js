@@ -18,14 +18,18 @@ const ERROR_TITLES = {
   invalid_query: "Invalid query",
   resource_exceeded: "Resource limit reached",
   quota_exceeded: "Quota exceeded",
-  byte_cap_exceeded: "Over this connection's byte cap",
+  byte_cap_exceeded: "Over the byte cap per query",
+  budget_exceeded: "Over budget",
   warehouse_unavailable: "Warehouse unavailable",
   warehouse_error: "Warehouse error",
 };
 const ERROR_HELP = {
   byte_cap_exceeded:
     "Nothing ran and nothing was billed. Read fewer columns, filter on the partitioning " +
-    "column, or ask an admin to raise the connection's maximum bytes billed.",
+    "column, or ask an admin for a one-off raise.",
+  budget_exceeded:
+    "Nothing ran and nothing was billed. Your spend so far is on the Spend page; wait for " +
+    "the budget to reset, read less, or ask an admin for a one-off raise.",
   quota_exceeded: "The warehouse's quota for this project is used up for now; try again later.",
 };
 

@@ -220,7 +220,7 @@ export function createSourcePicker(root, { onChange }) {
   return {
     /** List the connections; pick `preferred` (or the first) without emitting a change. */
     async load(preferred = null) {
-      connections = await get("/api/v1/connections");
+      connections = await get("/api/v1/connections", { built_in: true });
       replace(
         connection,
         connections.map((c) => h("option", { value: c.name }, `${c.name} (${c.kind})`)),

@@ -1,10 +1,11 @@
 // A dashboard: a grid of tiles (gridstack), each chart loading on its own; a filter bar whose
-// values reach every chart; force refresh; auto-refresh every `refresh_seconds`. Owners and
+// values reach every chart; force refresh (which asks first when its estimate is above the
+// server's threshold or the viewer's budget left); auto-refresh every `refresh_seconds`. Owners and
 // editors switch to an edit mode (drag, resize, add and remove tiles and filters, title and
 // refresh interval; Save sends the whole layout); the owner shares it; whoever runs SQL
 // schedules it.
 import { GridStack } from "gridstack";
-import { get, patch } from "../lib/api.js";
+import { get, patch, post } from "../lib/api.js";
 import { failureTitle } from "../components/chart-errors.js";
 import { REFRESH_CHOICES, renderEditbar } from "../components/dashboard-editbar.js";
 import { createFilterBar } from "../components/dashboard-filters.js";
@@ -20,6 +21,7 @@ import { clock } from "../lib/format.js";
 import { NEW_TILE, readingOrder } from "../lib/layout.js";
 import { openShareDialog } from "../components/share-dialog.js";
 import { openScheduleDialog } from "../components/schedule-dialog.js";
+import { confirmRefresh, confirmUnestimated } from "../components/refresh-confirm.js";
 
 const ROW_PX = 80;
 const newId = () => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -167,6 +169,27 @@ export async function init(page, user) {
       .join(" · ");
   }
 
+  /**
+   * Force refresh: first the estimate (the charts' dry runs, as you); above the server's
+   * threshold or your budget left, ask before running anything.
+   */
+  async function forceRefresh() {
+    ui.force.disabled = true;
+    ui.force.setAttribute("aria-busy", "true");
+    let estimate;
+    try {
+      estimate = await post(`${path}/estimate`, { filters: applied });
+    } catch (error) {
+      confirmUnestimated(error, () => loadAll(true));
+      return;
+    } finally {
+      ui.force.disabled = false;
+      ui.force.removeAttribute("aria-busy");
+    }
+    if (estimate.confirm) confirmRefresh(estimate, () => loadAll(true));
+    else loadAll(true);
+  }
+
   function schedule() {
     clearInterval(timer);
     const seconds = dashboard.refresh_seconds;
@@ -215,6 +238,7 @@ export async function init(page, user) {
       refresh_seconds: dashboard.refresh_seconds,
       saving: false,
       error: null,
+      refreshError: null,
     };
     grid.setStatic(false);
     tiles.forEach((t) => t.setEditing(true));
@@ -245,6 +269,7 @@ export async function init(page, user) {
   async function saveEdits() {
     const title = editing.title.trim();
     editing.error = title ? null : "Give the dashboard a title.";
+    editing.refreshError = null;
     editing.saving = Boolean(title);
     drawEditbar();
     if (!title) return;
@@ -257,7 +282,9 @@ export async function init(page, user) {
         refresh_seconds: editing.refresh_seconds || null,
       });
     } catch (e) {
-      editing.error = `Could not save: ${e.message}`;
+      // An interval over the budget left is refused on its field, with the arithmetic.
+      if (e.body?.error?.field === "refresh_seconds") editing.refreshError = e.message;
+      else editing.error = `Could not save: ${e.message}`;
       editing.saving = false;
       drawEditbar();
       return;
@@ -328,7 +355,7 @@ export async function init(page, user) {
 
   // ----- start
 
-  ui.force.addEventListener("click", () => loadAll(true));
+  ui.force.addEventListener("click", forceRefresh);
   ui.edit.addEventListener("click", startEditing);
   ui.share.addEventListener("click", () =>
     openShareDialog(dashboard, {

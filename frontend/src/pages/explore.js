@@ -9,6 +9,7 @@ import { byId, h, replace } from "../lib/dom.js";
 import { createChartForm } from "../components/explore-form.js";
 import { openScheduleDialog } from "../components/schedule-dialog.js";
 import { draftOf, specOf } from "../lib/chart-draft.js";
+import { chartCost, costDetail } from "../lib/costs.js";
 import { count, duration, fullTime } from "../lib/format.js";
 import { createSourcePicker } from "../components/source-picker.js";
 import { load, save } from "../lib/storage.js";
@@ -23,6 +24,7 @@ export async function init(page, user) {
     status: byId("chart-status"),
     cached: byId("chart-cached"),
     elapsed: byId("chart-elapsed"),
+    cost: byId("chart-cost"),
     run: byId("chart-run"),
     force: byId("chart-force-refresh"),
     sql: byId("chart-view-sql"),
@@ -145,6 +147,7 @@ export async function init(page, user) {
     setStatus("running", force ? "Refreshing…" : "Running…");
     ui.cached.hidden = true;
     ui.elapsed.textContent = "";
+    ui.cost.textContent = "";
     ui.output.setAttribute("aria-busy", "true");
     ui.output.dataset.state = "loading";
     if (!ui.output.dataset.kind)
@@ -169,6 +172,8 @@ export async function init(page, user) {
     ui.elapsed.title = `Ran at ${fullTime(data.ran_at)}`;
     ui.cached.hidden = !data.cached;
     ui.cached.title = data.cached ? `From the cache: ran at ${fullTime(data.ran_at)}` : "";
+    ui.cost.textContent = chartCost(data);
+    ui.cost.title = costDetail(data);
     ui.summary.textContent =
       `${count(data.row_count)} row${data.row_count === 1 ? "" : "s"}` +
       (data.truncated ? ` (cut at the limit of ${count(body.spec.limit)})` : "");

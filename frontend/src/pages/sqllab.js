@@ -166,7 +166,7 @@ export function init() {
 
   async function loadConnections() {
     try {
-      connections = await get("/api/v1/connections");
+      connections = await get("/api/v1/connections", { built_in: true });
     } catch (error) {
       schema.message(h("p", { class: "error-message" }, `Could not list connections: ${error.message}`));
       return;
