@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from belvedere.auth.account import Account
-from belvedere.auth.roles import Role
 from belvedere.auth.cookies import CSRF_COOKIE, SESSION_COOKIE, new_csrf_token
+from belvedere.auth.roles import Role
 from belvedere.services import Services
 from belvedere.web.api.schemas import (
     CsrfOut,
