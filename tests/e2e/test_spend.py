@@ -4,9 +4,10 @@ runs (an admin everyone's), and the admins' Rules tab."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from playwright.sync_api import APIRequestContext, Page, expect
+from playwright.sync_api import APIRequestContext, BrowserContext, Page, expect
 
 from tests.e2e.conftest import ready
 
@@ -103,3 +104,32 @@ def test_an_admin_adds_a_rule_in_the_rules_tab(admin_page: Page, billed_connecti
     expect(row).to_contain_text("role viewer")
     expect(row).to_contain_text("100.0 GB")
     expect(row).to_contain_text("1.0 TB")
+
+
+def test_a_person_takes_their_browsers_time_zone_for_their_days(
+    admin_api: APIRequestContext,
+    new_context: Callable[..., BrowserContext],
+    sign_in_state: Callable[[str, str], dict[str, Any]],
+) -> None:
+    created = admin_api.post(
+        "/api/v1/users",
+        data={"username": "tomoko", "password": "tomoko-password", "role": "viewer"},
+    )
+    assert created.ok, created.text()
+    context = new_context(
+        storage_state=sign_in_state("tomoko", "tomoko-password"), timezone_id="Asia/Tokyo"
+    )
+    page = context.new_page()
+    page.goto("/spend")
+    ready(page)
+    zone = page.get_by_test_id("spend-zone")
+    expect(zone).to_have_text(
+        "Days and budgets follow the server's time zone, UTC. Use yours, Asia/Tokyo"
+    )
+    page.get_by_test_id("spend-use-zone").click()
+    expect(zone).to_have_text("Days and budgets follow your time zone, Asia/Tokyo.")
+    page.reload()
+    ready(page)
+    expect(zone).to_have_text("Days and budgets follow your time zone, Asia/Tokyo.")
+    users = admin_api.get("/api/v1/users").json()
+    assert next(u for u in users if u["username"] == "tomoko")["timezone"] == "Asia/Tokyo"

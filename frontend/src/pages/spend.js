@@ -3,7 +3,7 @@
 // limit and the top queries; for admins, the Rules tab (components/spend-rules.js).
 import { createChartView } from "../components/chart-view.js";
 import { initRules } from "../components/spend-rules.js";
-import { get, url } from "../lib/api.js";
+import { get, patch, url } from "../lib/api.js";
 import { byId, h, replace } from "../lib/dom.js";
 import { bytes, count, fullTime, snippet } from "../lib/format.js";
 import { PERIODS, periodDays } from "../lib/spend.js";
@@ -101,7 +101,51 @@ export function init(page) {
   }
 
   const total = h("p", { class: "spend-total", "aria-live": "polite", "data-testid": "spend-total" });
+  const zone = h("p", { class: "muted spend-zone", "data-testid": "spend-zone" });
   filters.append(total);
+  filters.after(zone);
+
+  /** Whose midnight the days and budgets follow; a user who set none may take the browser's
+   * (once: then an admin changes it, as moving one's midnight would start a new day). */
+  async function showZone(effective) {
+    let me;
+    try {
+      ({ user: me } = await get("/api/v1/auth/me"));
+    } catch {
+      return;
+    }
+    const browser = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (me.timezone) {
+      replace(zone, `Days and budgets follow your time zone, ${me.timezone}.`);
+      return;
+    }
+    const use = async () => {
+      try {
+        await patch("/api/v1/auth/me", { timezone: browser });
+      } catch (error) {
+        replace(zone, h("span", { class: "error-message" }, error.message));
+        return;
+      }
+      show(true);
+    };
+    replace(
+      zone,
+      `Days and budgets follow the server's time zone, ${effective}. `,
+      browser && browser !== effective
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "link",
+              "data-testid": "spend-use-zone",
+              title: "You choose it once; after that an admin changes it.",
+              onclick: use,
+            },
+            `Use yours, ${browser}`,
+          )
+        : null,
+    );
+  }
 
   async function showTotal(since, until) {
     try {
@@ -109,6 +153,7 @@ export function init(page) {
       const t = spend.total;
       const money = new Intl.NumberFormat(undefined, { style: "currency", currency: spend.currency });
       total.textContent = `${bytes(t.bytes_billed)} billed · ${money.format(t.cost)} · ${count(t.runs)} runs`;
+      showZone(spend.timezone);
     } catch (error) {
       total.textContent = error.message;
     }
