@@ -4,7 +4,7 @@ and reactivate it; never yourself."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, Playwright, expect
+from playwright.sync_api import APIRequestContext, Page, Playwright, expect
 
 from tests.e2e.conftest import Server
 
@@ -88,3 +88,30 @@ def test_add_change_role_set_password_deactivate(
     page.reload()  # what the server holds
     expect(row.get_by_test_id("user-role")).to_have_value("viewer")
     expect(row.get_by_test_id("user-status")).to_have_text("Active")
+
+
+def test_groups_and_time_zone_that_budgets_follow(
+    admin_page: Page, admin_api: APIRequestContext
+) -> None:
+    created = admin_api.post(
+        "/api/v1/users",
+        data={"username": "grouped", "password": "grouped-password", "role": "editor"},
+    )
+    assert created.ok, created.text()
+    page = admin_page
+    page.goto("/users")
+    row = page.locator("tr[data-user=grouped]")
+    expect(row.get_by_test_id("user-groups")).to_contain_text("server's time zone")
+    row.get_by_role("button", name="Edit…").click()
+    dialog = page.locator("#user-groups-dialog")
+    dialog.get_by_test_id("user-groups-input").fill("finance, analysts,  ")
+    dialog.get_by_test_id("user-timezone-input").fill("Mars/Base")
+    dialog.get_by_test_id("user-groups-save").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("unknown time zone 'Mars/Base'")
+    dialog.get_by_test_id("user-timezone-input").fill("Europe/Paris")
+    dialog.get_by_test_id("user-groups-save").click()
+    expect(dialog).to_have_count(0)
+    expect(row.locator(".pill.group")).to_have_text(["analysts", "finance"])
+    expect(row.get_by_test_id("user-groups")).to_contain_text("Europe/Paris")
+    found = next(u for u in admin_api.get("/api/v1/users").json() if u["username"] == "grouped")
+    assert (found["groups"], found["timezone"]) == (["analysts", "finance"], "Europe/Paris")

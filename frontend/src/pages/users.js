@@ -1,6 +1,7 @@
 // The users page (admins): every account, its role and whether it is active; add local
 // accounts, change roles, set passwords of local accounts, deactivate and reactivate (never
-// yourself: the server refuses, and the page does not offer it).
+// yourself: the server refuses, and the page does not offer it); set groups (of password
+// accounts: single sign-on brings its own) and time zones, which budgets follow.
 import { get, patch, post } from "../lib/api.js";
 import { field, openDialog } from "../components/dialog.js";
 import { byId, h, replace } from "../lib/dom.js";
@@ -88,6 +89,7 @@ export async function init(page) {
             h("th", {}, "Display name"),
             h("th", {}, "Sign-in"),
             h("th", {}, "Role"),
+            h("th", {}, "Groups · time zone"),
             h("th", {}, "Status"),
             h("th", {}, h("span", { class: "visually-hidden" }, "Actions")),
           ),
@@ -168,6 +170,17 @@ export async function init(page) {
       h("td", {}, role),
       h(
         "td",
+        { class: "groups", "data-testid": "user-groups" },
+        (user.groups || []).map((g) => h("span", { class: "pill group" }, g)),
+        h("span", { class: "muted zone" }, user.timezone || "server's time zone"),
+        h(
+          "button",
+          { type: "button", class: "link", title: "Groups and time zone", onclick: () => editGroups(user) },
+          "Edit…",
+        ),
+      ),
+      h(
+        "td",
         {},
         h(
           "span",
@@ -192,6 +205,60 @@ export async function init(page) {
           ),
       ),
     );
+  }
+
+  /** Groups (of a password account) and time zone: what cost rules and budgets go by. */
+  function editGroups(user) {
+    const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : [];
+    openDialog({
+      title: `Groups and time zone of ${user.username}`,
+      id: "user-groups-dialog",
+      body: [
+        field(
+          "Groups",
+          h("input", {
+            name: "groups",
+            value: (user.groups || []).join(", "),
+            disabled: !user.has_password,
+            autocomplete: "off",
+            "data-testid": "user-groups-input",
+          }),
+          user.has_password
+            ? "Separated by commas. Cost rules and budgets can be set for a group."
+            : "From the identity provider at each sign-in.",
+        ),
+        field(
+          "Time zone",
+          h("input", {
+            name: "timezone",
+            value: user.timezone || "",
+            list: "user-zones",
+            placeholder: "the server's",
+            autocomplete: "off",
+            "data-testid": "user-timezone-input",
+          }),
+          "Where their days start: their budgets reset at its midnight.",
+        ),
+        h(
+          "datalist",
+          { id: "user-zones" },
+          zones.map((z) => h("option", { value: z })),
+        ),
+      ],
+      actions: [{ label: "Save", primary: true, testid: "user-groups-save" }],
+      onSubmit: async (values) => {
+        const changes = { timezone: values.timezone.trim() };
+        if (user.has_password)
+          changes.groups = values.groups
+            .split(",")
+            .map((g) => g.trim())
+            .filter(Boolean);
+        const changed = await patch(path(user), changes);
+        users = users.map((u) => (u.id === changed.id ? changed : u));
+        render();
+        say("success", `Saved the groups and time zone of ${changed.username}.`);
+      },
+    });
   }
 
   function setPassword(user) {
