@@ -127,8 +127,11 @@ class Worker:
             if small is not None and self._fresh is not None and status is RunStatus.SUCCEEDED:
                 self._fresh.keep(run.id, small)
             control.finish(ended)
-        elif status is RunStatus.SUCCEEDED:
-            self._results.delete(run.id)  # ended meanwhile (deadline, cancel): drop the result
+        else:  # ended meanwhile (deadline, cancel): drop the result, keep what it billed
+            if status is RunStatus.SUCCEEDED:
+                self._results.delete(run.id)
+            if fields.get("bytes_billed") is not None:
+                self._runs.note_cost(run.id, fields.get("bytes_processed"), fields["bytes_billed"])
 
     def _record_start(self, run_id: str, started: datetime, control: RunControl) -> None:
         """Record that a run started (on the ``alongside`` lane); a run found ended already,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from belvedere.audit.events import EventDraft
 from belvedere.costs.model import Raise, Rule, Scope
-from belvedere.execution.runs import ACTIVE
+from belvedere.execution.runs import ACTIVE, RunStatus
 from belvedere.store.audit_events import add_events
 from belvedere.store.cost_tables import CostRaise, CostRule
 from belvedere.store.db import Database
@@ -22,6 +22,8 @@ from belvedere.store.models import QueryRun, User, utcnow
 from belvedere.store.payer import paid_by
 
 _ACTIVE = [status.value for status in ACTIVE]
+#: Runs ended by someone else than their worker: what their job billed may be unknown.
+_STOPPED = [RunStatus.CANCELLED.value, RunStatus.TIMED_OUT.value]
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,14 @@ def _spent_query(
     connection: str, user_ids: Sequence[int], since: datetime, excluding: str | None = None
 ) -> Select[tuple[int]]:
     """Billed bytes of ended runs charged to the users plus estimated bytes of active ones
-    (their reservation), but for the run ``excluding``."""
+    (their reservation), but for the run ``excluding``. A run cancelled or timed out whose
+    job's bill is unknown counts its estimate: its job may have billed it all, and a cancel
+    just before the end must not make a query free."""
     amount = case(
         (QueryRun.status.in_(_ACTIVE), func.coalesce(QueryRun.bytes_estimated, 0)),
-        else_=func.coalesce(QueryRun.bytes_billed, 0),
+        (QueryRun.bytes_billed.is_not(None), QueryRun.bytes_billed),
+        (QueryRun.status.in_(_STOPPED), func.coalesce(QueryRun.bytes_estimated, 0)),
+        else_=0,
     )
     query = select(func.coalesce(func.sum(amount), 0)).where(
         QueryRun.connection_name == connection,

@@ -219,6 +219,17 @@ class Runs:
         with self._db.engine.begin() as connection:
             connection.execute(query)
 
+    def note_cost(self, run_id: str, processed: int | None, billed: int) -> None:
+        """Record what a run's job processed and billed after someone else ended the run (a
+        cancel, the deadline): spend counts what was billed, whoever ended it."""
+        query = (
+            update(_TABLE)
+            .where(_TABLE.c.id == run_id, _TABLE.c.bytes_billed.is_(None))
+            .values(bytes_processed=processed, bytes_billed=billed)
+        )
+        with self._db.engine.begin() as connection:
+            connection.execute(query)
+
     def _end(self, query: Update, values: dict[str, Any] | None = None) -> int:
         """Run an update that ends runs (with ``values``, if given: its parameters), and tell
         :attr:`on_end` of each; how many."""
