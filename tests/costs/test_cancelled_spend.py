@@ -66,7 +66,9 @@ def test_a_cancelled_job_whose_bill_is_unknown_counts_its_estimate(
     ann = cost_clients().login("ann")
     start_and_cancel(ann, bq_http_proxy)
     assert spent(cost_services) == 8 * GB
-    again = ann.post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 2"})
+    again = ann.post(
+        "/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 2"}
+    )
     assert again.json()["error"]["code"] == "budget_exceeded"
     assert (
         "more than the 2.0 GB left of your daily budget of 10.0 GB"

@@ -25,7 +25,11 @@ NO_JOB = "No job was started. An admin can grant a one-off raise."
 
 
 def run(clients: MakeClient, who: str, sql: str = "SELECT 1 AS x") -> dict:  # type: ignore[type-arg]
-    response = clients().login(who).post("/api/v1/runs", json={"connection": "bq", "sql": sql})
+    response = (
+        clients()
+        .login(who)
+        .post("/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": sql})
+    )
     body: dict = response.json()  # type: ignore[type-arg]
     body["status_code"] = response.status_code
     return body
@@ -152,7 +156,10 @@ def test_duckdb_is_not_held_by_rules(cost_services: Services, cost_clients: Make
     response = (
         cost_clients()
         .login("ann")
-        .post("/api/v1/runs", json={"connection": "local", "sql": "SELECT 42 AS answer"})
+        .post(
+            "/api/v1/runs",
+            json={"wait_ms": 30_000, "connection": "local", "sql": "SELECT 42 AS answer"},
+        )
     )
     assert response.json()["status"] == "succeeded"
     estimate = (

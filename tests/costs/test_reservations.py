@@ -75,11 +75,15 @@ def test_a_one_off_raise_is_used_once_and_audited(
     assert (estimate["over_cap"], estimate["raise_bytes"]) == (True, 20 * GB)
     raised = grant(cost_services, "ann", 100 * GB)
 
-    first = ann.post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1"}).json()
+    first = ann.post(
+        "/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 1"}
+    ).json()
     assert first.get("status") == "succeeded", first
     [sent] = queries_run(bq_http_proxy)
     assert job_cap(sent) == 100 * GB  # BigQuery holds the job to the raise
-    second = ann.post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 2"})
+    second = ann.post(
+        "/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 2"}
+    )
     assert second.json()["error"]["code"] == "byte_cap_exceeded"  # refused again
     assert len(queries_run(bq_http_proxy)) == 1
 
@@ -101,13 +105,19 @@ def test_a_raise_also_lets_one_query_past_a_spent_budget(
     dry_runs_say(bq_http_proxy, 8 * GB)
     jobs_bill(bq_http_proxy, 8 * GB)
     bob = cost_clients().login("bob")
-    refused = bob.post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1"}).json()
+    refused = bob.post(
+        "/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 1"}
+    ).json()
     assert refused["error"]["code"] == "budget_exceeded"
     grant(cost_services, "bob", 10 * GB)
-    passed = bob.post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1"}).json()
+    passed = bob.post(
+        "/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 1"}
+    ).json()
     assert (passed.get("status"), passed["bytes_billed"]) == ("succeeded", 8 * GB)
     assert job_cap(queries_run(bq_http_proxy)[-1]) == 10 * GB
-    again = bob.post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1"}).json()
+    again = bob.post(
+        "/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 1"}
+    ).json()
     assert again["error"]["message"].startswith(
         "This query would process 8.0 GB, more than the 0 B left of your daily budget of "
         "5.0 GB on bq (it resets at 00:00 on "

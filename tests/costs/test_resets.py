@@ -34,7 +34,11 @@ def billed_before(services: Services, name: str, billed: int, at: datetime) -> N
 
 
 def outcome(clients: MakeClient, name: str) -> str:
-    body = clients().login(name).post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1"})
+    body = (
+        clients()
+        .login(name)
+        .post("/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 1"})
+    )
     found = body.json()
     return str(found.get("status") or found["error"]["code"])
 
@@ -78,7 +82,7 @@ def test_months_reset_on_the_first_in_the_users_time_zone(
     response = (
         cost_clients()
         .login("ann")
-        .post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1"})
+        .post("/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 1"})
     )
     assert response.json()["error"]["message"] == (
         "This query would process 5.0 GB, more than the 2.0 GB left of your monthly budget of "

@@ -78,7 +78,8 @@ def test_rollups_equal_the_runs_of_several_users_at_once(
         for n in range(1, 6):
             amount = n + 10 * len(name) + ord(name[0])
             response = client.post(
-                "/api/v1/runs", json={"connection": "bq", "sql": f"SELECT {amount} AS billed"}
+                "/api/v1/runs",
+                json={"wait_ms": 30_000, "connection": "bq", "sql": f"SELECT {amount} AS billed"},
             )
             assert response.json().get("status") == "succeeded", response.text
             billed += amount * GB

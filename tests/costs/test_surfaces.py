@@ -59,9 +59,12 @@ def test_every_surface_is_refused_alike(
     dry_runs_say(bq_http_proxy, 50 * GB)
     expected = CAP_MESSAGE.format(role="editor")
     answers: dict[str, Any] = {
-        "api": ann.post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1"}),
+        "api": ann.post(
+            "/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 1"}
+        ),
         "export": ann.post(
-            "/api/v1/runs", json={"connection": "bq", "sql": "SELECT 2", "export": True}
+            "/api/v1/runs",
+            json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 2", "export": True},
         ),
         "chart": ann.get(f"/api/v1/charts/{chart_id}/data", params={"force": True}),
         "tile": ann.post(
@@ -125,7 +128,9 @@ def test_bigquerys_own_cache_bills_nothing(
 
     bq_http_proxy.edit(cache_hit, when=lambda r: r.kind == "jobs.query")
     ann = cost_clients().login("ann")
-    run = ann.post("/api/v1/runs", json={"connection": "bq", "sql": "SELECT 1"}).json()
+    run = ann.post(
+        "/api/v1/runs", json={"wait_ms": 30_000, "connection": "bq", "sql": "SELECT 1"}
+    ).json()
     assert (run.get("status"), run["bytes_billed"], run["bytes_estimated"]) == (
         "succeeded",
         0,

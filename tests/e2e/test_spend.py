@@ -40,7 +40,9 @@ def open_spend(page: Page) -> None:
 def test_each_person_sees_charts_of_their_own_runs(
     admin_page: Page, admin_api: APIRequestContext, page_as: Callable[[str, str], Page]
 ) -> None:
-    ran = admin_api.post("/api/v1/runs", data={"connection": "demo", "sql": "SELECT 1 AS one"})
+    ran = admin_api.post(
+        "/api/v1/runs", data={"connection": "demo", "sql": "SELECT 1 AS one", "wait_ms": 30_000}
+    )
     assert ran.ok and ran.json()["status"] == "succeeded", ran.text()
     spec = {
         "type": "bar",

@@ -17,7 +17,9 @@ from tests.support.web.client import Client, MakeClient
 
 def rows(client: Client, sql: str) -> list[list[Any]]:
     """The rows of ``sql`` on ``belvedere``, which must succeed."""
-    answer = client.post("/api/v1/runs", json={"connection": "belvedere", "sql": sql})
+    answer = client.post(
+        "/api/v1/runs", json={"wait_ms": 30_000, "connection": "belvedere", "sql": sql}
+    )
     assert answer.status_code == 200, answer.text
     run = answer.json()
     assert run["status"] == "succeeded", run
@@ -26,7 +28,9 @@ def rows(client: Client, sql: str) -> list[list[Any]]:
 
 def refusal(client: Client, sql: str) -> str:
     """The error message of ``sql`` on ``belvedere``, which must fail."""
-    answer = client.post("/api/v1/runs", json={"connection": "belvedere", "sql": sql}).json()
+    answer = client.post(
+        "/api/v1/runs", json={"wait_ms": 30_000, "connection": "belvedere", "sql": sql}
+    ).json()
     assert answer.get("status", "failed") == "failed", answer  # a run that failed, or a 4xx
     return str(answer["error"]["message"])
 
@@ -42,7 +46,8 @@ def people(
     for name, count in (("alice", 2), ("bob", 1), ("admin", 1)):
         for i in range(count):
             answer = signed[name].post(
-                "/api/v1/runs", json={"connection": "demo", "sql": f"SELECT {i} AS n"}
+                "/api/v1/runs",
+                json={"wait_ms": 30_000, "connection": "demo", "sql": f"SELECT {i} AS n"},
             )
             assert answer.json()["status"] == "succeeded"
     return signed
