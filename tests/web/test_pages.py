@@ -184,3 +184,23 @@ def test_static_files_answer_404_when_the_front_end_is_not_built(
     monkeypatch.setattr(web_app, "STATIC", tmp_path / "not-built")
     with app_clients(services) as make:
         assert make(raise_server_exceptions=False).get(path).status_code == 404
+
+
+def test_a_chart_that_is_not_yours_is_a_404_page_not_a_blank_builder(
+    client: Client, app_client: Callable[[], Client], make_user: Callable[[str, Role], str]
+) -> None:
+    spec = {
+        "type": "bar",
+        "source": {"kind": "table", "schema": "main", "table": "sales"},
+        "dimensions": ["channel"],
+        "metrics": [{"agg": "count"}],
+    }
+    made = client.post("/api/v1/charts", json={"name": "Mine", "connection": "demo", "spec": spec})
+    chart_id = made.json()["id"]
+    assert client.get(f"/charts/{chart_id}", headers=HTML).status_code == 200
+    other = app_client().login(make_user("ed", Role.EDITOR))
+    for who, path in ((client, "/charts/999"), (other, f"/charts/{chart_id}")):
+        page = who.get(path, headers=HTML)
+        assert page.status_code == 404
+        assert "No such chart" in page.text
+        assert 'id="explore"' not in page.text

@@ -10,8 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from belvedere.auth.account import Account
 from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission, Role, can
+from belvedere.charts.errors import ChartNotFound
 from belvedere.dashboards.layout import GRID_COLUMNS
-from belvedere.web.deps import CurrentUser, optional_user
+from belvedere.store.ids import RowId
+from belvedere.web.deps import CurrentUser, ServicesDep, optional_user
 from belvedere.web.redirects import safe_next
 from belvedere.web.rendering import render
 
@@ -79,9 +81,21 @@ async def new_chart_page(request: Request, user: CurrentUser) -> Response:
 
 
 @router.get("/charts/{chart_id}", response_class=HTMLResponse)
-async def chart_page(request: Request, user: CurrentUser, chart_id: int) -> Response:
+async def chart_page(
+    request: Request, user: CurrentUser, services: ServicesDep, chart_id: RowId
+) -> Response:
     if not can(user.role, Permission.EDIT_CHARTS):
         return _forbidden(request, user, Permission.EDIT_CHARTS)
+    try:
+        await services.charts.owned(chart_id, user.id)
+    except ChartNotFound:  # not a blank builder: say so
+        page = {
+            "name": "problem",
+            "title": "No such chart",
+            "message": f"You have no chart {chart_id}: it may have been deleted, or be "
+            "someone else's.",
+        }
+        return render(request, "problem.html", user, page, status=404)
     return render(request, "explore.html", user, {"name": "explore", "chart_id": chart_id})
 
 
