@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { toShow } from "../src/components/budget-notices.js";
+import { keptNotices, toShow } from "../src/components/budget-notices.js";
 
 const notice = (id, level, spent, budget = 100) => ({ id, level, spent, budget });
 
@@ -20,4 +20,14 @@ test("dismissed alerts stay hidden, and at most three show with a count of the r
     [5, 4, 3],
   );
   assert.equal(more, 2);
+});
+
+test("an answer kept less than a minute is used, an older or broken one is not", () => {
+  const kept = JSON.stringify({ at: 1_000_000, notices: [notice(1, 80, 81)] });
+  assert.deepEqual(keptNotices(kept, 1_000_000 + 59_000), [notice(1, 80, 81)]);
+  assert.equal(keptNotices(kept, 1_000_000 + 60_000), null);
+  assert.equal(keptNotices(kept, 1_000_000 - 1), null); // a clock set back
+  assert.equal(keptNotices(null, 1_000_000), null);
+  assert.equal(keptNotices("{not json", 1_000_000), null);
+  assert.equal(keptNotices(JSON.stringify({ at: 1_000_000 }), 1_000_000), null);
 });

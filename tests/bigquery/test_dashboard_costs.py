@@ -13,24 +13,13 @@ import pytest
 from belvedere.costs.model import Scope
 from belvedere.services import Services
 from tests.bigquery.test_round_trips import query_starts
+from tests.costs.boards import client_send, make_chart, make_dashboard, tiles
 from tests.costs.bq import dry_run_answer, jobs_bill
 from tests.costs.bq import is_dry_run as dry_run
 from tests.support.faults import HttpProxy, RecordedRequest, bq_error
 from tests.support.web.client import PASSWORD, Client, app_clients
 
 GB = 1024**3
-SPEC = {
-    "type": "bar",
-    "source": {"kind": "table", "schema": "shop", "table": "events"},
-    "dimensions": ["kind"],
-    "metrics": [{"agg": "sum", "column": "value"}],
-}
-DEMO_SPEC = {
-    "type": "bar",
-    "source": {"kind": "table", "schema": "main", "table": "sales"},
-    "dimensions": ["channel"],
-    "metrics": [{"agg": "count"}],
-}
 
 
 def dry_run_of(limit: int) -> Callable[[RecordedRequest], bool]:
@@ -45,24 +34,11 @@ def answer_dry_runs(proxy: HttpProxy, sizes: dict[int, int]) -> None:
 
 
 def chart(api: Client, name: str, *, limit: int, connection: str = "bq", **extra: Any) -> int:
-    spec = {**(SPEC if connection == "bq" else DEMO_SPEC), "limit": limit}
-    body = {"name": name, "connection": connection, "spec": spec, **extra}
-    created = api.post("/api/v1/charts", json=body)
-    assert created.status_code == 201, created.text
-    return int(created.json()["id"])
+    return make_chart(client_send(api), name, limit=limit, connection=connection, **extra)
 
 
 def dashboard(api: Client, chart_ids: list[int], **changes: Any) -> int:
-    board = api.post("/api/v1/dashboards", json={"title": "Costs"}).json()
-    tiles = [
-        {"id": f"t{n}", "kind": "chart", "chart_id": c, "x": 0, "y": 4 * n, "w": 6, "h": 4}
-        for n, c in enumerate(chart_ids)
-    ]
-    changed = api.patch(
-        f"/api/v1/dashboards/{board['id']}", json={"layout": {"tiles": tiles}, **changes}
-    )
-    assert changed.status_code == 200, changed.text
-    return int(board["id"])
+    return make_dashboard(client_send(api), chart_ids, **changes)
 
 
 @pytest.fixture
@@ -204,11 +180,8 @@ def test_adding_a_chart_under_auto_refresh_is_checked(
     orders = chart(bq_api, "Orders", limit=12, cache_ttl_seconds=0)
     answer_dry_runs(bq_http_proxy, {11: GB, 12: 2 * GB})
     daily_budget(bq_services, 60 * GB)
-    tiles = [
-        {"id": f"t{n}", "kind": "chart", "chart_id": c, "x": 0, "y": 4 * n, "w": 6, "h": 4}
-        for n, c in enumerate([sales, orders])
-    ]
-    refused = bq_api.patch(f"/api/v1/dashboards/{board}", json={"layout": {"tiles": tiles}})
+    layout = {"tiles": tiles([sales, orders])}
+    refused = bq_api.patch(f"/api/v1/dashboards/{board}", json={"layout": layout})
     assert refused.status_code == 422, refused.text
     message = refused.json()["error"]["message"]
     assert message.startswith("Refreshing every hour would process about 72.0 GB a day on bq")

@@ -4,7 +4,7 @@ and in the app while its period lasts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +16,7 @@ from belvedere.schedules.delivery.email import SmtpSender
 from belvedere.services import Services
 from belvedere.settings import Settings
 from belvedere.store.budget_notices import BudgetNotices, Notice
+from belvedere.store.models import User
 from tests.costs.ledger import ran
 from tests.support.delivery import Received, mail_server
 from tests.support.web.client import PASSWORD, app_clients
@@ -168,3 +169,32 @@ def test_the_app_shows_the_notices_of_current_periods(svc: Services) -> None:
     assert sorted((n["who"], n["level"]) for n in admins) == sorted(
         [(n["who"], n["level"]) for n in ann] + [("bob", 80), ("bob", 100)]
     )
+
+
+def test_the_notices_read_only_the_accounts_they_name(svc: Services) -> None:
+    rule(svc, Scope.ROLE, "viewer", daily=100 * GB)
+    rule(svc, Scope.GROUP, "analysts", monthly=200 * GB)
+    ran(svc, "ann", 85 * GB, EARLIER)
+    ran(svc, "bob", 90 * GB, EARLIER)
+    svc.budget_alerts.sweep()
+    asked: list[set[int]] = []
+    names = svc.users.names
+
+    def every_account() -> list[User]:
+        raise AssertionError("every account read to name a few")
+
+    def named(user_ids: Collection[int]) -> dict[int, str]:
+        asked.append(set(user_ids))
+        return names(user_ids)
+
+    svc.users.list = every_account  # type: ignore[method-assign]
+    svc.users.names = named  # type: ignore[method-assign]
+    admin, ann, bob = (svc.users.by_username(name) for name in ("admin", "ann", "bob"))
+    assert admin is not None and ann is not None and bob is not None
+    told = svc.budget_alerts.current(admin, everyone=True)
+    assert sorted((t.who, t.notice.level) for t in told) == [
+        ("ann", 80),
+        ("bob", 80),
+        ("group analysts", 80),
+    ]
+    assert asked == [{ann.id, bob.id}]

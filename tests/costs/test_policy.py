@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from belvedere.auth.roles import Role
-from belvedere.costs.model import Scope
+from belvedere.costs.model import Rule, Scope
 from belvedere.costs.periods import Period
 from belvedere.execution.runs import Actor
 from belvedere.services import Services
@@ -128,3 +128,29 @@ def test_nothing_applies_where_bytes_are_not_billed(svc: Services) -> None:
     rule(svc, Scope.USER, str(ann.user_id), max_bytes_per_query=1, daily_bytes=1)
     found = svc.costs.allowance(ann, "bq", bills_bytes=False, connection_cap=None)
     assert (found.applies, found.cap, found.budgets) == (False, None, ())
+
+
+def test_rules_are_read_once_a_few_seconds_and_again_after_a_change(svc: Services) -> None:
+    """Every query billed by bytes asks for its connection's rules: the store is read once
+    for a few seconds, and again at once after a rule changed in this process."""
+    ann = actor(svc, "ann")
+    reads: list[str | None] = []
+    read = svc.cost_store.rules
+
+    def counted(connection: str | None = None) -> list[Rule]:
+        reads.append(connection)
+        return read(connection)
+
+    svc.cost_store.rules = counted  # type: ignore[method-assign]
+    rule(svc, Scope.ROLE, "viewer", max_bytes_per_query=10 * GB)
+    assert [allowance(svc, ann).cap for _ in range(3)] == [10 * GB] * 3
+    assert reads == ["bq"]
+
+    rule(svc, Scope.ROLE, "viewer", max_bytes_per_query=20 * GB)
+    assert [allowance(svc, ann).cap for _ in range(2)] == [20 * GB] * 2
+    assert reads == ["bq", "bq"]
+
+    [viewer] = read("bq")
+    svc.cost_store.delete_rule(viewer.id, None)
+    assert allowance(svc, ann).applies is False
+    assert len(reads) == 3

@@ -5,9 +5,10 @@ makes it for real) is served by request routing."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import APIRequestContext, Page, Route, expect
 
 from tests.e2e.conftest import ready
 
@@ -73,3 +74,35 @@ def test_budget_alerts_show_on_every_page_until_dismissed(admin_page: Page) -> N
     ready(page)
     expect(page.get_by_test_id("budget-notice")).to_have_count(1)
     expect(page.get_by_test_id("budget-notice")).to_contain_text("Your daily budget")
+
+
+def test_the_alerts_are_read_once_a_minute_per_person_not_on_every_page(
+    page_as: Callable[[str, str], Page], admin_api: APIRequestContext
+) -> None:
+    page = page_as("noa", "editor")
+    asked: list[str] = []
+
+    def notices(route: Route) -> None:
+        asked.append(route.request.url)
+        route.fulfill(json=NOTICES)
+
+    page.route("**/api/v1/me/budget-notices", notices)
+    for path in ("/dashboards", "/charts", "/sqllab"):
+        page.goto(path)
+        ready(page)
+        expect(page.get_by_test_id("budget-notice")).to_have_count(2)
+    assert len(asked) == 1  # kept in the tab for a minute
+
+    # Someone else signing in in the same tab reads their own.
+    made = admin_api.post(
+        "/api/v1/users", data={"username": "ned", "password": "ned-password", "role": "editor"}
+    )
+    assert made.ok, made.text()
+    page.locator("#sign-out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.get_by_label("Username").fill("ned")
+    page.get_by_label("Password").fill("ned-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".topbar .username")).to_have_text("ned")
+    expect(page.get_by_test_id("budget-notice")).to_have_count(2)
+    assert len(asked) == 2

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import APIRequestContext, Locator, Page, Route, expect
 
+from tests.costs.boards import api_send, emulator_options, make_chart, make_dashboard
 from tests.costs.bq import dry_run_answer
 from tests.costs.bq import is_dry_run as dry_run
 from tests.e2e.sqllab import open_sqllab, type_sql
@@ -23,12 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.bigquery]
 
 NAME = "spend_bq"  # sorts after "demo", which other tests expect SQL Lab to open on
 GB = 1024**3
-SPEC = {
-    "type": "bar",
-    "source": {"kind": "table", "schema": "shop", "table": "events"},
-    "dimensions": ["kind"],
-    "metrics": [{"agg": "sum", "column": "value"}],
-}
 STARTS = ("jobs.insert", "jobs.query")
 
 
@@ -47,39 +42,23 @@ def board(
     """A dashboard of two charts on a BigQuery connection (no byte cap: its queries make no
     dry run) through the proxy; removed after the test."""
     emulator: Emulator = request.getfixturevalue("bq_emulator")
-    options = {
-        "project": emulator.project,
-        "auth": "none",
-        "api_endpoint": proxy.url,
-        "storage_api_endpoint": emulator.grpc_target,
-        "storage_api_insecure": True,
-    }
+    options = emulator_options(emulator, proxy.url)
     added = admin_api.post(
         "/api/v1/connections", data={"name": NAME, "kind": "bigquery", "options": options}
     )
     assert added.ok, added.text()
+    send = api_send(admin_api)
     charts: list[int] = []
-    dashboard: dict[str, Any] = {}
+    dashboard: int | None = None
     try:
         for name, limit in (("Events by kind", 11), ("Events, top 5", 5)):
-            body = {"name": name, "connection": NAME, "spec": {**SPEC, "limit": limit}}
-            created = admin_api.post("/api/v1/charts", data=body, timeout=60_000)
-            assert created.ok, created.text()
-            charts.append(created.json()["id"])
-        dashboard = admin_api.post("/api/v1/dashboards", data={"title": "Events"}).json()
-        tiles = [
-            {"id": f"t{n}", "kind": "chart", "chart_id": c, "x": 6 * n, "y": 0, "w": 6, "h": 4}
-            for n, c in enumerate(charts)
-        ]
-        laid = admin_api.patch(
-            f"/api/v1/dashboards/{dashboard['id']}", data={"layout": {"tiles": tiles}}
-        )
-        assert laid.ok, laid.text()
-        yield {"id": dashboard["id"], "charts": charts}
+            charts.append(make_chart(send, name, limit=limit, connection=NAME))
+        dashboard = make_dashboard(send, charts, title="Events")
+        yield {"id": dashboard, "charts": charts}
     finally:
         proxy.reset()
-        if dashboard:
-            admin_api.delete(f"/api/v1/dashboards/{dashboard['id']}")
+        if dashboard is not None:
+            admin_api.delete(f"/api/v1/dashboards/{dashboard}")
         for chart_id in charts:
             admin_api.delete(f"/api/v1/charts/{chart_id}")
         admin_api.delete(f"/api/v1/connections/{NAME}")

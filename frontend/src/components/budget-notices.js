@@ -1,11 +1,16 @@
 // Budget alerts in the app: below the top bar, each notice of a current period (your budgets,
-// your groups'; an admin's: everyone's) at 80% or 100%, until you dismiss it.
+// your groups'; an admin's: everyone's) at 80% or 100%, until you dismiss it. The answer is
+// kept in this tab's sessionStorage for a minute (per user), so moving between pages reads it
+// once.
 import { get } from "../lib/api.js";
 import { h, replace } from "../lib/dom.js";
 import { load, save } from "../lib/storage.js";
 
 const DISMISSED = "budget-notices.dismissed";
 const SHOWN = 3;
+/** sessionStorage key of the answer kept for a user (+ their username). */
+const KEPT = "belvedere.budget-notices.answer.";
+const KEPT_MS = 60_000;
 
 /** The notices not dismissed yet, fullest first, at most `SHOWN` (and how many more). */
 export function toShow(notices, dismissed) {
@@ -24,11 +29,43 @@ function dismissedIds() {
   }
 }
 
-/** Show the alerts right after the element `after` (the top bar). */
-export async function showBudgetNotices(after) {
+/** The notices of a kept answer (`text`, as stored) if it was read less than a minute before
+ * `now` (ms), else null. */
+export function keptNotices(text, now) {
+  try {
+    const kept = JSON.parse(text);
+    const age = now - kept.at;
+    if (Array.isArray(kept.notices) && age >= 0 && age < KEPT_MS) return kept.notices;
+  } catch {
+    // nothing kept, or not ours: read the notices again
+  }
+  return null;
+}
+
+/** The current notices: kept in this tab for a minute per user, else asked of the server. */
+async function readNotices(user) {
+  const key = user?.username ? KEPT + user.username : null;
+  let kept = null;
+  try {
+    if (key) kept = keptNotices(sessionStorage.getItem(key), Date.now());
+  } catch {
+    // storage is a convenience
+  }
+  if (kept) return kept;
+  const notices = await get("/api/v1/me/budget-notices");
+  try {
+    if (key) sessionStorage.setItem(key, JSON.stringify({ at: Date.now(), notices }));
+  } catch {
+    // storage is a convenience
+  }
+  return notices;
+}
+
+/** Show the alerts of `user` (the page data's) right after the element `after` (the top bar). */
+export async function showBudgetNotices(after, user) {
   let notices;
   try {
-    notices = await get("/api/v1/me/budget-notices");
+    notices = await readNotices(user);
   } catch {
     return; // an alert that cannot be read must not break the page
   }

@@ -4,7 +4,7 @@ import { post, send, signOutStarted } from "../lib/api.js";
 import { h, replace } from "../lib/dom.js";
 import { showBudgetNotices } from "./budget-notices.js";
 
-export function init() {
+export function init(user) {
   for (const link of document.querySelectorAll(".topbar nav a")) {
     const href = link.getAttribute("href");
     if (href === location.pathname || (href !== "/" && location.pathname.startsWith(`${href}/`)))
@@ -22,7 +22,7 @@ export function init() {
   });
   document.getElementById("change-password")?.addEventListener("click", openPasswordDialog);
   const topbar = document.querySelector(".topbar");
-  if (topbar) showBudgetNotices(topbar);
+  if (topbar) showBudgetNotices(topbar, user);
 }
 
 function passwordField(label, name, autocomplete) {

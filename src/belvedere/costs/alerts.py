@@ -149,14 +149,16 @@ class BudgetAlerts:
         """The notices of current periods that ``viewer`` may read: their own and their
         groups' (``everyone``: all), newest first (blocking)."""
         now = self._clock()
-        names = {u.id: u.username for u in self._users.list()}
+        readable = [
+            notice
+            for notice in self._notices.since(now - RECENT)
+            if everyone
+            or (notice.scope == "user" and notice.subject == str(viewer.id))
+            or (notice.scope == "group" and notice.subject in (viewer.groups or ()))
+        ]
+        names = self._users.names({int(n.subject) for n in readable if n.scope == "user"})
         found = []
-        for notice in self._notices.since(now - RECENT):
-            mine = (notice.scope == "user" and notice.subject == str(viewer.id)) or (
-                notice.scope == "group" and notice.subject in (viewer.groups or ())
-            )
-            if not (mine or everyone):
-                continue
+        for notice in readable:
             if notice.scope == "group":
                 zone, who = self._policy.server_zone, f"group {notice.subject}"
             else:

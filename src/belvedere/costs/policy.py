@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from cachetools import TTLCache
 
 from belvedere.costs.model import YOUR, Allowance, Budget, Raise, Rule, Scope
 from belvedere.costs.periods import Period, window, zone_of
@@ -15,6 +18,12 @@ from belvedere.store.models import utcnow
 from belvedere.store.users import Users
 
 __all__ = ["CostPolicy", "pool_of"]
+
+#: How long a connection's rules read from the store answer the next queries on it (every
+#: query billed by bytes asks), and for how many connections at once. A change made in this
+#: process shows at once; one made in another process, within these seconds.
+RULES_TTL_SECONDS = 5.0
+MAX_RULE_SETS = 1024
 
 
 class CostPolicy:
@@ -28,6 +37,10 @@ class CostPolicy:
         self._server_zone = zone_of(settings.timezone, "UTC")
         self.clock: Callable[[], datetime] = utcnow
         """What time it is (tests move it to the edges of periods)."""
+        self._rules: TTLCache[str, tuple[int, tuple[Rule, ...]]] = TTLCache(
+            MAX_RULE_SETS, RULES_TTL_SECONDS
+        )
+        self._lock = threading.Lock()
 
     @property
     def server_zone(self) -> ZoneInfo:
@@ -38,6 +51,20 @@ class CostPolicy:
         """A user's time zone (their own, else the server's)."""
         user = self._users.get(user_id) if user_id is not None else None
         return zone_of(user.timezone if user is not None else None, self._server_zone.key)
+
+    def rules(self, connection: str) -> tuple[Rule, ...]:
+        """A connection's rules: read again every few seconds, and after a change of a rule
+        made in this process (through :attr:`store`)."""
+        generation = self.store.rules_generation  # before reading: a change meanwhile shows
+        with self._lock:
+            kept = self._rules.get(connection)
+        if kept is not None and kept[0] == generation:
+            return kept[1]
+        rules = tuple(self.store.rules(connection))
+        with self._lock:
+            if self.store.rules_generation == generation:
+                self._rules[connection] = (generation, rules)
+        return rules
 
     def allowance(
         self,
@@ -55,7 +82,7 @@ class CostPolicy:
         if not bills_bytes:
             return Allowance(connection, applies=False, cap=None, cap_from=None, whose=whose)
         now = now or self.clock()
-        rules = self.store.rules(connection)
+        rules = self.rules(connection)
         own = _find(rules, Scope.USER, str(actor.user_id)) if actor.user_id is not None else None
         groups = [r for g in actor.groups if (r := _find(rules, Scope.GROUP, g)) is not None]
         role = _find(rules, Scope.ROLE, actor.role)
@@ -131,7 +158,7 @@ def pool_of(budget: Budget, members: tuple[int, ...]) -> Pool:
     return Pool(members, budget.window.start, budget.limit)
 
 
-def _find(rules: list[Rule], scope: Scope, subject: str) -> Rule | None:
+def _find(rules: Sequence[Rule], scope: Scope, subject: str) -> Rule | None:
     return next((r for r in rules if r.scope is scope and r.subject == subject), None)
 
 

@@ -4,6 +4,7 @@ events of a change are written in its transaction."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +105,18 @@ class CostStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._generation = 0
+        self._generation_lock = threading.Lock()
+
+    @property
+    def rules_generation(self) -> int:
+        """Counts the changes of rules made through this store, once committed: rules read
+        before a change are not used after it (see ``CostPolicy.rules``)."""
+        return self._generation
+
+    def _rules_changed(self) -> None:
+        with self._generation_lock:
+            self._generation += 1
 
     # -- rules ---------------------------------------------------------------------------
     def rules(self, connection: str | None = None) -> list[Rule]:
@@ -157,7 +170,8 @@ class CostStore:
             after = _rule(row)
             if event_for is not None:
                 add_events(s, [event_for(before, after)])
-            return after
+        self._rules_changed()
+        return after
 
     def delete_rule(self, rule_id: int, event: EventDraft | None) -> Rule | None:
         """Delete a rule (and record ``event``); the rule as it was, or ``None``."""
@@ -169,7 +183,8 @@ class CostStore:
             s.delete(row)
             if event is not None:
                 add_events(s, [event])
-            return gone
+        self._rules_changed()
+        return gone
 
     # -- spend ---------------------------------------------------------------------------
     def spent(self, connection: str, user_ids: Sequence[int], since: datetime) -> int:

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
 
 from belvedere.store.db import Database
-from belvedere.store.models import Chart, Dashboard, QueryRun, User
-from belvedere.store.payer import PAYER, paid_by
-from belvedere.warehouses.internal.spend import INTERNAL_CONNECTION
+from belvedere.store.models import Chart, Dashboard, QueryRun
+from belvedere.store.payer import PAYER
+from belvedere.store.spend_runs import spend_runs
 
 #: Keys the rollup groups by (``group`` is made from ``user`` by :mod:`belvedere.costs.accounting`).
 KEYS = ("day", "user", "connection", "dashboard", "chart", "surface")
@@ -62,33 +61,33 @@ class TopRun:
     sql: str
 
 
-_BILLED = func.coalesce(func.sum(func.coalesce(QueryRun.bytes_billed, 0)), 0)
-_PROCESSED = func.coalesce(func.sum(func.coalesce(QueryRun.bytes_processed, 0)), 0)
-_USER_ROW = aliased(User)
-#: Who a run counts for: its payer's current name (see :mod:`belvedere.store.payer`), else
-#: what it recorded (the CLI's operator).
-_WHO = func.coalesce(_USER_ROW.username, QueryRun.actor)
-
-
 Row = TypeVarTuple("Row")
 
 
-def _filtered(query: Select[*Row], where: RunFilter) -> Select[*Row]:
-    query = query.where(QueryRun.submitted_at >= where.since, QueryRun.submitted_at < where.until)
-    # Reading one's spend (the Spend page's charts) is not spending.
-    query = query.where(QueryRun.connection_name != INTERNAL_CONNECTION)
-    if where.user_id is not None:
-        query = query.where(paid_by([where.user_id]))
+def _runs(where: RunFilter) -> Subquery:
+    """The runs that count as spend (see :mod:`belvedere.store.spend_runs`), of ``where``'s
+    payer if given."""
+    return spend_runs(where.user_id)
+
+
+def _filtered(query: Select[*Row], runs: Subquery, where: RunFilter) -> Select[*Row]:
+    query = query.where(runs.c.submitted_at >= where.since, runs.c.submitted_at < where.until)
     if where.connection is not None:
-        query = query.where(QueryRun.connection_name == where.connection)
+        query = query.where(runs.c.connection == where.connection)
     return query
 
 
-def day_of(days: Sequence[tuple[datetime, str]]) -> ColumnElement[Any]:
-    """The label of the day a run was submitted in: ``days`` are each day's end (UTC) and
+def day_of(
+    submitted_at: ColumnElement[Any], days: Sequence[tuple[datetime, str]]
+) -> ColumnElement[Any]:
+    """The label of the day a run was ``submitted_at``: ``days`` are each day's end (UTC) and
     label, in order, covering the filter's range (a CASE: the same on every database)."""
-    whens = [(QueryRun.submitted_at < end, label) for end, label in days[:-1] or days]
+    whens = [(submitted_at < end, label) for end, label in days[:-1] or days]
     return case(*whens, else_=days[-1][1])
+
+
+def _summed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(func.coalesce(column, 0)), 0)
 
 
 class SpendStore:
@@ -99,10 +98,12 @@ class SpendStore:
 
     def total(self, where: RunFilter) -> Sums:
         """What the matching runs add up to."""
-        query = _filtered(select(func.count(), _PROCESSED, _BILLED).select_from(QueryRun), where)
+        runs = _runs(where)
+        sums = select(func.count(), _summed(runs.c.bytes_processed), _summed(runs.c.bytes_billed))
+        query = _filtered(sums.select_from(runs), runs, where)
         with self._db.session() as s:
-            runs, processed, billed = s.execute(query).one()
-        return Sums(int(runs), int(processed), int(billed))
+            count, processed, billed = s.execute(query).one()
+        return Sums(int(count), int(processed), int(billed))
 
     def rollup(
         self, where: RunFilter, by: Sequence[str], days: Sequence[tuple[datetime, str]] = ()
@@ -110,34 +111,30 @@ class SpendStore:
         """The matching runs summed per combination of ``by`` (of :data:`KEYS`); ``days`` (see
         :func:`day_of`) when ``day`` is among them. Each key's values: ``day`` its label,
         ``user`` the name and ``user_id``, ``dashboard``/``chart`` the id and title."""
+        runs = _runs(where)
         columns: list[ColumnElement[Any]] = []
         if "day" in by:
-            columns.append(day_of(days).label("day"))
+            columns.append(day_of(runs.c.submitted_at, days).label("day"))
         if "user" in by:
-            columns += [PAYER.label("user_id"), _WHO.label("user")]
+            columns += [runs.c.user_id, runs.c.user]
         if "connection" in by:
-            columns.append(QueryRun.connection_name.label("connection"))
+            columns.append(runs.c.connection)
         if "dashboard" in by:
-            columns += [
-                QueryRun.dashboard_id.label("dashboard_id"),
-                Dashboard.title.label("dashboard"),
-            ]
+            columns += [runs.c.dashboard_id, Dashboard.title.label("dashboard")]
         if "chart" in by:
-            columns += [QueryRun.chart_id.label("chart_id"), Chart.name.label("chart")]
+            columns += [runs.c.chart_id, Chart.name.label("chart")]
         if "surface" in by:
-            columns.append(QueryRun.surface.label("surface"))
+            columns.append(runs.c.surface)
         # Each run's keys first, then grouped by them: an expression with parameters (the
         # days) is not the same expression twice to PostgreSQL, a subquery's column is.
-        runs = select(*columns, QueryRun.bytes_processed, QueryRun.bytes_billed).select_from(
-            QueryRun
-        )
-        per_run = _filtered(_joined(runs, by), where).subquery()
+        each = select(*columns, runs.c.bytes_processed, runs.c.bytes_billed).select_from(runs)
+        per_run = _filtered(_joined(each, runs, by), runs, where).subquery()
         keys = [per_run.c[c.name] for c in columns]
         query = select(
             *keys,
             func.count(),
-            func.coalesce(func.sum(func.coalesce(per_run.c.bytes_processed, 0)), 0),
-            func.coalesce(func.sum(func.coalesce(per_run.c.bytes_billed, 0)), 0),
+            _summed(per_run.c.bytes_processed),
+            _summed(per_run.c.bytes_billed),
         ).group_by(*keys)
         found = []
         with self._db.session() as s:
@@ -149,29 +146,32 @@ class SpendStore:
 
     def top(self, where: RunFilter, limit: int) -> list[TopRun]:
         """The matching runs that billed the most, most first (then the newest)."""
-        query = select(QueryRun, _WHO, Chart.name, Dashboard.title).select_from(QueryRun)
-        query = _filtered(_joined(query, ("user", "chart", "dashboard")), where)
-        query = query.where(QueryRun.bytes_billed > 0)
-        query = query.order_by(QueryRun.bytes_billed.desc(), QueryRun.submitted_at.desc())
+        runs = _runs(where)
+        query = select(runs, Chart.name.label("chart"), Dashboard.title.label("dashboard"))
+        query = _filtered(
+            _joined(query.select_from(runs), runs, ("chart", "dashboard")), runs, where
+        )
+        query = query.where(runs.c.bytes_billed > 0)
+        query = query.order_by(runs.c.bytes_billed.desc(), runs.c.submitted_at.desc())
         with self._db.session() as s:
-            rows = s.execute(query.limit(limit)).all()
+            rows = s.execute(query.limit(limit)).mappings().all()
         return [
             TopRun(
-                run_id=run.id,
-                user=who,
-                connection=run.connection_name,
-                surface=run.surface,
-                chart_id=run.chart_id,
-                chart=chart,
-                dashboard_id=run.dashboard_id,
-                dashboard=dashboard,
-                submitted_at=run.submitted_at,
-                status=run.status,
-                bytes_processed=run.bytes_processed,
-                bytes_billed=run.bytes_billed,
-                sql=run.sql[:SQL_SNIPPET],
+                run_id=row["run_id"],
+                user=row["user"],
+                connection=row["connection"],
+                surface=row["surface"],
+                chart_id=row["chart_id"],
+                chart=row["chart"],
+                dashboard_id=row["dashboard_id"],
+                dashboard=row["dashboard"],
+                submitted_at=row["submitted_at"],
+                status=row["status"],
+                bytes_processed=row["bytes_processed"],
+                bytes_billed=row["bytes_billed"],
+                sql=row["sql"][:SQL_SNIPPET],
             )
-            for run, who, chart, dashboard in rows
+            for row in rows
         ]
 
     def spenders(self, connection: str, since: datetime) -> list[int]:
@@ -190,11 +190,9 @@ class SpendStore:
             return [user_id for user_id in s.scalars(query) if user_id is not None]
 
 
-def _joined(query: Select[*Row], by: Sequence[str]) -> Select[*Row]:
-    if "user" in by:
-        query = query.outerjoin(_USER_ROW, _USER_ROW.id == PAYER)
+def _joined(query: Select[*Row], runs: Subquery, by: Sequence[str]) -> Select[*Row]:
     if "dashboard" in by:
-        query = query.outerjoin(Dashboard, Dashboard.id == QueryRun.dashboard_id)
+        query = query.outerjoin(Dashboard, Dashboard.id == runs.c.dashboard_id)
     if "chart" in by:
-        query = query.outerjoin(Chart, Chart.id == QueryRun.chart_id)
+        query = query.outerjoin(Chart, Chart.id == runs.c.chart_id)
     return query

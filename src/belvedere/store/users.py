@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import func, select
@@ -171,6 +171,14 @@ class Users:
         """Every account, by name."""
         with self._db.session() as s:
             return list(s.scalars(select(User).order_by(User.username)))
+
+    def names(self, user_ids: Collection[int]) -> dict[int, str]:
+        """The usernames of these accounts (those that exist), by id."""
+        if not user_ids:
+            return {}
+        query = select(User.id, User.username).where(User.id.in_(list(user_ids)))
+        with self._db.session() as s:
+            return {user_id: name for user_id, name in s.execute(query)}
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The active account these credentials sign in, or ``None``."""

@@ -15,12 +15,11 @@ from cachetools import TTLCache
 from sqlalchemy import select
 
 from belvedere.store.db import Database
-from belvedere.store.models import Chart, Dashboard, QueryRun, User
-from belvedere.store.payer import PAYER, paid_by
+from belvedere.store.models import Chart, Dashboard
+from belvedere.store.spend_runs import INTERNAL_CONNECTION as INTERNAL_CONNECTION
+from belvedere.store.spend_runs import spend_runs
 from belvedere.warehouses.base import ColumnInfo
 
-#: The built-in connection's name: reserved, never stored.
-INTERNAL_CONNECTION = "belvedere"
 TIB = 2**40
 #: How long runs read for one asker answer their next queries too (a page draws five charts
 #: at once: one read of the store), and for how many askers at once.
@@ -56,7 +55,12 @@ SPEND_COLUMNS: tuple[tuple[str, str, str], ...] = (
         "(a command-line run: its operator).",
     ),
     ("connection", "VARCHAR", "The connection it ran on."),
-    ("surface", "VARCHAR", "Where it started: sqllab, api, cli, chart, dashboard, schedule."),
+    (
+        "surface",
+        "VARCHAR",
+        "Where it started: sqllab, api, cli, chart, dashboard, schedule; probe (the chart "
+        "builder learning columns, listed only when it billed).",
+    ),
     ("chart_id", "BIGINT", "The saved chart it drew, if any."),
     ("chart", "VARCHAR", "That chart's name."),
     ("dashboard_id", "BIGINT", "The dashboard it was drawn on, if any."),
@@ -121,36 +125,30 @@ class SpendRows:
             return table
 
     def _read(self, user_id: int | None) -> pa.Table:
-        where = [QueryRun.connection_name != INTERNAL_CONNECTION]
-        if user_id is not None:
-            where.append(paid_by([user_id]))
+        runs = spend_runs(user_id)
         query = (
             select(
-                QueryRun.id,
-                QueryRun.submitted_at,
-                User.username,
-                QueryRun.actor,
-                QueryRun.connection_name,
-                QueryRun.surface,
-                QueryRun.chart_id,
+                runs.c.run_id,
+                runs.c.submitted_at,
+                runs.c.user,
+                runs.c.connection,
+                runs.c.surface,
+                runs.c.chart_id,
                 Chart.name,
-                QueryRun.dashboard_id,
+                runs.c.dashboard_id,
                 Dashboard.title,
-                QueryRun.bytes_processed,
-                QueryRun.bytes_billed,
+                runs.c.bytes_processed,
+                runs.c.bytes_billed,
             )
-            .outerjoin(User, User.id == PAYER)
-            .outerjoin(Chart, Chart.id == QueryRun.chart_id)
-            .outerjoin(Dashboard, Dashboard.id == QueryRun.dashboard_id)
-            .where(*where)
+            .select_from(runs)
+            .outerjoin(Chart, Chart.id == runs.c.chart_id)
+            .outerjoin(Dashboard, Dashboard.id == runs.c.dashboard_id)
         )
         with self._db.session() as session:
             found = session.execute(query).all()
         if not found:
             return RUNS_SCHEMA.empty_table()
-        run_id, at, username, actor, *rest = zip(*found, strict=True)
-        user = [name or who for name, who in zip(username, actor, strict=True)]
-        columns = [run_id, at, user, *rest]
+        columns = zip(*found, strict=True)
         return pa.table(
             [pa.array(c, f.type) for c, f in zip(columns, RUNS_SCHEMA, strict=True)],
             schema=RUNS_SCHEMA,
