@@ -18,7 +18,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from belvedere.auth.roles import PERMISSION_DESCRIPTIONS, Permission
 from belvedere.auth.throttle import Throttled
-from belvedere.charts.errors import ChartFailed, ChartInvalid, ChartNotFound, NotDrawable
+from belvedere.charts.errors import (
+    ChartFailed,
+    ChartInvalid,
+    ChartNotFound,
+    MetricNotNumeric,
+    NotDrawable,
+)
 from belvedere.connections.service import (
     ConnectionConflict,
     ConnectionInvalid,
@@ -86,6 +92,7 @@ STATUS: dict[str, int] = {
     RunStatus.CANCELLED.value: 409,
     "result_expired": 410,
     "incompatible_options": 422,
+    "metric_not_numeric": 422,
     "invalid_schedule": 422,  # names the ``field``
     "invalid_cost_change": 422,  # names the ``field``
     "refresh_over_budget": 422,  # names the ``field``
@@ -111,6 +118,7 @@ CODES: dict[type[Exception], str] = {
     UserError: "invalid_user",
     IdentityError: "identity_unavailable",
     ChartInvalid: "invalid_chart",
+    MetricNotNumeric: "metric_not_numeric",
     ChartNotFound: "chart_not_found",
     NotDrawable: "not_drawable",
     DashboardNotFound: "dashboard_not_found",
@@ -237,10 +245,22 @@ def _duration(seconds: int) -> str:
     return f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
 
 
-def _wants_html(request: Request) -> bool:
+def wants_html(request: Request) -> bool:
+    """Whether the request is a browser's for a page (not the API's, and accepting HTML)."""
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
         "accept", ""
     )
+
+
+def http_failure(exc: StarletteHTTPException) -> JSONResponse:
+    """The JSON answer to an HTTP error of the routing (no such path, method not allowed)."""
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+    return _json(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+
+def invalid_request(exc: RequestValidationError) -> JSONResponse:
+    """The JSON answer to a request its route's parameters refused."""
+    return _json(422, "invalid_request", _validation_message(exc))
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -268,13 +288,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        if isinstance(exc, NotSignedIn) and _wants_html(request):
+        if isinstance(exc, NotSignedIn) and wants_html(request):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return _answer(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        return _json(422, "invalid_request", _validation_message(exc))
+        return invalid_request(exc)
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, exc: DataError) -> Response:
@@ -283,8 +303,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
-        return _json(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        return http_failure(exc)
 
     for exc_type in CODES:
         app.add_exception_handler(exc_type, _by_code)
