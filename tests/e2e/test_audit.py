@@ -152,3 +152,36 @@ def test_changes_tab_shows_who_changed_what(admin_page: Page, admin_api: APIRequ
     expect(page).to_have_url(re.compile(r"action=schedule_paused"))
     page.get_by_role("button", name="Show all").click()
     expect(page.locator("#changes-results")).not_to_contain_text("Only Schedule")
+
+
+STAMP = re.compile(
+    r"^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}, \d\d:\d\d:\d\d$"
+)
+
+
+def test_column_probes_are_not_listed_as_runs_and_times_have_dates(
+    admin_page: Page, admin_api: APIRequestContext
+) -> None:
+    saved = admin_api.post(
+        "/api/v1/saved-queries",
+        data={"connection": "demo", "name": "zq_probe", "sql": "SELECT 'zq_probe' AS a"},
+    ).json()
+    source = {"kind": "saved_query", "saved_query_id": saved["id"]}
+    probed = admin_api.post("/api/v1/charts/columns", data={"connection": "demo", "source": source})
+    assert probed.ok, probed.text()  # what the chart builder asks when a source is picked
+    admin_api.post(
+        "/api/v1/runs",
+        data={"connection": "demo", "sql": "SELECT 'zq_probe' AS b", "wait_ms": 30000},
+    )
+
+    page = admin_page
+    page.goto("/audit?text=zq_probe")
+    rows = page.get_by_test_id("audit-row")
+    expect(rows).to_have_count(1)  # the user's query, not the builder's LIMIT 0
+    expect(rows.first).to_contain_text("AS b")
+    expect(rows.first.locator("td.time time")).to_have_text(STAMP)  # "6 Dec 2026, 14:03:12"
+
+    page.locator("#audit-filters").get_by_label("Surface").select_option("probe")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("td").nth(4)).to_have_text("Column probe")
+    expect(rows.first).to_contain_text("LIMIT 0")

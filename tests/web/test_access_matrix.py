@@ -53,6 +53,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/cost-raises/{raise_id}"): MANAGE_CONNECTIONS,
     ("GET", "/api/v1/me/authorizations"): SIGNED_IN,
     ("DELETE", "/api/v1/me/authorizations/{connection}"): SIGNED_IN,
+    ("GET", "/api/v1/me/favourites"): SIGNED_IN,  # one's own, of what one may still see
+    ("PUT", "/api/v1/me/favourites/{kind}/{object_id}"): PRIVATE,  # (a private dashboard)
+    ("DELETE", "/api/v1/me/favourites/{kind}/{object_id}"): SIGNED_IN,  # one's own star
+    ("GET", "/api/v1/me/recent"): SIGNED_IN,
     ("GET", "/api/v1/audit"): VIEW_AUDIT,
     ("GET", "/api/v1/audit/export"): VIEW_AUDIT,
     ("GET", "/api/v1/audit/events"): VIEW_AUDIT,
@@ -84,6 +88,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/charts/sql"): EDIT_CHARTS,
     ("POST", "/api/v1/charts/explore"): EDIT_CHARTS,
     ("GET", "/api/v1/charts"): EDIT_CHARTS,
+    ("GET", "/api/v1/charts/thumbnails"): EDIT_CHARTS,
     ("POST", "/api/v1/charts"): EDIT_CHARTS,
     ("GET", "/api/v1/charts/{chart_id}"): OWNER,
     ("PATCH", "/api/v1/charts/{chart_id}"): OWNER,
@@ -99,6 +104,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/dashboards/{dashboard_id}/charts/{chart_id}/data"): PRIVATE,
     ("GET", "/api/v1/dashboards/{dashboard_id}/filter-values"): PRIVATE,
     ("POST", "/api/v1/dashboards/{dashboard_id}/estimate"): PRIVATE,
+    ("POST", "/api/v1/dashboards/{dashboard_id}/charts/{chart_id}/rows"): PRIVATE,
+    ("POST", "/api/v1/dashboards/{dashboard_id}/charts/{chart_id}/rows/export"): PRIVATE,
+    ("GET", "/api/v1/dashboards/{dashboard_id}/export"): EDIT_CHARTS,  # others': 404
+    ("POST", "/api/v1/dashboards/import"): EDIT_CHARTS,
     ("GET", "/api/v1/schedules"): RUN_SQL,
     ("POST", "/api/v1/schedules"): RUN_SQL,
     ("GET", "/api/v1/schedules/{schedule_id}"): OWNER_OR_ADMIN,
@@ -218,6 +227,8 @@ def _path(template: str, world: World, caller: str, allowed: bool) -> str:
         "schedule_id": world.owner_schedule,
         "rule_id": 999_999,
         "raise_id": 999_999,
+        "kind": "dashboard",
+        "object_id": world.owner_dashboard,
     }
     if template.startswith("/api/v1/connections/{name}/catalog"):
         values["name"] = "demo"
@@ -285,4 +296,5 @@ def test_history_holds_only_your_runs(world: World) -> None:
         assert world.owner_run not in {r["id"] for r in runs}
     owned = world.callers["owner"].get("/api/v1/history").json()["runs"]
     assert world.owner_run in [r["id"] for r in owned]
-    assert {r["surface"] for r in owned} == {"api", "chart"}  # the chart: its columns, once
+    # the chart's LIMIT 0 column probe is the builder's, not a run the owner made
+    assert {r["surface"] for r in owned} == {"api"}

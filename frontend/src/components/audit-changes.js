@@ -5,7 +5,7 @@
 import { get, url } from "../lib/api.js";
 import { byId, h, replace } from "../lib/dom.js";
 import { pageFooter, pageSummary } from "./paged-list.js";
-import { dayStart, fullTime } from "../lib/format.js";
+import { dayStart, fullTime, stamp } from "../lib/format.js";
 
 const API = "/api/v1/audit/events";
 const PAGE = 100;
@@ -24,16 +24,6 @@ const ACTION_LABELS = Object.fromEntries(ACTIONS);
 const KIND_LABELS = { schedule: "Schedule" };
 
 const muted = (text) => h("span", { class: "muted" }, text);
-
-/** A time with its date, always: "Dec 6, 2026, 21:55". */
-const dated = (iso) =>
-  new Date(iso).toLocaleString([], {
-    year: "numeric",
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
 
 function field(name, label, control) {
   return h("label", { class: "filter" }, h("span", {}, label), control);
@@ -156,7 +146,7 @@ export function initChanges() {
       h(
         "td",
         { class: "time" },
-        h("time", { datetime: event.at, title: fullTime(event.at) }, dated(event.at)),
+        h("time", { datetime: event.at, title: fullTime(event.at) }, stamp(event.at)),
       ),
       h("td", { class: "user" }, event.actor || muted("Belvedere")),
       h("td", { class: "action" }, ACTION_LABELS[event.action] || event.action),

@@ -1,11 +1,13 @@
 // The audit log (admins): every run of every user, filtered (user, connection, status, surface,
 // principal, dates, SQL text), newest first, more on demand, and the same filters as CSV. The
+// chart builder's column probes (LIMIT 0 runs) are left out unless the surface filter asks for
+// them; times show their date, in the viewer's time zone. The
 // filters live in the page's address too, so a reload or a shared link keeps them. The
 // "Changes" tab (components/audit-changes.js) shows the audit events.
 import { get, url } from "../lib/api.js";
 import { byId, h, replace } from "../lib/dom.js";
 import { pageFooter, pageSummary } from "../components/paged-list.js";
-import { STATUS_LABELS, bytes, count, dayStart, duration, fullTime, snippet, when } from "../lib/format.js";
+import { STATUS_LABELS, bytes, count, dayStart, duration, fullTime, snippet, stamp } from "../lib/format.js";
 import { statusBadge } from "../components/history.js";
 import { initAuditTabs } from "../components/audit-changes.js";
 
@@ -20,6 +22,8 @@ const SURFACES = [
   ["chart", "Chart"],
   ["dashboard", "Dashboard"],
   ["schedule", "Schedule"],
+  ["drill", "Drill to detail"],
+  ["probe", "Column probe"],
 ];
 const SURFACE_LABELS = Object.fromEntries(SURFACES);
 const STATUSES = ["succeeded", "failed", "cancelled", "timed_out", "running", "queued"];
@@ -195,7 +199,7 @@ export function init() {
         h(
           "time",
           { datetime: entry.submitted_at, title: fullTime(entry.submitted_at) },
-          when(entry.submitted_at),
+          stamp(entry.submitted_at),
         ),
       ),
       h(
@@ -258,7 +262,7 @@ export function init() {
           "p",
           { class: "muted ids" },
           `Run ${entry.run_id}`,
-          entry.finished_at ? ` · ended ${fullTime(entry.finished_at)}` : "",
+          entry.finished_at ? ` · ended ${stamp(entry.finished_at)}` : "",
           entry.bytes_estimated != null ? ` · estimated ${bytes(entry.bytes_estimated)}` : "",
         ),
       ),

@@ -1,5 +1,6 @@
 """Audit records are the runs themselves (one per query, whatever its outcome): who a record
-is audited as, how long it ran, and which records a filter selects."""
+is audited as, how long it ran, and which records a filter selects (not the chart builder's
+column probes unless asked: they are recorded, but are no one's query)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,6 @@ class AuditFilter:
     until: datetime | None = None
     text: str | None = None
     """Part of the SQL."""
+    probes: bool = False
+    """Also the chart builder's column probes (``surface`` ``probe``, which alone selects
+    them); without it, they are left out."""

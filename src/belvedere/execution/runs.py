@@ -42,6 +42,11 @@ class Surface(StrEnum):
     CHART = "chart"
     DASHBOARD = "dashboard"
     SCHEDULE = "schedule"
+    DRILL = "drill"
+    """The rows behind a chart's mark on a dashboard."""
+    PROBE = "probe"
+    """The chart builder learning a source's columns (a ``LIMIT 0`` run), not a user's query:
+    left out of the audit list, history and spend unless asked for (or it billed)."""
 
 
 @dataclass(frozen=True)

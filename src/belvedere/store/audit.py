@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, or_, select
 
 from belvedere.audit.records import CLI_SURFACE, VIA_CLI, AuditFilter
+from belvedere.execution.runs import Surface
 from belvedere.store.db import Database
 from belvedere.store.models import QueryRun
 from belvedere.store.runs import RunRecord
@@ -33,6 +34,8 @@ def _where(found: AuditFilter, query: Select[Any]) -> Select[Any]:
     for column, value in equal.items():
         if value is not None:
             query = query.where(column == value)
+    if found.surface is None and not found.probes:
+        query = query.where(QueryRun.surface != Surface.PROBE.value)
     if found.since is not None:
         query = query.where(QueryRun.submitted_at >= found.since)
     if found.until is not None:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Update, bindparam, func, insert, inspect, select, update
 
-from belvedere.execution.runs import ACTIVE, RunStatus
+from belvedere.execution.runs import ACTIVE, RunStatus, Surface
 from belvedere.store.db import Database
 from belvedere.store.models import QueryRun, UTCDateTime, utcnow
 
@@ -321,8 +321,11 @@ class Runs:
         before: datetime | None = None,
         connection: str | None = None,
     ) -> list[QueryRun]:
-        """A user's runs, newest first; ``before`` pages backwards."""
-        query = select(QueryRun).where(QueryRun.user_id == user_id)
+        """A user's runs, newest first (not the chart builder's column probes); ``before``
+        pages backwards."""
+        query = select(QueryRun).where(
+            QueryRun.user_id == user_id, QueryRun.surface != Surface.PROBE.value
+        )
         if before is not None:
             query = query.where(QueryRun.submitted_at < before)
         if connection is not None:

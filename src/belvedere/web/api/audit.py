@@ -89,9 +89,16 @@ async def audit_filter(
     since: Instant | None = None,
     until: Instant | None = None,
     text: Annotated[str | None, Query(max_length=500, description="Part of the SQL.")] = None,
+    probes: Annotated[
+        bool,
+        Query(
+            description="Also list the chart builder's column probes (the `LIMIT 0` runs it "
+            "makes to learn a source's columns; surface `probe`, which selects only them)."
+        ),
+    ] = False,
 ) -> AuditFilter:
     """The filters of the query string."""
-    return AuditFilter(user, connection, status, surface, principal, since, until, text)
+    return AuditFilter(user, connection, status, surface, principal, since, until, text, probes)
 
 
 Filters = Annotated[AuditFilter, Depends(audit_filter)]

@@ -39,7 +39,9 @@ class SpendRowOut(BaseModel):
     chart_id: int | None = None
     chart: str | None = Field(default=None, description="Its name (null once deleted).")
     surface: str | None = Field(
-        default=None, description="`sqllab`, `api`, `cli`, `chart`, `dashboard`, `schedule`."
+        default=None,
+        description="`sqllab`, `api`, `cli`, `chart`, `dashboard`, `schedule`, `probe` (the "
+        "chart builder's column probes: only those that billed).",
     )
     runs: int
     bytes_processed: Bytes
