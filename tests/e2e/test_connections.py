@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIRequestContext, Page, expect
 
 from tests.e2e.conftest import Server
 from tests.e2e.sqllab import LONG_QUERY, run_sql, type_sql
@@ -22,7 +22,7 @@ def add_duckdb(page: Page, name: str, path: str, timeout: str = "") -> None:
     form = page.locator("#connection-form")
     form.get_by_label("Name").fill(name)
     form.get_by_label("Kind").select_option("duckdb")
-    form.get_by_label("Path").fill(path)
+    form.get_by_label("Database file").fill(path)
     form.get_by_label("Query timeout (seconds)").fill(timeout)
     form.get_by_test_id("form-save").click()
     expect(page.locator(f"tr[data-connection='{name}']")).to_be_visible()
@@ -35,8 +35,8 @@ def test_admin_adds_tests_edits_and_removes_a_connection(admin_page: Page, serve
     form = page.locator("#connection-form")
     form.get_by_label("Name").fill("copy")
     form.get_by_label("Kind").select_option("duckdb")
-    form.get_by_label("Path").fill(str(server.demo_path))
-    expect(form.get_by_label("Read Only")).to_be_checked()  # the schema's default
+    form.get_by_label("Database file").fill(str(server.demo_path))
+    expect(form.get_by_label("Read only")).to_be_checked()  # the schema's default
     form.get_by_test_id("form-test").click()
     expect(form.get_by_test_id("test-result")).to_contain_text("✓ Connected")
     form.get_by_label("Query timeout (seconds)").fill("30")
@@ -46,7 +46,9 @@ def test_admin_adds_tests_edits_and_removes_a_connection(admin_page: Page, serve
     expect(page.get_by_role("status").filter(has_text="Added copy.")).to_be_visible()
     expect(row).to_contain_text("30 s")
     row.get_by_role("button", name="Test").click()
-    expect(row.get_by_test_id("test-result")).to_contain_text("✓ Connected")
+    outcome = page.locator("tr[data-status-of='copy']")  # a row of its own, under the row
+    expect(outcome.get_by_test_id("test-result")).to_contain_text("✓ Connected")
+    expect(row.locator("td.name")).to_have_text("copy")
 
     row.get_by_role("button", name="Edit").click()
     expect(form.get_by_label("Name")).to_be_disabled()
@@ -68,7 +70,7 @@ def test_form_errors_are_shown_next_to_the_form(admin_page: Page) -> None:
     form = page.locator("#connection-form")
     form.get_by_label("Name").fill("demo")
     form.get_by_label("Kind").select_option("duckdb")
-    form.get_by_label("Path").fill("/nonexistent/nowhere.duckdb")
+    form.get_by_label("Database file").fill("/nonexistent/nowhere.duckdb")
     form.get_by_test_id("form-test").click()
     expect(form.get_by_test_id("test-result")).to_contain_text("✗ Failed")
 
@@ -147,7 +149,7 @@ def test_a_bigquery_connection_with_a_key_file(admin_page: Page) -> None:
     expect(options.first).to_have_attribute("data-option", "project")
     form.locator("#option-project").fill("acme")
 
-    auth = form.get_by_label("Auth", exact=True)
+    auth = form.get_by_label("Authentication", exact=True)
     expect(auth.locator("option")).to_have_text(
         [
             "Application Default Credentials of the server",
@@ -160,7 +162,7 @@ def test_a_bigquery_connection_with_a_key_file(admin_page: Page) -> None:
     auth.select_option("service_account_key")
     expect(key_field).to_have_class("field")
 
-    key = form.get_by_label("Service Account Key")
+    key = form.get_by_label("Service-account key")
     expect(key).to_have_attribute("type", "password")
     form.get_by_test_id("service_account_key-file").set_input_files(
         files=[
@@ -176,7 +178,7 @@ def test_a_bigquery_connection_with_a_key_file(admin_page: Page) -> None:
     )
     assert json.loads(key.input_value()) == SERVICE_ACCOUNT_KEY
 
-    form.get_by_label("Maximum Bytes Billed").fill("10737418240")
+    form.get_by_label("Maximum bytes billed per query").fill("10737418240")
     expect(form.get_by_test_id("maximum_bytes_billed-reading")).to_have_text("= 10.0 GB")
     form.get_by_test_id("form-save").click()
 
@@ -266,3 +268,57 @@ def test_bigquery_identity_and_impersonation_targets(admin_page: Page) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Remove").click()
     expect(row).to_have_count(0)
+
+
+def test_the_add_form_starts_simple_with_written_labels(
+    admin_page: Page, admin_api: APIRequestContext
+) -> None:
+    page = admin_page
+    page.goto("/connections")
+    page.get_by_role("button", name="Add connection").click()
+    form = page.locator("#connection-form")
+    kind = form.get_by_label("Kind")
+    expect(kind).to_have_value("duckdb")  # the simplest first, not BigQuery
+    expect(kind.locator("option")).to_have_text(["DuckDB", "PostgreSQL", "Google BigQuery"])
+    expect(form.get_by_test_id("kind-help")).to_contain_text("DuckDB database file")
+    expect(form.get_by_label("Database file")).to_be_visible()
+
+    kind.select_option("postgres")
+    expect(form.get_by_label("SSL mode")).to_be_visible()
+    expect(form).not_to_contain_text("Sslmode")
+    expect(form.locator(".field[data-option=sslmode] .help code")).to_have_text("sslmode")
+    advanced = form.get_by_test_id("advanced-options")
+    expect(form.get_by_label("Connect timeout (seconds)")).to_be_hidden()
+    advanced.locator("summary").click()
+    expect(form.get_by_label("Connect timeout (seconds)")).to_be_visible()
+
+    kind.select_option("bigquery")
+    fields = form.locator(".option-fields")
+    expect(fields).not_to_contain_text("`")  # help's code is shown as code
+    expect(form.locator(".field[data-option=billing_project] .help code")).to_have_text("project")
+    expect(form.get_by_label("Identity of queries")).to_be_visible()
+    expect(form.get_by_label("OAuth client ID")).to_be_hidden()  # only with each user's account
+    expect(
+        form.get_by_label("API endpoint", exact=True)
+    ).to_be_hidden()  # emulators only: Advanced, closed
+    expect(fields).not_to_contain_text("Api Endpoint")
+    advanced.locator("summary").click()
+    expect(form.get_by_label("API endpoint", exact=True)).to_be_visible()
+    expect(form.get_by_label("Use the Storage Read API")).to_be_checked()
+    form.get_by_role("button", name="Cancel").click()
+
+    # A connection that sets an advanced option opens with "Advanced" open.
+    made = admin_api.post(
+        "/api/v1/connections",
+        data={
+            "name": "zq_emulated",
+            "kind": "bigquery",
+            "options": {"project": "acme", "auth": "none", "api_endpoint": "http://127.0.0.1:9"},
+        },
+    )
+    assert made.ok, made.text()
+    page.reload()
+    page.locator("tr[data-connection='zq_emulated']").get_by_role("button", name="Edit").click()
+    expect(form.get_by_label("API endpoint", exact=True)).to_have_value("http://127.0.0.1:9")
+    expect(form.get_by_label("API endpoint", exact=True)).to_be_visible()
+    admin_api.delete("/api/v1/connections/zq_emulated")

@@ -1,6 +1,8 @@
 // A connection's form, generated from its kind's JSON Schema: each option a field, secrets as
 // password inputs (a JSON key file can be picked instead of pasted), sizes in bytes with their
-// human reading, plus the name, the kind and the per-connection deadline.
+// human reading, plus the name, the kind and the per-connection deadline. Labels are written by
+// hand (LABELS), help shows `code` as code, fields used only with another choice's value are
+// hidden until it is picked, and emulator-only or rarely changed options sit under "Advanced".
 import { h, replace } from "../lib/dom.js";
 import { bytes } from "../lib/format.js";
 import { memberMapField } from "./member-map.js";
@@ -15,14 +17,52 @@ const ENUM_LABELS = {
   impersonation: "A service account per user or group",
 };
 
-/** Labels of options whose generated title reads badly ("Oauth Client Id"). */
+/**
+ * The label of every option, written by hand (the schema's titles are made from the names:
+ * "Api Endpoint", "Sslmode"). An option missing here falls back to its schema title.
+ */
 const LABELS = {
+  // DuckDB
+  path: "Database file",
+  allow_file_access: "Let queries read the server's files",
+  // PostgreSQL
+  host: "Host",
+  port: "Port",
+  database: "Database",
+  user: "User",
+  password: "Password",
+  sslmode: "SSL mode",
+  connect_timeout: "Connect timeout (seconds)",
+  // DuckDB and PostgreSQL
+  read_only: "Read only",
+  // BigQuery
+  project: "Project",
+  billing_project: "Billing project",
+  default_dataset: "Default dataset",
+  location: "Location",
+  auth: "Authentication",
+  service_account_key: "Service-account key",
   identity: "Identity of queries",
   oauth_client_id: "OAuth client ID",
   oauth_client_secret: "OAuth client secret",
   impersonation_targets: "Service accounts per user or group",
   impersonation_template: "Service account of everyone else",
+  impersonation_domains: "Trusted e-mail domains for {user}",
+  maximum_bytes_billed: "Maximum bytes billed per query",
+  use_storage_api: "Use the Storage Read API",
+  api_endpoint: "API endpoint",
+  storage_api_endpoint: "Storage Read API endpoint",
+  storage_api_insecure: "Storage Read API over plaintext gRPC",
 };
+
+/** Options few people change (emulator endpoints, transport): under "Advanced", closed unless set. */
+const ADVANCED = new Set([
+  "use_storage_api",
+  "api_endpoint",
+  "storage_api_endpoint",
+  "storage_api_insecure",
+  "connect_timeout",
+]);
 
 /** Help that replaces the schema's description (which shows a mapping as raw JSON). */
 const HELP = {
@@ -54,7 +94,16 @@ const USED_WHEN = {
   oauth_client_secret: ["identity", ["user_oauth"]],
   impersonation_targets: ["identity", ["impersonation"]],
   impersonation_template: ["identity", ["impersonation"]],
+  impersonation_domains: ["identity", ["impersonation"]],
 };
+
+/** Help text with its `code` spans as <code> elements (text nodes only: never markup). */
+export function helpText(text) {
+  return String(text)
+    .split(/`([^`]*)`/)
+    .map((part, i) => (i % 2 ? h("code", {}, part) : part))
+    .filter((part) => part !== "");
+}
 
 /** A secret that is a JSON document (a service-account key): pasted, or read from its file. */
 function keyFileField(input, help) {
@@ -137,7 +186,7 @@ function fieldFor(name, raw, { required, secret, stored, value }) {
   const id = `option-${name}`;
   const label = LABELS[name] || schema.title || name;
   const about = HELP[name] || schema.description;
-  const help = about && h("small", { class: "help" }, about);
+  const help = about && h("small", { class: "help" }, helpText(about));
   if (schema.type === "object") return memberMapField(name, { id, label, help, value });
   if (schema.type === "boolean") {
     const input = h("input", { type: "checkbox", id, name, checked: Boolean(value ?? schema.default) });
@@ -145,7 +194,12 @@ function fieldFor(name, raw, { required, secret, stored, value }) {
       name,
       kind: "boolean",
       input,
-      node: h("div", { class: "field checkbox" }, h("label", { for: id }, input, ` ${label}`), help),
+      node: h(
+        "div",
+        { class: "field checkbox", dataset: { option: name } },
+        h("label", { for: id }, input, ` ${label}`),
+        help,
+      ),
     };
   }
   let input;
@@ -207,8 +261,8 @@ function usedWith(field, choice, values) {
 
 /**
  * A field that matters only for some values of a choice (named like the value, as
- * `service_account_key` under `auth`, or listed in USED_WHEN) stays visible, dimmed otherwise;
- * the choice's help (CHOICE_HELP) follows its value.
+ * `service_account_key` under `auth`, or listed in USED_WHEN) is shown with them only (marked
+ * `inactive` and hidden otherwise); the choice's help (CHOICE_HELP) follows its value.
  */
 function linkChoices(fields) {
   for (const choice of fields.filter((f) => f.input.tagName === "SELECT")) {
@@ -226,6 +280,7 @@ function linkChoices(fields) {
       for (const [field, when] of dependents) {
         const active = when.includes(value);
         field.node.classList.toggle("inactive", !active);
+        field.node.hidden = !active;
         const names = when.map((v) => `“${ENUM_LABELS[v] || v}”`).join(" or ");
         field.node.title = active ? "" : `Used when ${LABELS[choice.name] || choice.name} is ${names}.`;
       }
@@ -237,21 +292,51 @@ function linkChoices(fields) {
   return fields;
 }
 
-/** The option fields of a kind (with existing values when editing). */
+/** Whether an existing connection sets an option to something other than its default. */
+function isSet(property, value) {
+  if (value === undefined || value === null || value === "") return false;
+  if (typeof value === "object" && Object.keys(value).length === 0) return false;
+  return value !== unwrap(property).default;
+}
+
+/**
+ * The option fields of a kind (with existing values when editing); each with `advanced` (it
+ * belongs under "Advanced") and `set` (the connection sets it).
+ */
 export function optionFields(kind, existing = null) {
   const schema = kind.options_schema || {};
   const required = new Set(schema.required || []);
   const secrets = new Set(kind.secret_fields || []);
   return linkChoices(
-    Object.entries(schema.properties || {}).map(([name, property]) =>
-      fieldFor(name, property, {
+    Object.entries(schema.properties || {}).map(([name, property]) => {
+      const value = existing?.options?.[name];
+      const stored = Boolean(existing?.secrets_set?.includes(name));
+      const field = fieldFor(name, property, {
         required: required.has(name),
         secret: secrets.has(name),
-        stored: Boolean(existing?.secrets_set?.includes(name)),
-        value: existing?.options?.[name],
-      }),
-    ),
+        stored,
+        value,
+      });
+      field.advanced = ADVANCED.has(name) && !required.has(name);
+      field.set = stored || isSet(property, value);
+      return field;
+    }),
   );
+}
+
+/** The fields' nodes: the usual ones, then an "Advanced" disclosure, open if one of its is set. */
+export function optionNodes(fields) {
+  const advanced = fields.filter((f) => f.advanced);
+  const usual = fields.filter((f) => !f.advanced).map((f) => f.node);
+  if (!advanced.length) return usual;
+  const details = h(
+    "details",
+    { class: "advanced-options", "data-testid": "advanced-options" },
+    h("summary", {}, "Advanced"),
+    advanced.map((f) => f.node),
+  );
+  details.open = advanced.some((f) => f.set);
+  return [...usual, details];
 }
 
 /**

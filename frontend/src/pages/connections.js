@@ -1,8 +1,25 @@
-// The connections page: everyone sees the list; admins add, edit, test and remove.
+// The connections page: everyone sees the list; admins add, edit, test and remove. A test's
+// outcome shows in a row of its own under the connection's (and under the form's buttons).
+// Adding starts with the kind, the simplest first (DuckDB: a file on this server).
 import { del, get, patch, post } from "../lib/api.js";
 import { byId, h, replace } from "../lib/dom.js";
-import { optionFields, optionValues } from "../components/connection-form.js";
+import { optionFields, optionNodes, optionValues } from "../components/connection-form.js";
 import { bytes, duration } from "../lib/format.js";
+
+/** The kinds in the order offered: the simplest first (the default), unknown ones last. */
+const KIND_ORDER = ["duckdb", "postgres", "bigquery"];
+
+/** What each kind is, under the kind picker. */
+const KIND_HELP = {
+  duckdb: "A DuckDB database file on this server: nothing else to run.",
+  postgres: "A PostgreSQL server Belvedere reaches over the network.",
+  bigquery: "Google BigQuery: a project, how Belvedere signs in, and whom queries run as.",
+};
+
+const rank = (kind) => {
+  const at = KIND_ORDER.indexOf(kind.kind);
+  return at === -1 ? KIND_ORDER.length : at;
+};
 
 function optionSummary(connection) {
   // A viewer is told a connection's name and kind only: no options, no secrets.
@@ -105,16 +122,23 @@ export async function init(page) {
 
   function row(connection, detailed) {
     const status = h("div", { class: "row-status" });
+    const columns = 2 + (detailed ? 2 : 0) + (manage ? 1 : 0);
+    const statusRow = h(
+      "tr",
+      { class: "status-row", hidden: true, dataset: { statusOf: connection.name } },
+      h("td", { colspan: String(columns) }, status),
+    );
+    const show = (...content) => {
+      replace(status, ...content);
+      statusRow.hidden = content.length === 0;
+    };
     const test = async (button) => {
       button.disabled = true;
-      replace(status, h("span", { class: "muted" }, "Testing…"));
+      show(h("span", { class: "muted" }, "Testing…"));
       try {
-        replace(
-          status,
-          testResult(await post(`/api/v1/connections/${encodeURIComponent(connection.name)}/test`)),
-        );
+        show(testResult(await post(`/api/v1/connections/${encodeURIComponent(connection.name)}/test`)));
       } catch (error) {
-        replace(status, h("span", { class: "error-message" }, error.message));
+        show(h("span", { class: "error-message" }, error.message));
       } finally {
         button.disabled = false;
       }
@@ -127,13 +151,13 @@ export async function init(page) {
         if (editor.dataset.editing === connection.name) closeEditor();
         refresh();
       } catch (error) {
-        replace(status, h("span", { class: "error-message" }, error.message));
+        show(h("span", { class: "error-message" }, error.message));
       }
     };
-    return h(
+    const main = h(
       "tr",
-      { dataset: { connection: connection.name } },
-      h("td", { class: "name" }, h("strong", {}, connection.name), status),
+      { class: "connection-row", dataset: { connection: connection.name } },
+      h("td", { class: "name" }, h("strong", {}, connection.name)),
       h("td", {}, connection.kind),
       detailed && h("td", { class: "options" }, optionSummary(connection)),
       detailed &&
@@ -153,6 +177,7 @@ export async function init(page) {
           h("button", { type: "button", class: "danger", onclick: remove }, "Remove"),
         ),
     );
+    return [main, statusRow];
   }
 
   function say(message) {
@@ -185,7 +210,7 @@ export async function init(page) {
       hidden: true,
       "data-testid": "form-error",
     });
-    const result = h("div", { class: "form-test" });
+    const result = h("div", { class: "form-test", "data-testid": "form-test-result" });
     const name = h("input", {
       id: "connection-name",
       name: "name",
@@ -200,6 +225,7 @@ export async function init(page) {
       { id: "connection-kind", name: "kind", disabled: !adding },
       kinds.map((k) => h("option", { value: k.kind, selected: k === kind }, k.label)),
     );
+    const kindHelp = h("small", { class: "help", "data-testid": "kind-help" });
     const timeout = h("input", {
       id: "connection-timeout",
       name: "timeout_seconds",
@@ -213,10 +239,9 @@ export async function init(page) {
 
     const renderFields = () => {
       fields = optionFields(kind, existing);
-      replace(
-        fieldBox,
-        fields.map((f) => f.node),
-      );
+      replace(fieldBox, optionNodes(fields));
+      replace(kindHelp, KIND_HELP[kind.kind] || "");
+      replace(result); // a test's outcome was of the other kind's options
     };
     kindSelect.addEventListener("change", () => {
       kind = kinds.find((k) => k.kind === kindSelect.value);
@@ -254,6 +279,7 @@ export async function init(page) {
       "form",
       { class: "connection-form", id: "connection-form" },
       h("h2", {}, adding ? "Add a connection" : `Edit ${existing.name}`),
+      h("div", { class: "field" }, h("label", { for: "connection-kind" }, "Kind"), kindSelect, kindHelp),
       h(
         "div",
         { class: "field" },
@@ -262,7 +288,6 @@ export async function init(page) {
         adding &&
           h("small", { class: "help" }, "Letters, digits, “_”, “-” or “.”; users pick it in SQL Lab."),
       ),
-      h("div", { class: "field" }, h("label", { for: "connection-kind" }, "Kind"), kindSelect),
       fieldBox,
       h(
         "div",
@@ -276,7 +301,6 @@ export async function init(page) {
         ),
       ),
       error,
-      result,
       h(
         "div",
         { class: "form-actions" },
@@ -288,6 +312,7 @@ export async function init(page) {
         testButton,
         h("button", { type: "button", class: "link", onclick: closeEditor }, "Cancel"),
       ),
+      result,
     );
 
     form.addEventListener("submit", async (event) => {
@@ -329,7 +354,7 @@ export async function init(page) {
 
   if (manage) {
     try {
-      kinds = await get("/api/v1/connection-kinds");
+      kinds = (await get("/api/v1/connection-kinds")).sort((a, b) => rank(a) - rank(b));
       addButton.hidden = false;
       addButton.addEventListener("click", () => openEditor());
     } catch (error) {
