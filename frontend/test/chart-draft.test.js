@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   columnOptions,
+  fitsAggregate,
   draftOf,
   emptyDraft,
   metricName,
@@ -83,4 +84,23 @@ test("sorts name the chart's columns, else every source column", () => {
     "paid",
     "day",
   ]);
+});
+
+test("sum and average pickers offer numeric columns only", () => {
+  const columns = [
+    { name: "region", type: "VARCHAR", family: "text" },
+    { name: "total", type: "DECIMAL(12,2)", family: "numeric" },
+    { name: "day", type: "DATE", family: "temporal" },
+  ];
+  assert.deepEqual(columnOptions(columns, "total", { numeric: true }), [
+    ["total", "total", { title: "DECIMAL(12,2)" }],
+  ]);
+  assert.deepEqual(columnOptions(columns, "region", { numeric: true })[0], [
+    "region",
+    "region (not a number)",
+    { disabled: true },
+  ]);
+  assert.equal(fitsAggregate("sum", columns[0]), false);
+  assert.equal(fitsAggregate("avg", columns[1]), true);
+  assert.equal(fitsAggregate("max", columns[0]), true);
 });

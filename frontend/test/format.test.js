@@ -31,3 +31,22 @@ test("SQL snippets on one line, cut", () => {
   assert.equal(snippet("select\n  1,\n\t2  "), "select 1, 2");
   assert.equal(snippet("abcdef", 4), "abc…");
 });
+
+test("formatSI writes numbers short as the charts do", async () => {
+  const { formatSI } = await import("../src/lib/format.js");
+  assert.equal(formatSI(160000000), "160M");
+  assert.equal(formatSI(2.5e9), "2.5B");
+  assert.equal(formatSI(21166400.86), "21.2M");
+  assert.equal(formatSI(1234.5), "1.23k");
+  assert.equal(formatSI(12.345), "12.35");
+  assert.equal(formatSI(0), "0");
+  assert.equal(formatSI(0.01234), "0.0123");
+  assert.equal(formatSI(null), "");
+  assert.equal(formatSI("n/a"), "");
+});
+
+test("dateTime writes the date with the time", async () => {
+  const { dateTime } = await import("../src/lib/format.js");
+  assert.equal(dateTime(new Date(2026, 11, 6, 14, 3, 9).toISOString()), "6 Dec 2026, 14:03");
+  assert.equal(dateTime("nonsense"), "");
+});

@@ -14,7 +14,42 @@ const DEFAULT_HEIGHT = 320;
 /** Vega-Lite specs that lay out several views: their size is not set from the outside. */
 const COMPOSITE = ["facet", "concat", "hconcat", "vconcat", "repeat"];
 
-const dark = () => matchMedia("(prefers-color-scheme: dark)").matches;
+const DARK = "(prefers-color-scheme: dark)";
+const dark = () => matchMedia(DARK).matches;
+
+/**
+ * The server's theme (charts/theme.py: palette, SI numbers, level labels, legends) in this
+ * page's colours: on the page's own background, and under a dark system setting in the dark
+ * colours of base.css.
+ */
+export function themed(config = {}, palette = null) {
+  const out = { ...config, background: "transparent" };
+  if (!dark()) return out;
+  const colours = palette?.length ? { range: { ...config.range, category: palette } } : {};
+  const first = palette?.length ? { color: palette[0] } : {};
+  const css = getComputedStyle(document.documentElement);
+  const v = (name) => css.getPropertyValue(name).trim();
+  const [text, muted, grid, line] = [v("--text"), v("--muted"), v("--border"), v("--border-strong")];
+  return {
+    ...out,
+    ...colours,
+    mark: { ...config.mark, ...first },
+    bar: { ...config.bar, ...first },
+    axis: {
+      ...config.axis,
+      labelColor: muted,
+      titleColor: text,
+      gridColor: grid,
+      domainColor: line,
+      tickColor: line,
+    },
+    axisBand: { ...config.axisBand, domainColor: line },
+    title: { ...config.title, color: text },
+    legend: { ...config.legend, titleColor: text, labelColor: muted },
+    text: { ...config.text, color: text },
+    arc: { ...config.arc, stroke: v("--surface") },
+  };
+}
 
 /** The rows of chart data as objects keyed by column name (what Vega reads). */
 export function rowObjects(data) {
@@ -30,15 +65,16 @@ function sized(spec, data, width, height) {
     out.height = height;
     out.autosize = { type: "fit", contains: "padding", resize: true };
   }
-  if (dark()) out.background = "transparent";
+  out.config = themed(spec.config, spec.usermeta?.darkPalette);
   return out;
 }
 
 /**
  * A chart view over `el`. draw(data, {type, spec}) draws ChartData (`spec` is the chart's spec
  * when known: it tells a pivot its dimensions); clear() empties it; destroy() lets it go.
+ * `onMark(datum, event)`, if given, runs when a mark is clicked (its datum: the row drawn).
  */
-export function createChartView(el, { renderer = "svg" } = {}) {
+export function createChartView(el, { renderer = "svg", onMark = null } = {}) {
   let result = null;
   let shown = null; // {data, options} drawn last, drawn again on resize
   let drawing = 0;
@@ -83,7 +119,6 @@ export function createChartView(el, { renderer = "svg" } = {}) {
         renderer,
         ast: true, // no eval: the Content-Security-Policy forbids it
         expr: expressionInterpreter,
-        theme: dark() ? "dark" : undefined,
         tooltip: true,
       });
       if (mine !== drawing) {
@@ -91,6 +126,10 @@ export function createChartView(el, { renderer = "svg" } = {}) {
         return;
       }
       result = embedded;
+      if (onMark)
+        embedded.view.addEventListener("click", (event, item) => {
+          if (item?.datum && item.mark?.role === "mark") onMark(item.datum, event);
+        });
     } catch (error) {
       if (mine !== drawing) return;
       replace(
@@ -111,6 +150,11 @@ export function createChartView(el, { renderer = "svg" } = {}) {
     }, RESIZE_DELAY_MS);
   });
   observer.observe(el);
+  const scheme = matchMedia(DARK);
+  const recolour = () => {
+    if (shown && el.dataset.kind === "vega") draw(shown.data, shown.options).catch(() => {});
+  };
+  scheme.addEventListener("change", recolour);
 
   return {
     draw,
@@ -123,6 +167,7 @@ export function createChartView(el, { renderer = "svg" } = {}) {
     },
     destroy() {
       observer.disconnect();
+      scheme.removeEventListener("change", recolour);
       clearTimeout(timer);
       drawing += 1;
       finalize();

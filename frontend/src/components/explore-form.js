@@ -10,8 +10,10 @@ import {
   LIST_OPS,
   NO_VALUE,
   OPERATORS,
+  NUMERIC_AGGREGATES,
   columnOptions,
   emptyDraft,
+  fitsAggregate,
   metricName,
   resultNames,
 } from "../lib/chart-draft.js";
@@ -212,7 +214,13 @@ export function createChartForm(root, { sourceNode, onChange }) {
           )
         : select(
             { testid: "metric-column", label: `Metric ${n} column` },
-            columnOptions(columns, metric.column, metric.agg === "count" ? { empty: "(all rows)" } : {}),
+            columnOptions(
+              columns,
+              metric.column,
+              metric.agg === "count"
+                ? { empty: "(all rows)" }
+                : { numeric: NUMERIC_AGGREGATES.has(metric.agg) },
+            ),
             metric.column,
             (v) => {
               metric.column = v;
@@ -222,6 +230,9 @@ export function createChartForm(root, { sourceNode, onChange }) {
       <div class="row-controls">
         ${select({ testid: "metric-agg", label: `Metric ${n} aggregate` }, AGGREGATES, metric.agg, (v) => {
           metric.agg = v;
+          // A sum or average of text would fail: such a column is dropped, to be picked again.
+          const column = columns.find((c) => c.name === metric.column);
+          if (!fitsAggregate(v, column)) metric.column = "";
         })}
         ${what} ${removeButton(`Remove metric ${n}`, "remove-metric", () => draft.metrics.splice(i, 1))}
       </div>

@@ -249,5 +249,11 @@ export function createSourcePicker(root, { onChange }) {
       else drawTables();
     },
     value: () => ({ ...state }),
+    /** Start on a saved query (its id, from a link): its connection, and it as the source. */
+    async setSavedQuery(id) {
+      const query = await get(`/api/v1/saved-queries/${encodeURIComponent(id)}`);
+      this.set(query.connection, { kind: "saved_query", saved_query_id: query.id });
+      return query;
+    },
   };
 }

@@ -161,13 +161,29 @@ export function specOf(draft, source, columns) {
   };
 }
 
-/** The options of a column picker: [value, label, {title?, disabled?}] (time: temporal only). */
-export function columnOptions(columns, value, { temporal = false, empty = null } = {}) {
+/** Aggregates of numbers: their pickers offer numeric columns only. */
+export const NUMERIC_AGGREGATES = new Set(["sum", "avg"]);
+
+/** Whether a metric's column fits its aggregate (a sum of text does not). */
+export function fitsAggregate(agg, column) {
+  return !NUMERIC_AGGREGATES.has(agg) || !column || column.family === "numeric";
+}
+
+/**
+ * The options of a column picker: [value, label, {title?, disabled?}] (time: temporal only;
+ * numeric: numbers only, as the server's `family` of each column says).
+ */
+export function columnOptions(columns, value, { temporal = false, numeric = false, empty = null } = {}) {
   let list = columns;
   if (temporal && columns.some((c) => c.family === "temporal"))
     list = columns.filter((c) => c.family === "temporal");
+  if (numeric) list = columns.filter((c) => c.family === "numeric");
   const options = list.map((c) => [c.name, c.name, { title: c.type }]);
-  if (value && !list.some((c) => c.name === value)) options.unshift([value, `${value} (not in source)`]);
+  const known = columns.find((c) => c.name === value);
+  if (value && !list.some((c) => c.name === value))
+    options.unshift(
+      known ? [value, `${value} (not a number)`, { disabled: true }] : [value, `${value} (not in source)`],
+    );
   if (empty !== null) options.unshift(["", empty]);
   else if (!value) options.unshift(["", "Pick a column", { disabled: true }]);
   return options;

@@ -1,4 +1,5 @@
 // Numbers, durations and times as people read them.
+import { format as d3format } from "d3-format";
 
 const integer = new Intl.NumberFormat();
 
@@ -56,6 +57,17 @@ export function when(iso) {
 /** The full local date and time, for tooltips. */
 export const fullTime = (iso) => new Date(iso).toLocaleString();
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const two = (n) => String(n).padStart(2, "0");
+
+/** A timestamp with its date, in the viewer's time zone: "6 Dec 2026, 14:03:12" (logs). */
+export function stamp(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  return `${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}, ${time}`;
+}
+
 /** SQL on one line, cut to `max` characters. */
 export function snippet(sql, max = 160) {
   const flat = sql.replace(/\s+/g, " ").trim();
@@ -78,4 +90,41 @@ export const TERMINAL = new Set(["succeeded", "failed", "cancelled", "timed_out"
 export function dayStart(day, plusDays = 0) {
   const [y, m, d] = day.split("-").map(Number);
   return new Date(y, m - 1, d + plusDays).toISOString();
+}
+
+/**
+ * A number in full with thousands separators, its decimals kept as they came:
+ * 21166400.86 → "21,166,400.86", "-1234567" → "-1,234,567". Strings (exact decimals the
+ * server sends as text) keep every digit; what is not a plain number is shown as it is.
+ */
+export function formatNumber(value) {
+  if (value === null || value === undefined) return "";
+  const text = String(value).trim();
+  const parts = /^([-+]?)(\d+)(\.\d+)?$/.exec(text);
+  if (!parts) return text; // NaN, Infinity, 1e+21: as they are
+  return `${parts[1] === "-" ? "-" : ""}${parts[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${parts[3] || ""}`;
+}
+
+const si3 = d3format(".3~s");
+const fixed2 = d3format(".2~f");
+const small3 = d3format(".3~g");
+
+/**
+ * A number short, with an SI prefix from 1,000 on, as the charts write it (the server's chart
+ * theme, charts/theme.py, has the same rule): 160000000 → "160M", 2.5e9 → "2.5B" (B, not
+ * d3's G), 1234.5 → "1.23k", 12.345 → "12.35", 0.01234 → "0.0123"; "" for no number.
+ */
+export function formatSI(value) {
+  if (value === null || value === undefined || value === "") return "";
+  const n = Number(value);
+  if (!Number.isFinite(n)) return "";
+  if (Math.abs(n) >= 1000) return si3(n).replace("G", "B");
+  if (Math.abs(n) >= 1 || n === 0) return fixed2(n);
+  return small3(n);
+}
+
+/** The same date and time as "6 Dec 2026, 14:03" (lists of things saved). */
+export function dateTime(iso) {
+  const full = stamp(iso);
+  return full ? full.slice(0, -3) : "";
 }

@@ -1,10 +1,13 @@
-// The charts page: your charts (name, type, connection, last change), a way to a new one, and
-// deleting one (after a confirmation in a dialog).
+// The charts page: your charts (a picture of the type, name, favourite star, type, connection,
+// last change with its date), found by a search on the name, a way to a new one, and deleting
+// one (after a confirmation in a dialog).
 import { del, get } from "../lib/api.js";
+import { chartIcon, chartSketch } from "../components/chart-thumb.js";
 import { openDialog } from "../components/dialog.js";
+import { favouriteStar } from "../components/favourite-star.js";
 import { byId, h, replace } from "../lib/dom.js";
 import { CHART_TYPES } from "../lib/chart-draft.js";
-import { fullTime, when } from "../lib/format.js";
+import { dateTime, fullTime, plural } from "../lib/format.js";
 
 const TYPE_LABELS = Object.fromEntries(CHART_TYPES);
 
@@ -12,6 +15,21 @@ export async function init() {
   const list = byId("chart-list");
   const flash = byId("charts-flash");
   let charts = [];
+  let query = "";
+  let sketches = {}; // chart id → the numbers of its picture (your own stored result)
+  const search = h("input", {
+    type: "search",
+    placeholder: "Search charts by name",
+    "aria-label": "Search charts by name",
+    autocomplete: "off",
+    "data-testid": "charts-search",
+    oninput: () => {
+      query = search.value;
+      renderRows();
+    },
+  });
+  const found = h("span", { class: "muted", "aria-live": "polite", "data-testid": "charts-found" });
+  const tbody = h("tbody", {});
 
   function say(kind, message) {
     replace(
@@ -36,16 +54,37 @@ export async function init() {
   }
 
   function row(chart) {
+    const type = TYPE_LABELS[chart.spec?.type] || chart.spec?.type || "";
     return h(
       "tr",
       { "data-testid": "chart-row", "data-chart-id": String(chart.id) },
-      h("td", {}, h("a", { href: `/charts/${chart.id}`, "data-testid": "chart-link" }, chart.name)),
-      h("td", {}, TYPE_LABELS[chart.spec?.type] || chart.spec?.type || ""),
+      h(
+        "td",
+        {},
+        h(
+          "div",
+          { class: "chart-name-cell" },
+          chartSketch(chart.spec?.type, sketches[chart.id], `${type} chart: the last result`) ||
+            chartIcon(chart.spec?.type, `${type} chart`),
+          h("a", { href: `/charts/${chart.id}`, "data-testid": "chart-link" }, chart.name),
+          favouriteStar("chart", chart.id, chart.favourite, {
+            name: chart.name,
+            onChange: (starred) => {
+              chart.favourite = starred;
+            },
+          }),
+        ),
+      ),
+      h("td", {}, type),
       h("td", {}, chart.connection),
       h(
         "td",
         {},
-        h("time", { datetime: chart.updated_at, title: fullTime(chart.updated_at) }, when(chart.updated_at)),
+        h(
+          "time",
+          { datetime: chart.updated_at, title: fullTime(chart.updated_at), "data-testid": "chart-updated" },
+          dateTime(chart.updated_at),
+        ),
       ),
       h(
         "td",
@@ -65,6 +104,23 @@ export async function init() {
     );
   }
 
+  /** The rows whose name has the search's words (any case, any order). */
+  function renderRows() {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const shown = charts.filter((c) => words.every((w) => c.name.toLowerCase().includes(w)));
+    if (shown.length === 0) {
+      replace(
+        tbody,
+        h(
+          "tr",
+          {},
+          h("td", { colspan: "5", class: "empty", "data-testid": "charts-none" }, "No chart matches."),
+        ),
+      );
+    } else replace(tbody, shown.map(row));
+    found.textContent = words.length ? `${plural(shown.length, "chart")} of ${charts.length}` : "";
+  }
+
   function render() {
     if (charts.length === 0) {
       replace(
@@ -75,6 +131,7 @@ export async function init() {
     }
     replace(
       list,
+      h("div", { class: "charts-search", role: "search" }, search, found),
       h(
         "table",
         { class: "list", "data-testid": "charts-table" },
@@ -91,9 +148,10 @@ export async function init() {
             h("th", {}, h("span", { class: "visually-hidden" }, "Actions")),
           ),
         ),
-        h("tbody", {}, charts.map(row)),
+        tbody,
       ),
     );
+    renderRows();
   }
 
   try {
@@ -104,4 +162,11 @@ export async function init() {
   }
   charts.sort((a, b) => b.updated_at.localeCompare(a.updated_at));
   render();
+  // The pictures come after the list: they read stored results, never run anything.
+  try {
+    sketches = (await get("/api/v1/charts/thumbnails")).thumbnails;
+    if (Object.keys(sketches).length) renderRows();
+  } catch {
+    // The type icons stay.
+  }
 }

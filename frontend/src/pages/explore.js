@@ -1,6 +1,7 @@
 // The chart builder ("explore"): pick a source and the chart's settings, run it (Ctrl+Enter)
-// to draw it, look at its SQL, save it, export or schedule a saved chart. Runs go through the
-// explore endpoint (the settings as they are on screen, saved or not).
+// to draw it, look at its SQL (or open it in SQL Lab), save it, export or schedule a saved
+// chart. Runs go through the explore endpoint (the settings as they are on screen, saved or
+// not). Leaving with unsaved changes asks first.
 import { get, patch, post } from "../lib/api.js";
 import { errorBox, failureTitle } from "../components/chart-errors.js";
 import { createChartView } from "../components/chart-view.js";
@@ -16,6 +17,9 @@ import { load, save } from "../lib/storage.js";
 
 const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
 const API = "/api/v1/charts";
+/** SQL Lab opens a new tab with what this key holds (see pages/sqllab.js). */
+const SQLLAB_OPEN_KEY = "belvedere.sqllab.open";
+const LEAVE_QUESTION = "This chart has changes that are not saved. Leave without saving them?";
 
 export async function init(page, user) {
   const ui = {
@@ -39,6 +43,8 @@ export async function init(page, user) {
   let columns = [];
   let running = null; // AbortController of the run in flight
   let columnsLoad = 0;
+  let dirty = false; // changes on screen that are not saved
+  let leaving = false; // the user agreed to leave: no second question
 
   const sourceNode = h("div", { class: "source-picker" });
   const columnsNote = h("p", {
@@ -57,8 +63,40 @@ export async function init(page, user) {
 
   // ----- state shown in the toolbar
 
-  function setDirty(dirty) {
-    ui.dirty.hidden = !dirty || !chart;
+  function setDirty(changed) {
+    dirty = changed;
+    ui.dirty.hidden = !changed || !chart;
+  }
+
+  // ----- leaving with unsaved changes
+
+  window.addEventListener("beforeunload", (event) => {
+    if (!dirty || leaving) return;
+    event.preventDefault();
+    event.returnValue = ""; // older browsers ask only when this is set
+  });
+  // In-app links ask in words of their own (the browser's question is generic).
+  document.addEventListener(
+    "click",
+    (event) => {
+      const link = event.target.closest?.("a[href]");
+      if (!dirty || leaving || !link || event.defaultPrevented) return;
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+      if (link.target === "_blank" || link.hasAttribute("download")) return;
+      const url = new URL(link.href, location.href);
+      if (url.origin !== location.origin || url.pathname === location.pathname) return;
+      if (confirm(LEAVE_QUESTION)) leaving = true;
+      else event.preventDefault();
+    },
+    true,
+  );
+
+  /** Go to `href`, asking first if there are unsaved changes. */
+  function leaveTo(href) {
+    if (dirty && !leaving && !confirm(LEAVE_QUESTION)) return false;
+    leaving = true;
+    location.href = href;
+    return true;
   }
 
   function setStatus(status, label) {
@@ -198,21 +236,36 @@ export async function init(page, user) {
     }
     const pre = h("pre", { class: "sql-view", "data-testid": "chart-sql" }, "Loading…");
     const note = h("p", { class: "muted dialog-note", "aria-live": "polite" });
+    let sql = null;
     const { fail: dialogFail } = openDialog({
       title: "SQL of the chart",
       wide: true,
       testid: "chart-sql-dialog",
       body: [note, pre],
       cancel: "Close",
-      actions: [{ label: "Copy", value: "copy", testid: "chart-sql-copy" }],
-      onSubmit: async () => {
-        await navigator.clipboard.writeText(pre.textContent);
+      actions: [
+        { label: "Open in SQL Lab", value: "sqllab", primary: true, testid: "chart-sql-open" },
+        { label: "Copy", value: "copy", testid: "chart-sql-copy" },
+      ],
+      onSubmit: async (values, how) => {
+        if (sql === null) return false;
+        if (how === "sqllab") {
+          const title = chart ? chart.name : ui.name.textContent || "Chart SQL";
+          sessionStorage.setItem(
+            SQLLAB_OPEN_KEY,
+            JSON.stringify({ connection_id: body.connection, sql, title }),
+          );
+          if (!leaveTo("/sqllab")) sessionStorage.removeItem(SQLLAB_OPEN_KEY);
+          return false;
+        }
+        await navigator.clipboard.writeText(sql);
         note.textContent = "Copied.";
         return false;
       },
     });
     try {
       const answer = await post(`${API}/sql`, body);
+      sql = answer.sql;
       pre.textContent = answer.sql;
       note.textContent = `Dialect: ${answer.dialect}`;
     } catch (error) {
@@ -256,6 +309,13 @@ export async function init(page, user) {
       "aria-describedby": "chart-save-show-sql-help",
       "data-testid": "chart-save-show-sql",
     });
+    const drillBox = h("input", {
+      type: "checkbox",
+      name: "viewers_may_drill",
+      checked: Boolean(chart?.viewers_may_drill),
+      "aria-describedby": "chart-save-drill-help",
+      "data-testid": "chart-save-viewers-drill",
+    });
     const actions = chart
       ? [
           { label: "Save", value: "update", primary: true, testid: "chart-save-submit" },
@@ -278,6 +338,16 @@ export async function init(page, user) {
             "Others who see this chart on a shared dashboard may read its SQL, a saved query it is built on included. Off: only you.",
           ),
         ),
+        h(
+          "div",
+          { class: "field checkbox" },
+          h("label", {}, drillBox, " Let viewers see the rows behind it"),
+          h(
+            "small",
+            { class: "help", id: "chart-save-drill-help" },
+            "Everyone who sees this chart on a shared dashboard may open the rows behind a mark: every column of its source, not only what the chart shows. Off: only you, those who may run SQL, and viewers on a connection that queries as each user.",
+          ),
+        ),
       ],
       actions,
       onSubmit: async (values, how) => {
@@ -288,6 +358,7 @@ export async function init(page, user) {
           ...body,
           cache_ttl_seconds: values.ttl === "" ? null : Number(values.ttl),
           show_sql_to_viewers: showSqlBox.checked,
+          viewers_may_drill: drillBox.checked,
         };
         const saved =
           how === "update" && chart ? await patch(`${API}/${chart.id}`, payload) : await post(API, payload);
@@ -339,6 +410,16 @@ export async function init(page, user) {
   if (page.chart_id === null || page.chart_id === undefined) {
     showChart(null);
     ui.save.disabled = false;
+    // SQL Lab's "Chart this result" links here with `?saved_query=<id>`: that query is the source.
+    const savedQuery = new URLSearchParams(location.search).get("saved_query");
+    if (savedQuery) {
+      try {
+        await picker.setSavedQuery(savedQuery);
+        await loadColumns();
+      } catch (error) {
+        fail(error, error.status === 404 ? "No such saved query" : "Could not open the saved query");
+      }
+    }
     return;
   }
   let saved;

@@ -20,6 +20,10 @@ class ChartInvalid(ValueError):
         self.hide_sql = hide_sql
 
 
+class MetricNotNumeric(ChartInvalid):
+    """A sum or average of a column that holds no numbers (its message names the column)."""
+
+
 class ChartFailed(Exception):
     """The chart's query ended without a result (failed, timed out, cancelled).
 

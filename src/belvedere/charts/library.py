@@ -8,7 +8,7 @@ from belvedere.charts.errors import ChartNotFound
 from belvedere.charts.service import ChartService
 from belvedere.charts.spec import ChartSpec, Source
 from belvedere.concurrency import Lane
-from belvedere.execution.runs import Actor, Surface
+from belvedere.execution.runs import Actor
 from belvedere.store.charts import ChartRecord, Charts
 
 
@@ -35,9 +35,7 @@ class SavedCharts:
         """The columns of a chart's source, queried as its owner (dashboard filters apply
         to the charts whose source has the column)."""
         assert actor.user_id is not None
-        columns = await self._runner.source_columns(
-            connection, source, actor.user_id, actor, Surface.CHART
-        )
+        columns = await self._runner.source_columns(connection, source, actor.user_id, actor)
         return [name for name, _ in columns]
 
     async def create(
@@ -49,10 +47,12 @@ class SavedCharts:
         spec: ChartSpec,
         cache_ttl_seconds: int | None,
         show_sql_to_viewers: bool,
+        viewers_may_drill: bool = False,
     ) -> ChartRecord:
         """Save a chart of ``actor``'s (its source is queried once, as them)."""
         assert actor.user_id is not None
         columns = await self._columns(connection, spec.source, actor)
+        await self._runner.check_metrics(connection, spec, actor.user_id, actor)
         return await self._io.run(
             self._charts.create,
             actor.user_id,
@@ -62,6 +62,7 @@ class SavedCharts:
             source_columns=columns,
             cache_ttl_seconds=cache_ttl_seconds,
             show_sql_to_viewers=show_sql_to_viewers,
+            viewers_may_drill=viewers_may_drill,
         )
 
     async def change(
@@ -78,6 +79,7 @@ class SavedCharts:
             spec = spec or self._runner.spec_of(chart)
             connection = changes.get("connection_name", chart.connection_name)
             changes["source_columns"] = await self._columns(connection, spec.source, actor)
+            await self._runner.check_metrics(connection, spec, actor.user_id, actor)
             changes["spec"] = spec.model_dump(mode="json", by_alias=True)
         updated = await self._io.run(self._charts.update, chart_id, actor.user_id, changes)
         if updated is None:

@@ -14,6 +14,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from belvedere.charts.errors import ChartFailed, ChartInvalid, NotDrawable
+from belvedere.charts.numeric import check_numeric, numeric_metrics
 from belvedere.charts.render import to_png, to_svg
 from belvedere.charts.spec import ChartSpec, Filter, SavedQuerySource, Source, TableSource
 from belvedere.charts.sql import (
@@ -258,17 +259,18 @@ class ChartService:
         table = await self._read(run)
         columns = [(f.name, type_name(f)) for f in table.schema]
         arrow_types = [(f.name, str(f.type)) for f in table.schema]
+        rows = table_rows(table)
         return ChartData(
             spec=spec,
             columns=columns,
             arrow_types=arrow_types,
-            rows=table_rows(table),
+            rows=rows,
             truncated=run.truncated,
             sql=sql,
             cached=cached,
             ran_at=run.finished_at or run.submitted_at,
             elapsed_ms=round((time.perf_counter() - started) * 1000),
-            vega_lite=vega_lite(spec, arrow_types),
+            vega_lite=vega_lite(spec, arrow_types, rows=rows),
             run_id=run.id,
             bytes_processed=run.bytes_processed,
             bytes_billed=run.bytes_billed,
@@ -284,13 +286,24 @@ class ChartService:
             return await self._pools.cpu.run(to_svg, drawing)
         return await self._pools.cpu.run(to_png, drawing)
 
+    async def check_metrics(
+        self, connection: str, spec: ChartSpec, owner_id: int, actor: Actor
+    ) -> None:
+        """Refuse a sum or average of a column without numbers (``MetricNotNumeric``)."""
+        if numeric_metrics(spec):
+            columns = await self.source_columns(connection, spec.source, owner_id, actor)
+            check_numeric(spec, columns)
+
     async def source_columns(
-        self, connection: str, source: Source, owner_id: int, actor: Actor, surface: Surface
+        self, connection: str, source: Source, owner_id: int, actor: Actor
     ) -> list[tuple[str, str]]:
-        """The columns of a chart's source, from a ``LIMIT 0`` query as ``actor``."""
+        """The columns of a chart's source, from a ``LIMIT 0`` query as ``actor`` (recorded
+        as a probe, not as a user's run)."""
         dialect, expression = await self._source(connection, source, owner_id)
         sql = result_schema_sql(dialect, expression)
-        run, _ = await self._run(connection, sql, actor, surface, 1, COLUMNS_TTL_SECONDS, False)
+        run, _ = await self._run(
+            connection, sql, actor, Surface.PROBE, 1, COLUMNS_TTL_SECONDS, False
+        )
         page = await self._execution.page(run, 0, 1)
         return [(f.name, type_name(f)) for f in page.schema]
 

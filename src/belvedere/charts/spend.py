@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from belvedere.charts.spec import (
     Aggregate,
+    ChartOptions,
     ChartSpec,
     ChartType,
     Filter,
@@ -48,6 +49,7 @@ class SpendChart:
     def spec(self, since: date, until: date, metric: SpendMetric) -> ChartSpec:
         """The chart over the days ``since`` to ``until`` (both included, the asker's days)."""
         measure = metric.metric()
+        options = ChartOptions(unit=None if metric is SpendMetric.RUNS else "bytes")
         filters = [
             Filter(column="day", op=Operator.BETWEEN, value=[since, until], value_type="date")
         ]
@@ -62,6 +64,7 @@ class SpendChart:
                 metrics=[measure],
                 filters=filters,
                 sort=[Sort(by="day")],
+                options=options,
             )
         return ChartSpec(
             type=ChartType.BAR,
@@ -71,6 +74,7 @@ class SpendChart:
             filters=[*filters, Filter(column=self.by, op=Operator.NOT_NULL)],
             sort=[Sort(by=measure.name, desc=True), Sort(by=self.by)],
             limit=TOP,
+            options=options,
         )
 
 

@@ -143,6 +143,17 @@ def chart_sql(
     return query.limit(spec.limit).sql(dialect=dialect, comments=False)
 
 
+def pretty(sql: str, dialect: str) -> str:
+    """``sql`` laid out on lines and indented for reading ("View SQL"), in its dialect; as it
+    is if SQLGlot cannot read it back."""
+    try:
+        return ";\n".join(
+            sqlglot.transpile(sql, read=dialect, write=dialect, pretty=True, comments=False)
+        )
+    except SqlglotError:
+        return sql
+
+
 def result_schema_sql(dialect: str, source: exp.Expression) -> str:
     """``SELECT * FROM source LIMIT 0``: the source's columns, without rows."""
     _quirks(dialect)
@@ -161,6 +172,16 @@ def distinct_values_sql(dialect: str, source: exp.Expression, column: str, limit
         .limit(limit)
     )
     return query.sql(dialect=dialect, comments=False)
+
+
+def filter_condition(dialect: str, f: Filter) -> exp.Expr:
+    """One of a chart's own filters as a condition, its values literals escaped by SQLGlot."""
+    return _condition(_quirks(dialect), f)
+
+
+def time_bucket(dialect: str, column: str, grain: Grain) -> exp.Expr:
+    """The time axis of a chart: ``column`` truncated to ``grain``, as a timestamp."""
+    return _truncate(_quirks(dialect), column, grain)
 
 
 def _column(name: str) -> exp.Column:

@@ -24,6 +24,17 @@ SHOW_SQL = (
     "Send the chart's SQL (which inlines a saved query it is built on) to the other people "
     "who see it on a shared dashboard; off by default, and the owner always sees it."
 )
+VIEWERS_MAY_DRILL = (
+    "Let everyone who sees this chart on a shared dashboard drill to the rows behind its "
+    "marks (every column of its source, not only the aggregates it draws), even where nothing "
+    "else lets them: off by default. Without it only its owner, those who may run SQL, and "
+    "anyone on a connection that queries as each user (the warehouse decides what they read) "
+    "may drill."
+)
+CAN_DRILL = (
+    "On a dashboard's tile: whether you may see the rows behind its marks (drill to detail; "
+    "otherwise the rows endpoints answer 403 `drill_not_allowed`)."
+)
 
 
 class ColumnOut(BaseModel):
@@ -85,9 +96,10 @@ class ChartDataOut(BaseModel):
         description="Whether the connection's warehouse bills by bytes (BigQuery): caps and "
         "budgets apply only there."
     )
+    can_drill: bool = Field(default=False, description=CAN_DRILL)
 
     @classmethod
-    def of(cls, data: ChartData, *, show_sql: bool = True) -> ChartDataOut:
+    def of(cls, data: ChartData, *, show_sql: bool = True, can_drill: bool = False) -> ChartDataOut:
         spec = data.spec
         time = [spec.time.column] if spec.time else []
         return cls(
@@ -108,6 +120,7 @@ class ChartDataOut(BaseModel):
             bytes_processed=data.bytes_processed,
             bytes_billed=data.bytes_billed,
             bills_bytes=data.bills_bytes,
+            can_drill=can_drill,
         )
 
 
@@ -117,6 +130,7 @@ class ChartIn(BaseModel):
     spec: ChartSpec
     cache_ttl_seconds: CacheTtl | None = None
     show_sql_to_viewers: bool = Field(default=False, description=SHOW_SQL)
+    viewers_may_drill: bool = Field(default=False, description=VIEWERS_MAY_DRILL)
 
 
 class ChartPatch(Patch):
@@ -127,6 +141,7 @@ class ChartPatch(Patch):
     spec: ChartSpec | None = None
     cache_ttl_seconds: CacheTtl | None = None
     show_sql_to_viewers: bool | None = Field(default=None, description=SHOW_SQL)
+    viewers_may_drill: bool | None = Field(default=None, description=VIEWERS_MAY_DRILL)
 
 
 class ChartOut(BaseModel):
@@ -136,9 +151,11 @@ class ChartOut(BaseModel):
     spec: dict[str, Any]
     cache_ttl_seconds: int | None
     show_sql_to_viewers: bool = Field(description=SHOW_SQL)
+    viewers_may_drill: bool = Field(description=VIEWERS_MAY_DRILL)
     owner: str
     created_at: datetime
     updated_at: datetime
+    favourite: bool = Field(default=False, description="In lists: whether you starred it (Home).")
 
     @classmethod
     def of(cls, chart: ChartRecord, owner: str) -> ChartOut:
@@ -149,6 +166,7 @@ class ChartOut(BaseModel):
             spec=chart.spec,
             cache_ttl_seconds=chart.cache_ttl_seconds,
             show_sql_to_viewers=chart.show_sql_to_viewers,
+            viewers_may_drill=chart.viewers_may_drill,
             owner=owner,
             created_at=chart.created_at,
             updated_at=chart.updated_at,
@@ -250,6 +268,7 @@ class DashboardSummaryOut(BaseModel):
     owner: str
     access: Access
     updated_at: datetime
+    favourite: bool = Field(default=False, description="In lists: whether you starred it (Home).")
 
     @classmethod
     def of(cls, summary: DashboardSummary) -> DashboardSummaryOut:
@@ -274,3 +293,10 @@ class DashboardDataIn(BaseModel):
 
 class FilterValuesOut(BaseModel):
     values: list[Any]
+
+
+class ThumbnailsOut(BaseModel):
+    """Chart id → the numbers its small picture draws (charts without a result of yours since
+    their last change are left out)."""
+
+    thumbnails: dict[str, list[float]]

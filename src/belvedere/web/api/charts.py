@@ -11,8 +11,8 @@ from fastapi.responses import StreamingResponse
 
 from belvedere.auth.account import Account
 from belvedere.auth.roles import Permission
+from belvedere.charts.sql import pretty
 from belvedere.execution.formats import ExportFormat
-from belvedere.execution.runs import Surface
 from belvedere.filenames import content_disposition, file_stem
 from belvedere.store.ids import RowId
 from belvedere.warehouses.families import of_type_name
@@ -28,6 +28,7 @@ from belvedere.web.api.chart_schemas import (
     ColumnsIn,
     ColumnsOut,
     ExploreIn,
+    ThumbnailsOut,
 )
 from belvedere.web.api.schemas import ErrorOut
 from belvedere.web.deps import ServicesDep, actor, require
@@ -49,7 +50,7 @@ Builder = Annotated[Account, Depends(require(Permission.EDIT_CHARTS))]
 async def source_columns(body: ColumnsIn, user: Builder, services: ServicesDep) -> ColumnsOut:
     """The columns of a table or saved query, to build a chart on (queried as you)."""
     columns = await services.chart_data.source_columns(
-        body.connection, body.source, user.id, actor(user), Surface.CHART
+        body.connection, body.source, user.id, actor(user)
     )
     return ColumnsOut(
         columns=[ColumnOut(name=n, type=t, family=of_type_name(t)) for n, t in columns]
@@ -60,12 +61,14 @@ async def source_columns(body: ColumnsIn, user: Builder, services: ServicesDep) 
 async def chart_sql(body: ChartSqlIn, user: Builder, services: ServicesDep) -> ChartSqlOut:
     """The SQL a chart runs, in the connection's dialect ("View SQL")."""
     sql, dialect = await services.chart_data.statement(body.connection, body.spec, user.id)
-    return ChartSqlOut(sql=sql, dialect=dialect)
+    return ChartSqlOut(sql=pretty(sql, dialect), dialect=dialect)
 
 
 @router.post("/explore", response_model=ChartDataOut)
 async def explore(body: ExploreIn, user: Builder, services: ServicesDep) -> ChartDataOut:
-    """Run an unsaved chart as you; `force` bypasses the cache."""
+    """Run an unsaved chart as you; `force` bypasses the cache (a sum or average of a column
+    without numbers: 422 `metric_not_numeric`)."""
+    await services.chart_data.check_metrics(body.connection, body.spec, user.id, actor(user))
     data = await services.chart_data.explore(
         body.connection, body.spec, owner_id=user.id, actor=actor(user), force=body.force
     )
@@ -76,7 +79,22 @@ async def explore(body: ExploreIn, user: Builder, services: ServicesDep) -> Char
 async def list_charts(user: Builder, services: ServicesDep) -> ChartsOut:
     """Your charts."""
     charts = await services.charts.list_owned(user.id)
-    return ChartsOut(charts=[ChartOut.of(c, user.username) for c in charts])
+    starred = await services.home.starred(user, "chart")
+    return ChartsOut(
+        charts=[
+            ChartOut.of(c, user.username).model_copy(update={"favourite": c.id in starred})
+            for c in charts
+        ]
+    )
+
+
+@router.get("/thumbnails", response_model=ThumbnailsOut)
+async def chart_thumbnails(user: Builder, services: ServicesDep) -> ThumbnailsOut:
+    """The numbers of your charts' small pictures in the list: each one's first metric from
+    your own latest result of it since it last changed, while stored (nothing is run)."""
+    charts = await services.charts.list_owned(user.id)
+    found = await services.chart_thumbnails.of(user.id, charts)
+    return ThumbnailsOut(thumbnails={str(k): v for k, v in found.items()})
 
 
 @router.post("", response_model=ChartOut, status_code=201)
@@ -89,6 +107,7 @@ async def create_chart(body: ChartIn, user: Builder, services: ServicesDep) -> C
         spec=body.spec,
         cache_ttl_seconds=body.cache_ttl_seconds,
         show_sql_to_viewers=body.show_sql_to_viewers,
+        viewers_may_drill=body.viewers_may_drill,
     )
     return ChartOut.of(chart, user.username)
 
