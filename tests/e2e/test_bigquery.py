@@ -97,7 +97,8 @@ def test_the_tree_shows_nesting_partitioning_and_clustering(admin_page: Page, sh
     city = nested.locator("li.column[data-path='customer.address.city']")
     expect(city.locator(".type")).to_have_text("string")
     type_sql(page, "SELECT ")
-    city.get_by_role("button", name="city").click()
+    city.get_by_role("button", name="city").click()  # its menu; the name goes in from there
+    page.get_by_role("menu").get_by_test_id("menu-insert").click()
     expect(page.locator(".cm-content")).to_have_text("SELECT customer.address.city")
 
 

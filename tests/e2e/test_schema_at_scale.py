@@ -73,7 +73,9 @@ def test_nested_fields_badges_and_an_unreadable_dataset(admin_page: Page) -> Non
     big = node(page, "shop", "big")
     expect(big.locator(".stats").first).to_have_text("1M · 45.8 MB")
     expect(big.locator("button.name")).to_have_attribute(
-        "title", "A million rows\n\nInsert `shop.big`"
+        "title",
+        "A million rows\n\nShow the columns of `shop.big` "
+        "(drag it into the editor, or use its menu, to insert the name)",
     )
     expect(node(page, "shop", "v_big").locator(".kind-badge")).to_have_text("V")
     assert seen.tables == []
@@ -90,7 +92,8 @@ def test_nested_fields_badges_and_an_unreadable_dataset(admin_page: Page) -> Non
     expect(city.locator(".type")).to_have_attribute("title", "Where they live\n\nSTRING")
 
     type_sql(page, "SELECT ")
-    city.get_by_role("button", name="city").click()
+    city.get_by_role("button", name="city").click()  # its menu; the name goes in from there
+    page.get_by_role("menu").get_by_test_id("menu-insert").click()
     expect(page.locator(".cm-content")).to_have_text("SELECT person.address.city")
 
 
@@ -106,6 +109,7 @@ def test_search_asks_the_server_about_columns(admin_page: Page) -> None:
     assert seen.searches == ["city"]
     type_sql(page, "SELECT ")
     match.get_by_role("button", name="person.address.city").click()
+    page.get_by_role("menu").get_by_test_id("menu-insert").click()
     expect(page.locator(".cm-content")).to_have_text("SELECT person.address.city")
 
     search.fill("t_0199")  # table names, all datasets, shown at once
@@ -117,7 +121,8 @@ def test_bigquery_names_are_quoted_and_views_are_queried(admin_page: Page) -> No
     open_big(page)
     type_sql(page, "SELECT * FROM")
     page.get_by_role("button", name="Tables of shop").click()
-    node(page, "shop", "big").get_by_role("button", name="big", exact=True).click()
+    node(page, "shop", "big").locator(".row").first.click(button="right")
+    page.get_by_role("menu").get_by_test_id("menu-insert").click()
     expect(page.locator(".cm-content")).to_have_text("SELECT * FROM `shop.big`")
 
     node(page, "shop", "v_big").locator(".row").first.click(button="right")

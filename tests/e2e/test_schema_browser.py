@@ -1,5 +1,5 @@
 """The schema browser on the demo DuckDB: the tree, columns loaded when a table opens, the
-catalog's info and refresh, search, inserting names, and previews and exports that read a
+catalog's info and refresh, search, opening tables and inserting names from their menus, and previews and exports that read a
 table directly."""
 
 from __future__ import annotations
@@ -84,10 +84,14 @@ def test_search_finds_tables_and_columns(admin_page: Page) -> None:
     expect(tree.locator("li.column.match")).to_have_count(2)
     expect(tree.locator("li.column.match").first).to_contain_text("unit_price")
 
-    tree.get_by_role("button", name="order_lines", exact=True).click()
+    tree.get_by_role("button", name="order_lines", exact=True).click()  # opens it
+    expect(table(page, "order_lines").locator("li.column:not(.match)")).to_have_count(7)
+    expect(page.locator(".cm-content")).to_have_text("SELECT count(*) FROM")
+    page.get_by_test_id("sql-editor").press("End")
+    open_menu(page, "order_lines").get_by_test_id("menu-insert").click()
     expect(page.locator(".cm-content")).to_have_text("SELECT count(*) FROM order_lines")
     page.locator("#run").click()
-    expect(page.locator("#results tbody td")).to_have_text(re.compile(r"^\d{6,}$"))
+    expect(page.locator("#results tbody td")).to_have_text(re.compile(r"^\d{1,3}(,\d{3}){1,}$"))
 
     search.fill("no_such_thing")
     expect(tree).to_contain_text("Nothing matches “no_such_thing”.")
@@ -111,17 +115,59 @@ def test_a_search_result_can_be_shown_in_the_tree(admin_page: Page) -> None:
     ).to_be_focused()
 
 
-def test_clicking_names_inserts_them(admin_page: Page) -> None:
+def test_clicking_a_table_opens_it_and_never_touches_the_sql(admin_page: Page) -> None:
     page = open_sqllab(admin_page)
+    sql = "SELECT region, revenue FROM sales ORDER BY revenue DESC"
+    type_sql(page, sql)
+    name = table(page, "customers").get_by_role("button", name="customers", exact=True)
+    name.click()
+    expect(table(page, "customers").locator("li.column")).to_have_count(8)  # its columns
+    expect(name).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".cm-content")).to_have_text(sql)  # nothing inserted
+
+    # A column's name opens its menu; the name goes in from there.
+    table(page, "customers").get_by_role("button", name="region", exact=True).click()
+    expect(page.get_by_role("menu")).to_be_visible()
+    expect(page.locator(".cm-content")).to_have_text(sql)
+    page.keyboard.press("Escape")
+
+    name.click()  # again: closed
+    expect(table(page, "customers").locator("li.column")).to_have_count(0)
+    expect(page.locator(".cm-content")).to_have_text(sql)
+
+
+def test_insert_name_from_the_menu_puts_it_at_the_cursor(admin_page: Page) -> None:
+    page = open_sqllab(admin_page)
+    type_sql(page, "SELECT region, count(*) FROM  GROUP BY 1")
+    page.keyboard.press("End")
+    for _ in range(len(" GROUP BY 1")):
+        page.keyboard.press("ArrowLeft")
+    menu = open_menu(page, "customers")
+    menu.get_by_test_id("menu-insert").click()
+    expect(page.locator(".cm-content")).to_have_text(
+        "SELECT region, count(*) FROM customers GROUP BY 1"
+    )
+    page.locator("#run").click()
+    expect(page.locator("#results tbody tr")).to_have_count(4)
+
+    # A column's menu inserts its name too.
     type_sql(page, "SELECT ")
     table(page, "customers").get_by_role("button", name="Columns of customers").click()
     table(page, "customers").get_by_role("button", name="region", exact=True).click()
-    page.keyboard.type(", count(*) FROM")
-    table(page, "customers").get_by_role("button", name="customers", exact=True).click()
-    expect(page.locator(".cm-content")).to_have_text("SELECT region, count(*) FROM customers")
-    page.keyboard.type(" GROUP BY 1")
-    page.locator("#run").click()
-    expect(page.locator("#results tbody tr")).to_have_count(4)
+    page.get_by_role("menu").get_by_test_id("menu-insert").click()
+    expect(page.locator(".cm-content")).to_have_text("SELECT region")
+
+
+def test_a_table_dragged_into_the_editor_goes_where_it_is_dropped(admin_page: Page) -> None:
+    page = open_sqllab(admin_page)
+    type_sql(page, "SELECT count(*) FROM ")
+    name = table(page, "customers").get_by_role("button", name="customers", exact=True)
+    line = page.locator(".cm-line").first
+    box = line.bounding_box()
+    assert box is not None
+    name.drag_to(line, target_position={"x": box["width"] - 2, "y": box["height"] / 2})
+    expect(page.locator(".cm-content")).to_have_text("SELECT count(*) FROM customers")
+    expect(table(page, "customers").locator("li.column")).to_have_count(0)  # not a click
 
 
 def test_preview_reads_a_table_directly_and_exports_it_whole(admin_page: Page) -> None:

@@ -1,14 +1,35 @@
 // The SQL editor: CodeMirror 6 with a dialect, catalog completion, run keys and error marks.
+// Completion offers the catalog's tables and columns first, then a short list of common
+// keywords; its popup closes when the editor loses focus, a dialog opens or the page hides.
 import { basicSetup } from "codemirror";
-import { sql } from "@codemirror/lang-sql";
-import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
-import { closeCompletion } from "@codemirror/autocomplete";
+import { StandardSQL, schemaCompletionSource } from "@codemirror/lang-sql";
+import { HighlightStyle, LanguageSupport, syntaxHighlighting } from "@codemirror/language";
+import { closeCompletion, completionStatus } from "@codemirror/autocomplete";
 import { setDiagnostics } from "@codemirror/lint";
 import { Compartment, EditorSelection, EditorState, Prec } from "@codemirror/state";
 import { EditorView, keymap, placeholder } from "@codemirror/view";
 import { tags as t } from "@lezer/highlight";
 import { catalogCompletion } from "../lib/columns.js";
 import { defaultSchemaFor, dialectFor, projectFor } from "../lib/dialects.js";
+import { keywordSource } from "../lib/keywords.js";
+
+/** Completion kinds as short text badges (CodeMirror's glyphs draw as empty boxes on some systems). */
+const KIND_ICONS = {
+  property: "col",
+  class: "tbl",
+  interface: "view",
+  type: "sch",
+  constant: "as",
+  keyword: "kw",
+  function: "fn",
+  variable: "var",
+};
+const iconTheme = Object.fromEntries(
+  Object.entries(KIND_ICONS).map(([kind, text]) => [
+    `.cm-completionIcon-${kind}:after`,
+    { content: JSON.stringify(text) },
+  ]),
+);
 
 const highlight = HighlightStyle.define([
   { tag: t.keyword, color: "var(--syntax-keyword)", fontWeight: "600" },
@@ -33,7 +54,35 @@ const theme = EditorView.theme({
   "&.cm-focused": { outline: "none" },
   ".cm-tooltip-autocomplete ul li[aria-selected]": { backgroundColor: "var(--accent)", color: "#fff" },
   ".cm-completionDetail": { color: "var(--muted)", fontStyle: "normal", marginLeft: "1em" },
+  ".cm-completionIcon": {
+    width: "2.6em",
+    padding: "0 .5em 0 0",
+    opacity: "1",
+    fontSize: "10px",
+    fontFamily: "var(--mono)",
+    color: "var(--muted)",
+    textAlign: "left",
+  },
+  ".cm-tooltip-autocomplete ul li[aria-selected] .cm-completionIcon": { color: "#fff" },
+  ...iconTheme,
 });
+
+/**
+ * SQL for a dialect with lang-sql's highlighting and schema completion, but our own short list
+ * of keywords (lang-sql's `sql()` would offer every word the dialect reserves).
+ */
+function sqlSupport(config, dialectName) {
+  const language = (config.dialect || StandardSQL).language;
+  return new LanguageSupport(language, [
+    language.data.of({ autocomplete: schemaCompletionSource(config) }),
+    language.data.of({ autocomplete: keywordSource(dialectName) }),
+  ]);
+}
+
+/** Close the completion popup of `view` (if open). */
+function closePopup(view) {
+  if (completionStatus(view.state) !== null) closeCompletion(view);
+}
 
 /**
  * Completion namespace for @codemirror/lang-sql from a catalog's tables (their columns come
@@ -48,6 +97,7 @@ export function completionSchema(tables) {
         label: table.name,
         type: table.kind.includes("view") ? "interface" : "class",
         detail: table.kind,
+        boost: 5,
       },
       children: [],
     };
@@ -89,32 +139,59 @@ export function createEditor(parent, { doc = "", onChange, onSelection, onRun, o
   const language = new Compartment();
   let hadSelection = false;
   let hinted = false; // the marks shown are a typing-time hint, not a run's error
-  const view = new EditorView({
-    parent,
-    doc,
-    extensions: [
-      Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (onRun(), true), preventDefault: true }])),
-      basicSetup,
-      language.of(sql()),
-      syntaxHighlighting(highlight),
-      theme,
-      placeholder("Write SQL here. Ctrl+Enter (⌘ Enter on a Mac) runs it, or only the selected part."),
-      EditorView.contentAttributes.of({ "aria-label": "SQL editor", "data-testid": "sql-editor" }),
-      EditorView.updateListener.of((update) => {
-        if (update.docChanged) onChange?.(update.state.doc.toString());
-        if (update.docChanged || update.selectionSet) onRunnable?.();
-        const selected = !update.state.selection.main.empty;
-        if (selected !== hadSelection) {
-          hadSelection = selected;
-          onSelection?.(selected);
-        }
-      }),
-    ],
+  const extensions = [
+    Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (onRun(), true), preventDefault: true }])),
+    basicSetup,
+    language.of(sqlSupport({}, null)),
+    syntaxHighlighting(highlight),
+    theme,
+    placeholder("Write SQL here. Ctrl+Enter (⌘ Enter on a Mac) runs it, or only the selected part."),
+    EditorView.contentAttributes.of({ "aria-label": "SQL editor", "data-testid": "sql-editor" }),
+    EditorView.updateListener.of((update) => {
+      if (update.docChanged) onChange?.(update.state.doc.toString());
+      if (update.docChanged || update.selectionSet) onRunnable?.();
+      const selected = !update.state.selection.main.empty;
+      if (selected !== hadSelection) {
+        hadSelection = selected;
+        onSelection?.(selected);
+      }
+      // An async source's answer may open the popup after the focus left: close it again.
+      if (completionStatus(update.state) !== null && !update.view.hasFocus)
+        setTimeout(() => closePopup(view));
+    }),
+    EditorView.domEventHandlers({ blur: () => setTimeout(() => view.hasFocus || closePopup(view)) }),
+  ];
+  const view = new EditorView({ parent, doc, extensions });
+  // The focus going anywhere else (a dialog's field, another tab of SQL Lab), or the page hiding.
+  document.addEventListener("focusin", (event) => {
+    if (!view.dom.contains(event.target) && !event.target?.closest?.(".cm-tooltip")) closePopup(view);
   });
+  document.addEventListener("visibilitychange", () => closePopup(view));
+  window.addEventListener("blur", () => closePopup(view));
 
   return {
     view,
     focus: () => view.focus(),
+
+    /** The editor's whole state (text, cursor, undo history), kept while another tab shows. */
+    saveState() {
+      closeCompletion(view);
+      return view.state;
+    },
+
+    /** Show a state saveState() gave, or a new one of `doc` with the cursor at anchor/head. */
+    loadState(state, doc = "", anchor = null, head = null) {
+      if (!state) {
+        const end = doc.length;
+        const at = (n) => (n === null ? end : Math.min(n, end));
+        const selection = EditorSelection.single(at(anchor), at(head ?? anchor));
+        state = EditorState.create({ doc, selection, extensions });
+      }
+      view.setState(state);
+      hinted = false;
+      hadSelection = !state.selection.main.empty;
+      onSelection?.(hadSelection);
+    },
     text: () => view.state.doc.toString(),
 
     /**
@@ -130,7 +207,7 @@ export function createEditor(parent, { doc = "", onChange, onSelection, onRun, o
       };
       const schema = defaultSchemaFor(connection);
       if (schema) config.defaultSchema = schema;
-      const extensions = [sql(config)];
+      const extensions = [sqlSupport(config, dialect)];
       if (catalog) {
         const source = catalogCompletion(catalog, dialect, schema, projectFor(connection));
         const data = [{ autocomplete: source }]; // one source, not one per call

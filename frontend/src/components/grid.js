@@ -1,7 +1,8 @@
-// The results grid: one page of rows at a time, with column types, NULLs and a pager.
+// The results grid: one page of rows at a time, with column types, NULLs and a pager. Numbers
+// are right aligned, with thousands separators and their decimals as they came.
 import { get } from "../lib/api.js";
 import { h, replace } from "../lib/dom.js";
-import { count } from "../lib/format.js";
+import { count, formatNumber } from "../lib/format.js";
 import { PAGE_SIZE } from "../lib/runs.js";
 const MAX_TITLE = 2000;
 
@@ -9,6 +10,8 @@ const isNumeric = (column) => column.family === "numeric";
 
 /** The text of a cell value as the grid shows it (timestamps with a space, not a "T"). */
 function cellText(value, column) {
+  if (isNumeric(column) && (typeof value === "number" || typeof value === "string"))
+    return formatNumber(value);
   if (typeof value === "string") return column.family === "temporal" ? value.replace("T", " ") : value;
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);

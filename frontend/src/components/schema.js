@@ -3,7 +3,9 @@
 // time, columns load when a table opens, and the search asks the server about columns. The
 // tree shows as soon as the server has listed the tables; while it still loads some schemas'
 // columns (BigQuery), the listing is asked again until complete, the schemas opened first.
-// Clicking a name inserts it; a table's menu previews, exports or queries it. The tree is a
+// Clicking a table's name opens it (its columns); a name goes into the editor by dragging it
+// there or by "Insert name" in its menu (a column's name opens that menu), never by a click;
+// a table's menu also previews, exports or queries it. The tree is a
 // render of its state (what is open, what is shown, the search) with lit-html: a toggle changes
 // the state and renders again, and the focus stays on the button that was pressed.
 import { html, nothing, render } from "lit-html";
@@ -87,7 +89,30 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
   const dialect = () => connection?.dialect;
   const sqlName = (table) =>
     tableName(table.schema, table.name, dialect(), defaultSchemaFor(connection), projectFor(connection));
-  const insert = (text) => () => onInsert(text);
+  /** Drag a name into the editor (CodeMirror inserts dropped text where it falls). */
+  const dragName = (text) => (event) => {
+    event.dataTransfer.setData("text/plain", text);
+    event.dataTransfer.effectAllowed = "copy";
+  };
+
+  /** A column's menu: its name goes into the editor from here, not from the click itself. */
+  const columnMenu = (path) => (event) => {
+    event.preventDefault();
+    const anchor = event.currentTarget.closest(".row")?.querySelector("button.name") || event.currentTarget;
+    openMenu(
+      anchor,
+      [
+        { label: "Insert name", hint: path, testid: "menu-insert", onSelect: () => onInsert(path) },
+        {
+          label: "Copy name",
+          hint: "to the clipboard",
+          testid: "menu-copy",
+          onSelect: () => navigator.clipboard?.writeText(path).catch(() => {}),
+        },
+      ],
+      { label: `Actions for ${path}` },
+    );
+  };
 
   /** Render the tree of the current state. */
   const draw = () => render(view(), tree);
@@ -162,6 +187,7 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
         {
           label: "Insert name",
           hint: sqlName(table),
+          testid: "menu-insert",
           onSelect: () => onInsert(sqlName(table)),
         },
         reveal && { label: "Show in tree", onSelect: () => revealTable(table) },
@@ -189,10 +215,23 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
         : event.currentTarget.querySelector(".more-actions");
       tableMenu(anchor, table, options);
     };
-    const title = [table.description, `Insert ${sqlName(table)}`].filter(Boolean).join("\n\n");
+    const title = [
+      table.description,
+      `${open ? "Hide" : "Show"} the columns of ${sqlName(table)} (drag it into the editor, or use its menu, to insert the name)`,
+    ]
+      .filter(Boolean)
+      .join("\n\n");
     return html`<div class="row table-row" style="--depth: ${depth}" @contextmenu=${menu}
       >${caret(open, `Columns of ${table.name}`, onToggle)}<span class="kind-badge" title=${kindLabel}>${letter}</span
-      ><button type="button" class="name" title=${title} @click=${insert(sqlName(table))}>${table.name}</button
+      ><button
+        type="button"
+        class="name"
+        title=${title}
+        aria-expanded=${String(open)}
+        draggable="true"
+        @dragstart=${dragName(sqlName(table))}
+        @click=${onToggle}
+      >${table.name}</button
       >${
         table.partitioned_by
           ? html`<span class="tag tag-partitioned" title=${`Partitioned by ${table.partitioned_by}`} data-testid="partitioned"
@@ -241,8 +280,12 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
         html`${nested ? caret(open, `Fields of ${parts.join(".")}`, toggle) : spacer}<button
             type="button"
             class="name"
-            title=${`Insert ${path}`}
-            @click=${insert(path)}
+            title=${`${path}: drag it into the editor, or click for its menu`}
+            aria-haspopup="menu"
+            draggable="true"
+            @dragstart=${dragName(path)}
+            @click=${columnMenu(path)}
+            @contextmenu=${columnMenu(path)}
           >${column.name}</button
           >${
             column.partitioning
@@ -330,7 +373,15 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
       >${row(
         depth,
         "column-row",
-        html`${spacer}<button type="button" class="name" title=${`Insert ${path}`} @click=${insert(path)}
+        html`${spacer}<button
+            type="button"
+            class="name"
+            title=${`${path}: drag it into the editor, or click for its menu`}
+            aria-haspopup="menu"
+            draggable="true"
+            @dragstart=${dragName(path)}
+            @click=${columnMenu(path)}
+            @contextmenu=${columnMenu(path)}
             >${match.column}</button
           ><span class="type" title=${match.type || ""}>${(match.type || "").toLowerCase()}</span>`,
       )}</li

@@ -80,7 +80,7 @@ const option = (column, table, dialect) => ({
   type: "property",
   detail: `${column.fields?.length ? "struct" : column.type.toLowerCase()}${column.mode === "REPEATED" ? "[]" : ""} · ${table.name}`,
   info: column.description || undefined,
-  boost: 1,
+  boost: 10,
 });
 
 const columnsOf = (catalog, table) => catalog.columnsOf(table.schema, table.name).catch(() => []);
@@ -141,6 +141,7 @@ export function catalogCompletion(catalog, dialect, defaultSchema, project = nul
           apply: tableName(table.schema, table.name, dialect, defaultSchema, project),
           type: table.kind.includes("view") ? "interface" : "class",
           detail: table.schema,
+          boost: 5,
         });
       }
     }

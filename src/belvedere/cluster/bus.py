@@ -36,6 +36,8 @@ class Topic(StrEnum):
 
     RUN_ENDED = "run.ended"
     """``{"run": id}``: a run reached a final state (waiters may read it)."""
+    RUN_PROGRESS = "run.progress"
+    """``{"run": id, "bytes_processed": n, "slot_ms": n}``: how far a running query got."""
     RUN_STOP = "run.stop"
     """``{"run": id}``: a run was ended (cancel, deadline): whoever runs it stops the query."""
     SESSIONS_ENDED = "sessions.ended"

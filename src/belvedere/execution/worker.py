@@ -16,6 +16,7 @@ from belvedere.connections.handle import ConnectionHandle
 from belvedere.costs.guard import CostGuard
 from belvedere.execution.control import RunControl
 from belvedere.execution.fresh import FreshResults
+from belvedere.execution.progress import ProgressBoard
 from belvedere.execution.requests import QueryRequest
 from belvedere.execution.runs import ACTIVE, RunStatus
 from belvedere.observability import Metrics
@@ -25,6 +26,7 @@ from belvedere.store.runs import Runs
 from belvedere.warehouses.base import (
     Query,
     QueryContext,
+    QueryProgress,
     ReportsCost,
     TableReader,
     Warehouse,
@@ -57,6 +59,7 @@ class Worker:
         fresh: FreshResults | None = None,
         alongside: Lane | None = None,
         guard: CostGuard | None = None,
+        progress: ProgressBoard | None = None,
     ) -> None:
         """``name``: the worker a run records as running it (a Celery worker's ``host:pid:nonce``;
         ``None`` in a server process); ``queue``: where its runs wait (for metrics); ``fresh``:
@@ -64,7 +67,8 @@ class Worker:
         ``alongside``: where a run's start is recorded while its query already runs, in a
         server process (without it, it is recorded first: a Celery worker's compare-and-set
         start is what runs a message delivered twice only once); ``guard``: holds queries to
-        their users' byte caps and budgets before a job starts (``None``: no checks)."""
+        their users' byte caps and budgets before a job starts (``None``: no checks);
+        ``progress``: told how far a running query got, as its warehouse reports it."""
         self._runs = runs
         self._guard = guard
         self._results = results
@@ -75,6 +79,7 @@ class Worker:
         self._queue = queue
         self._fresh = fresh
         self._alongside = alongside
+        self._progress = progress
         self._running = list(ACTIVE) if alongside is not None else [RunStatus.RUNNING]
         """What a run may be recorded as when its worker ends it."""
 
@@ -170,6 +175,7 @@ class Worker:
             + BACKSTOP_SECONDS,
             stopped=lambda: control.stop_requested,
             on_job=lambda job_id: self._runs.note_job(run.id, job_id),
+            on_progress=self._reporter(run.id),
         )
         try:
             if request.table is None and self._guard is not None:
@@ -201,6 +207,13 @@ class Worker:
                     job_id=cost.job_id,
                 )
             query.close()
+
+    def _reporter(self, run_id: str) -> Callable[[QueryProgress], None] | None:
+        """What tells the board how far ``run_id`` got (on the query's thread)."""
+        board = self._progress
+        if board is None:
+            return None
+        return lambda progress: board.report(run_id, progress)
 
     def _store(
         self,

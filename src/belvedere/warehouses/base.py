@@ -46,6 +46,15 @@ class Quirks:
 
 
 @dataclass(frozen=True)
+class QueryProgress:
+    """How far a running query got, as the warehouse reports it while it runs."""
+
+    bytes_processed: int | None = None
+    slot_ms: int | None = None
+    """Slot time used so far, in milliseconds (BigQuery's ``totalSlotMs``)."""
+
+
+@dataclass(frozen=True)
 class QueryContext:
     """Who runs a query and under which limits; backends use what they can (job labels, caps)."""
 
@@ -62,6 +71,9 @@ class QueryContext:
     on_job: Callable[[str], None] | None = None
     """Hears the warehouse's id of the query's job as soon as it is known while the query
     still runs, so that another process can stop the job if this one dies."""
+    on_progress: Callable[[QueryProgress], None] | None = None
+    """Hears how far the query got while it runs (each time the warehouse says more); called
+    on the query's own thread, so it must be quick."""
 
     def must_stop(self) -> bool:
         return self.stopped is not None and self.stopped()

@@ -19,6 +19,8 @@ from google.api_core.retry import Retry
 from google.cloud import bigquery
 from google.cloud.bigquery.table import RowIterator
 
+from belvedere.warehouses.base import QueryProgress
+
 #: How long the first call waits for the query to end before answering with the job's id.
 FIRST_WAIT_SECONDS = 2.0
 
@@ -66,6 +68,38 @@ def bytes_billed(answer: dict[str, Any]) -> int | None:
     if found is None and (answer.get("cacheHit") or statistics.get("cacheHit")):
         return 0
     return None if found is None else int(found)
+
+
+def _count(*found: Any) -> int | None:
+    """The first count given (BigQuery writes int64 as strings); ``None`` if none is."""
+    for value in found:
+        if value is not None:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def progress_of(answer: dict[str, Any]) -> QueryProgress | None:
+    """How far the query got, as an API answer tells: a job's statistics (``jobs.get``, which
+    the wait polls while the query runs) or ``jobs.query``'s own counts; ``None`` if it says
+    nothing of it."""
+    statistics = answer.get("statistics")
+    statistics = statistics if isinstance(statistics, dict) else {}
+    query = statistics.get("query")
+    query = query if isinstance(query, dict) else {}
+    processed = _count(
+        query.get("totalBytesProcessed"),
+        statistics.get("totalBytesProcessed"),
+        answer.get("totalBytesProcessed"),
+    )
+    slot_ms = _count(
+        statistics.get("totalSlotMs"), query.get("totalSlotMs"), answer.get("totalSlotMs")
+    )
+    if processed is None and slot_ms is None:
+        return None
+    return QueryProgress(bytes_processed=processed, slot_ms=slot_ms)
 
 
 def run_jobs_query(

@@ -25,11 +25,12 @@ from google.cloud.bigquery.retry import DEFAULT_RETRY
 from google.cloud.bigquery.table import RowIterator
 from google.cloud.bigquery_storage_v1 import BigQueryReadClient
 
-from belvedere.warehouses.base import Params, Query, QueryContext, QueryCost
+from belvedere.warehouses.base import Params, Query, QueryContext, QueryCost, QueryProgress
 from belvedere.warehouses.bigquery.clients import close_storage_client, storage_client
 from belvedere.warehouses.bigquery.jobs_query import (
     FIRST_WAIT_SECONDS,
     bytes_billed,
+    progress_of,
     run_jobs_query,
 )
 from belvedere.warehouses.bigquery.lost_jobs import may_have_started, stop_in_background
@@ -185,6 +186,7 @@ class BigQueryQuery(_StreamingRead):
         self._rows: RowIterator | None = None
         self._cancel_sent = False
         self._last_cancel = 0.0
+        self._progress: QueryProgress | None = None
 
     def job_config(self) -> bigquery.QueryJobConfig:
         """The job's configuration: labels, byte cap, default dataset, parameters."""
@@ -272,6 +274,28 @@ class BigQueryQuery(_StreamingRead):
         billed = bytes_billed(answer)
         if billed is not None:
             self._bytes_billed = billed
+        self._tell_progress(progress_of(answer))
+
+    def _tell_progress(self, found: QueryProgress | None) -> None:
+        """Pass on how far the query got, when an answer says more than the last one (the
+        wait's ``jobs.get`` polls, while the query runs)."""
+        listener = self._context.on_progress
+        if found is None or listener is None or found == self._progress:
+            return
+        known = self._progress or QueryProgress()
+        found = QueryProgress(  # an answer that leaves a count out keeps the last one
+            bytes_processed=found.bytes_processed
+            if found.bytes_processed is not None
+            else known.bytes_processed,
+            slot_ms=found.slot_ms if found.slot_ms is not None else known.slot_ms,
+        )
+        if found == self._progress:
+            return
+        self._progress = found
+        try:
+            listener(found)
+        except Exception:
+            log.exception("a progress listener failed")
 
     @property
     def job_id(self) -> str | None:

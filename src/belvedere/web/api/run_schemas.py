@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from belvedere.execution.requests import TableRef
-from belvedere.execution.runs import Surface
+from belvedere.execution.runs import ACTIVE, RunStatus, Surface
 from belvedere.store.runs import RunRecord
+from belvedere.warehouses.base import QueryProgress
 from belvedere.warehouses.families import Family
 from belvedere.web.api.schemas import MAX_SQL_CHARS, ErrorDetail
 from belvedere.web.errors import without_sql
@@ -89,7 +90,12 @@ class RunIn(BaseModel):
 #: Surfaces whose runs execute SQL the runner did not write (another person's chart on a
 #: dashboard, which may inline a private saved query; a schedule's report run as each
 #: recipient): the runs API does not show it.
-SQL_HIDDEN_SURFACES = frozenset({Surface.DASHBOARD, Surface.SCHEDULE})
+SQL_HIDDEN_SURFACES = frozenset({Surface.DASHBOARD, Surface.SCHEDULE, Surface.DRILL})
+
+
+class ProgressOut(BaseModel):
+    bytes_processed: int | None = Field(description="Bytes the query processed so far.")
+    slot_ms: int | None = Field(description="Slot time it used so far (BigQuery), in ms.")
 
 
 class RunOut(BaseModel):
@@ -121,9 +127,14 @@ class RunOut(BaseModel):
     result: ResultsOut | None = Field(
         default=None, description="The first rows, when asked for and the run succeeded."
     )
+    progress: ProgressOut | None = Field(
+        default=None,
+        description="How far a running query got, as its warehouse reports it while it runs "
+        "(BigQuery); `null` when it has said nothing yet, and once the run has ended.",
+    )
 
     @classmethod
-    def of(cls, run: RunRecord, now: datetime) -> RunOut:
+    def of(cls, run: RunRecord, now: datetime, progress: QueryProgress | None = None) -> RunOut:
         hidden = run.surface in SQL_HIDDEN_SURFACES
         error = None
         if run.error_code:
@@ -160,6 +171,9 @@ class RunOut(BaseModel):
             bytes_billed=run.bytes_billed,
             job_id=run.job_id,
             principal=run.principal,
+            progress=ProgressOut(bytes_processed=progress.bytes_processed, slot_ms=progress.slot_ms)
+            if progress is not None and RunStatus(run.status) in ACTIVE
+            else None,
         )
 
 
