@@ -1,4 +1,5 @@
 // The history panel: your runs, newest first, with more on demand; picking one calls onPick(run).
+// With a scope (SQL Lab's query tab), it lists the runs of that tab unless "All my runs" is picked.
 import { get } from "../lib/api.js";
 import { h, replace } from "../lib/dom.js";
 import { STATUS_LABELS, bytes, count, duration, fullTime, snippet, when } from "../lib/format.js";
@@ -52,23 +53,41 @@ function entry(run, onPick) {
   );
 }
 
-/** The panel in `container`; refresh() reloads the newest runs. */
-export function createHistory(container, { onPick }) {
+/**
+ * The panel in `container`; refresh() reloads the newest runs. scope() gives {label, ids} of the
+ * runs that belong to the tab shown.
+ */
+export function createHistory(container, { onPick, scope = null }) {
   let runs = [];
+  let everything = !scope; // every run of yours, not only the tab's
+  const toggle = scope
+    ? h("input", {
+        type: "checkbox",
+        "data-testid": "history-all",
+        onchange: () => {
+          everything = toggle.checked;
+          render();
+        },
+      })
+    : null;
   let nextBefore = null;
   let error = null;
   let loading = false;
 
   function render() {
-    const list = runs.length
+    const mine = everything ? null : scope();
+    const listed = mine ? runs.filter((r) => mine.ids.has(r.id)) : runs;
+    const none = mine ? `No runs in “${mine.label}” yet.` : "No queries yet. Runs appear here.";
+    const list = listed.length
       ? h(
           "ul",
           { class: "history-list" },
-          runs.map((r) => entry(r, onPick)),
+          listed.map((r) => entry(r, onPick)),
         )
-      : h("p", { class: "empty" }, loading ? "Loading…" : "No queries yet. Runs appear here.");
+      : h("p", { class: "empty" }, loading ? "Loading…" : none);
     replace(
       container,
+      toggle && h("label", { class: "history-scope" }, toggle, " All my runs, from every tab"),
       list,
       error && h("p", { class: "error-message" }, error),
       nextBefore &&

@@ -61,7 +61,7 @@ const formatSelect = (selected = "csv") =>
     FORMATS.map(([value, label]) => h("option", { value, selected: value === selected }, label)),
   );
 
-function truncatedNotice(run) {
+function truncatedNotice(run, name) {
   const format = formatSelect();
   const button = h("button", { type: "button", "data-testid": "export-full" }, "Export full result");
   const status = h("span", { class: "export-status" });
@@ -83,7 +83,7 @@ function truncatedNotice(run) {
         status,
         `${plural(exported.row_count ?? 0, "row")} ready in ${duration(performance.now() - started)}.`,
       );
-      download(exportUrl(exported.id, format.value));
+      download(exportUrl(exported.id, format.value, name()));
     } else {
       const message = error?.message || `The export ended ${STATUS_LABELS[exported?.status] || "badly"}.`;
       replace(status, h("span", { class: "error-message" }, message));
@@ -125,9 +125,13 @@ function costOf(run) {
 /**
  * The outcome area. `ui` holds the elements (results, notice, summary, cost, downloads), `grid`
  * pages through results, `editor` marks error positions; onTableRead(table, {export, format})
- * reads a table again (a whole-table export), onQueryTable(table) writes a query for it.
+ * reads a table again (a whole-table export), onQueryTable(table) writes a query for it;
+ * downloadName() is what a query's downloads are called (a table's are named after it).
  */
-export function createOutcomeView(ui, { grid, editor, onTableRead, onQueryTable, dialectOf }) {
+export function createOutcomeView(
+  ui,
+  { grid, editor, onTableRead, onQueryTable, dialectOf, downloadName = () => null },
+) {
   function clear() {
     grid.clear();
     replace(ui.notice);
@@ -198,7 +202,7 @@ export function createOutcomeView(ui, { grid, editor, onTableRead, onQueryTable,
         context?.format &&
           h(
             "a",
-            { href: exportUrl(run.id, context.format), download: "", class: "download-again" },
+            { href: exportUrl(run.id, context.format, name), download: "", class: "download-again" },
             `Download ${context.format.toUpperCase()} again`,
           ),
       );
@@ -230,6 +234,8 @@ export function createOutcomeView(ui, { grid, editor, onTableRead, onQueryTable,
 
   async function result(run, context) {
     const table = tableOf(run, context);
+    // Read when the download starts: a tab renamed since still names the file.
+    const name = () => (table ? `${table.schema}.${table.name}` : downloadName());
     const preview = table && (context?.table ? !context.export : run.max_rows <= PREVIEW_ROWS);
     replace(
       ui.summary,
@@ -242,14 +248,20 @@ export function createOutcomeView(ui, { grid, editor, onTableRead, onQueryTable,
       FORMATS.map(([format, label]) =>
         h(
           "a",
-          { href: exportUrl(run.id, format), download: "", class: "download", "data-format": format },
+          {
+            href: exportUrl(run.id, format),
+            download: "",
+            class: "download",
+            "data-format": format,
+            onclick: (event) => (event.currentTarget.href = exportUrl(run.id, format, name())),
+          },
           label,
         ),
       ),
     );
     if (table) replace(ui.notice, tableNotice(run, table, context));
-    else if (run.truncated) replace(ui.notice, truncatedNotice(run));
-    if (context?.export && context.format) download(exportUrl(run.id, context.format));
+    else if (run.truncated) replace(ui.notice, truncatedNotice(run, name));
+    if (context?.export && context.format) download(exportUrl(run.id, context.format, name()));
     replace(ui.results, h("p", { class: "empty" }, "Loading rows…"));
     try {
       await grid.open(run.id, run.result);
@@ -288,6 +300,19 @@ export function createOutcomeView(ui, { grid, editor, onTableRead, onQueryTable,
     message(text) {
       clear();
       replace(ui.results, h("p", { class: "empty" }, text));
+    },
+
+    /** A run no longer known (its results expired with it): nothing to show, run again. */
+    expired() {
+      clear();
+      replace(
+        ui.results,
+        h(
+          "div",
+          { class: "run-message expired", role: "status", "data-testid": "run-message" },
+          "The last result has expired; run the query again.",
+        ),
+      );
     },
 
     /**

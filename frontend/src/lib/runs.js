@@ -91,6 +91,9 @@ export async function cancel(runId) {
   return post(`/api/v1/runs/${encodeURIComponent(runId)}/cancel`);
 }
 
-/** Where a run's stored result downloads in a format (csv, json, parquet). */
-export const exportUrl = (runId, format) =>
-  url(`/api/v1/runs/${encodeURIComponent(runId)}/export`, { format });
+/**
+ * Where a run's stored result downloads in a format (csv, json, parquet); `name` (what the
+ * query is called) names the file, made safe by the server: `<name>-<yyyy-mm-dd>.csv`.
+ */
+export const exportUrl = (runId, format, name = null) =>
+  url(`/api/v1/runs/${encodeURIComponent(runId)}/export`, { format, name: name || null });

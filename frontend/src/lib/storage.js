@@ -19,3 +19,17 @@ export function save(key, value) {
     // Storage is a convenience: the page works without it.
   }
 }
+
+/** A JSON value kept under `key`; `fallback` when absent or unreadable. */
+export function loadJSON(key, fallback = null) {
+  try {
+    const value = JSON.parse(load(key, "null"));
+    return value === null ? fallback : value;
+  } catch {
+    return fallback;
+  }
+}
+
+export function saveJSON(key, value) {
+  save(key, value === null || value === undefined ? null : JSON.stringify(value));
+}

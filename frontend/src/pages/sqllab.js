@@ -1,6 +1,8 @@
-// SQL Lab: connection picker (with your authorization of per-user connections), schema browser,
-// editor with its cost estimate, run/cancel, table previews and exports, results, history and
-// saved queries (a link's `?saved=<id>` opens one).
+// SQL Lab: query tabs (each with its connection, SQL, last result and history, kept across
+// reloads per user), connection picker (with your authorization of per-user connections), schema
+// browser, editor with its cost estimate, run/cancel, table previews and exports, results (named
+// downloads, "Chart this result"), history and saved queries (a link's `?saved=<id>` opens one;
+// "Open in SQL Lab" elsewhere opens a new tab through session storage).
 import { get } from "../lib/api.js";
 import { needsAuthorization } from "../components/authorize.js";
 import { Catalog } from "../lib/catalog.js";
@@ -8,9 +10,13 @@ import { prefetchColumns } from "../lib/columns.js";
 import { defaultSchemaFor, projectFor, tableName } from "../lib/dialects.js";
 import { byId, h, replace } from "../lib/dom.js";
 import { createEditor } from "../components/editor.js";
+import { openChartResult } from "../components/chart-result.js";
+import { createQueryTabs } from "../components/query-tabs.js";
+import { activeTab, addTab, closeTab, readTabs, recordRun, updateTab } from "../lib/query-tabs.js";
 import { createEstimate } from "../components/estimate.js";
 import { STATUS_LABELS, TERMINAL, duration } from "../lib/format.js";
 import { createGrid } from "../components/grid.js";
+import { createRunProgress } from "../components/run-progress.js";
 import { createGrants } from "../components/grants.js";
 import { createHistory } from "../components/history.js";
 import { createOutcomeView } from "../components/outcome.js";
@@ -18,13 +24,16 @@ import { PREVIEW_ROWS, cancel, follow, submit, submitSaved } from "../lib/runs.j
 import { createSaved } from "../components/saved.js";
 import { createSchemaBrowser } from "../components/schema.js";
 import { splitter } from "../components/splitter.js";
-import { load, save } from "../lib/storage.js";
+import { load, loadJSON, save, saveJSON } from "../lib/storage.js";
 
 const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
 const SAVE_DELAY_MS = 250;
 const PREFETCH_DELAY_MS = 400;
+/** Where another page leaves a query to open in a new tab ("Open in SQL Lab"). */
+export const OPEN_KEY = "belvedere.sqllab.open";
+const EMPTY_TEXT = `Write a query and press ${IS_MAC ? "⌘ Enter" : "Ctrl+Enter"} to run it.`;
 
-export function init() {
+export function init(page, user) {
   const ui = {
     connection: byId("connection"),
     run: byId("run"),
@@ -45,21 +54,34 @@ export function init() {
     save: byId("save"),
     savedTitle: byId("saved-title"),
     identity: byId("connection-identity"),
+    queryTabs: byId("query-tabs"),
+    chartResult: byId("chart-result"),
   };
+  // The query tabs, kept in local storage per user; the first visit takes the single editor's
+  // text of old. Tabs not shown keep their editor state (cursor, undo) while the page lives.
+  const TABS_KEY = `sqllab.tabs.${user?.username || "anonymous"}`;
+  let tabs = readTabs(loadJSON(TABS_KEY), {
+    sql: load("sqllab.sql", ""),
+    connection: load("sqllab.connection"),
+  });
+  const editorStates = new Map();
+  let shown = null; // the succeeded SQL run the results show ("Chart this result" charts it)
+  let showing = 0; // counts the tab results drawn: a late answer for an older one is dropped
+  const canChart = Boolean(user?.permissions?.includes("edit_charts"));
   let connections = [];
-  // The run being followed: {id, cancelRequested, timer, started, base, sql} for SQL, or
-  // {table, export, format} for a direct read of a table.
+  // The run being followed: {id, tabId, cancelRequested, timer, started, base, sql} for SQL, or
+  // {table, export, format} for a direct read of a table. One at a time, whichever tab.
   let active = null;
   let saveTimer = null;
   let prefetchTimer = null;
   const catalogs = new Map(); // connection name -> Catalog, kept while the page lives
 
-  // Editor, with its text kept across reloads.
+  // Editor, showing the active tab; its text kept across reloads.
   const editor = createEditor(byId("editor"), {
-    doc: load("sqllab.sql", ""),
-    onChange: (text) => {
+    doc: activeTab(tabs).sql,
+    onChange: () => {
       clearTimeout(saveTimer);
-      saveTimer = setTimeout(() => save("sqllab.sql", text), SAVE_DELAY_MS);
+      saveTimer = setTimeout(persistTabs, SAVE_DELAY_MS);
       clearTimeout(prefetchTimer);
       prefetchTimer = setTimeout(prefetch, PREFETCH_DELAY_MS);
       saved.changed();
@@ -70,7 +92,8 @@ export function init() {
     onRunnable: () => estimate.schedule(),
     onRun: () => runQuery(),
   });
-  addEventListener("pagehide", () => save("sqllab.sql", editor.text()));
+  editor.loadState(null, activeTab(tabs).sql, activeTab(tabs).anchor, activeTab(tabs).head);
+  addEventListener("pagehide", () => persistTabs());
   const estimate = createEstimate(byId("estimate"), { editor });
 
   const schema = createSchemaBrowser(
@@ -98,8 +121,12 @@ export function init() {
     onTableRead: (table, options) => readTable(table, options),
     onQueryTable: (table) => queryTable(table),
     dialectOf: (name) => connections.find((c) => c.name === name)?.dialect,
+    downloadName: () => saved.current()?.name || activeTab(tabs).title,
   });
-  const history = createHistory(ui.historyPanel, { onPick: (run) => showPicked(run) });
+  const history = createHistory(ui.historyPanel, {
+    onPick: (run) => showPicked(run),
+    scope: () => ({ label: activeTab(tabs).title, ids: new Set(activeTab(tabs).runs) }),
+  });
   const grants = createGrants(ui.identity, {
     notice: ui.notice,
     onDisconnected: (name) => {
@@ -186,14 +213,48 @@ export function init() {
       );
       return;
     }
-    const remembered = load("sqllab.connection");
+    const remembered = activeTab(tabs).connection || load("sqllab.connection");
     ui.connection.value = connections.some((c) => c.name === remembered) ? remembered : connections[0].name;
+    if (!activeTab(tabs).connection) rememberConnection(ui.connection.value);
     grants.welcomeBack();
+    if (openAsked()) return loadCatalog();
     const linked = await linkedSavedQuery();
     if (linked && connections.some((c) => c.name === linked.connection))
       ui.connection.value = linked.connection;
     if (linked) saved.open(linked);
     await loadCatalog();
+    showTabResults(activeTab(tabs));
+  }
+
+  /**
+   * A query another page asked to open ("Open in SQL Lab": {connection_id, sql, title} in
+   * session storage), read once: in a new tab. False if there is none.
+   */
+  function openAsked() {
+    let asked = null;
+    try {
+      const text = sessionStorage.getItem(OPEN_KEY);
+      sessionStorage.removeItem(OPEN_KEY);
+      asked = JSON.parse(text || "null");
+    } catch {
+      asked = null;
+    }
+    if (!asked || typeof asked.sql !== "string") return false;
+    const wanted = asked.connection_id ?? asked.connection;
+    const known = connections.find((c) => c.name === wanted || (c.id != null && c.id === wanted));
+    if (known) ui.connection.value = known.name; // its catalog loads next
+    openTab({ title: asked.title, sql: asked.sql, connection: ui.connection.value });
+    if (wanted && !known) {
+      replace(
+        ui.notice,
+        h(
+          "p",
+          { class: "notice warning", role: "alert" },
+          `The connection “${wanted}” is not available to you.`,
+        ),
+      );
+    }
+    return true;
   }
 
   /** The saved query a link names (`/sqllab?saved=<id>`), read once; null if none or unreadable. */
@@ -214,20 +275,164 @@ export function init() {
   }
 
   ui.connection.addEventListener("change", () => {
-    save("sqllab.connection", ui.connection.value);
+    rememberConnection(ui.connection.value);
     loadCatalog();
   });
+
+  /** The shown tab's connection (and the one new tabs start on). */
+  function rememberConnection(name) {
+    save("sqllab.connection", name);
+    tabs = updateTab(tabs, tabs.active, { connection: name });
+    saveJSON(TABS_KEY, tabs);
+  }
 
   /** Pick a connection (a saved query's, a run's); false if there is none of that name. */
   function selectConnection(name) {
     if (!connections.some((c) => c.name === name)) return false;
     if (ui.connection.value !== name) {
       ui.connection.value = name;
-      save("sqllab.connection", name);
+      rememberConnection(name);
       loadCatalog();
     }
     return true;
   }
+
+  // ----- query tabs: each with its connection, SQL (cursor, undo), last result and history
+
+  const strip = createQueryTabs(ui.queryTabs, {
+    onSelect: (id) => selectTab(id),
+    onAdd: () => openTab({ connection: ui.connection.value || null }),
+    onClose: (id) => closeQueryTab(id),
+    onRename: (id, title) => {
+      tabs = updateTab(tabs, id, { title });
+      saveJSON(TABS_KEY, tabs);
+      drawTabs();
+    },
+  });
+  const drawTabs = () => strip.render(tabs, active?.tabId ?? null);
+
+  /** Keep the shown tab's text, cursor and open saved query in the tabs, and store them. */
+  function persistTabs() {
+    clearTimeout(saveTimer);
+    const { anchor, head } = editor.view.state.selection.main;
+    const savedId = saved.current()?.id ?? null;
+    tabs = updateTab(tabs, tabs.active, { sql: editor.text(), anchor, head, savedId });
+    saveJSON(TABS_KEY, tabs);
+  }
+
+  /** Leave the shown tab: its editor state is kept for when it shows again. */
+  function leaveTab() {
+    persistTabs();
+    editorStates.set(tabs.active, editor.saveState());
+  }
+
+  function selectTab(id) {
+    if (id === tabs.active || !tabs.tabs.some((tab) => tab.id === id)) return;
+    leaveTab();
+    tabs = { ...tabs, active: id };
+    saveJSON(TABS_KEY, tabs);
+    showActiveTab();
+  }
+
+  /** A new tab ({title, connection, sql}), shown. */
+  function openTab(fields) {
+    leaveTab();
+    tabs = addTab(tabs, fields);
+    for (const id of editorStates.keys()) {
+      if (!tabs.tabs.some((tab) => tab.id === id)) editorStates.delete(id); // past the limit
+    }
+    saveJSON(TABS_KEY, tabs);
+    showActiveTab();
+  }
+
+  /** Close a tab (its running query is cancelled): it is forgotten. */
+  function closeQueryTab(id) {
+    if (active?.tabId === id) requestCancel();
+    const shownClosed = tabs.active === id;
+    if (!shownClosed) persistTabs();
+    editorStates.delete(id);
+    tabs = closeTab(tabs, id);
+    saveJSON(TABS_KEY, tabs);
+    if (shownClosed) showActiveTab();
+    else drawTabs();
+  }
+
+  /** Show the active tab: its text and cursor, saved query, connection and last result. */
+  function showActiveTab() {
+    const tab = activeTab(tabs);
+    editor.loadState(editorStates.get(tab.id) || null, tab.sql, tab.anchor, tab.head);
+    editor.clearErrors();
+    saved.use(tab.savedId);
+    const wanted = connections.some((c) => c.name === tab.connection) ? tab.connection : ui.connection.value;
+    if (!tab.connection && wanted) rememberConnection(wanted);
+    if (wanted && wanted !== ui.connection.value) {
+      ui.connection.value = wanted;
+      save("sqllab.connection", wanted);
+      loadCatalog();
+    } else {
+      const connection = current();
+      const catalog = connection && catalogs.get(connection.name);
+      if (connection) editor.configure(connection, catalog?.data ? catalog : null);
+      estimate.schedule();
+    }
+    drawTabs();
+    showTabResults(tab);
+    editor.focus();
+  }
+
+  /** A tab's last result: fetched again from the run's stored result, if still there. */
+  async function showTabResults(tab) {
+    const mine = ++showing;
+    showResult(null);
+    if (!ui.historyPanel.hidden) history.refresh();
+    if (active?.tabId === tab.id) {
+      outcome.running(active.table ? "Reading…" : "Running…");
+      setStatus(active.status || "running");
+      return;
+    }
+    if (!tab.runId) {
+      setStatus("idle");
+      outcome.message(EMPTY_TEXT);
+      return;
+    }
+    outcome.message("Loading the last result…");
+    let run;
+    try {
+      run = await get(`/api/v1/runs/${encodeURIComponent(tab.runId)}`);
+    } catch {
+      if (mine !== showing) return;
+      setStatus("idle");
+      outcome.expired();
+      return;
+    }
+    if (mine !== showing) return;
+    if (!TERMINAL.has(run.status)) {
+      if (active) return outcome.message("Another tab's query is running: this tab's ends meanwhile.");
+      begin({ base: 0, sql: run.sql, id: run.id, tabId: tab.id, elapsedMs: run.elapsed_ms || 0 });
+      track(run);
+      return;
+    }
+    setStatus(run.status, duration(run.elapsed_ms));
+    outcome.show(run, run.error, { base: 0, sql: "" }); // no error mark: the cursor stays
+    showResult(run);
+  }
+
+  // ----- "Chart this result": saved as a saved query, charted in the builder
+
+  /** The run the results show; "Chart this result" is offered for a succeeded query. */
+  function showResult(run) {
+    shown = run?.status === "succeeded" && !run.table && run.sql && !run.sql_hidden ? run : null;
+    ui.chartResult.hidden = !shown || !canChart;
+  }
+
+  function chartResult() {
+    const run = shown;
+    if (!run) return;
+    const open = saved.current();
+    const name = open && open.sql === run.sql ? open.name : activeTab(tabs).title;
+    openChartResult(run, name);
+  }
+  ui.chartResult.addEventListener("click", chartResult);
 
   // ----- tabs
 
@@ -259,7 +464,8 @@ export function init() {
 
   function begin(context) {
     const started = performance.now() - (context.elapsedMs || 0);
-    active = { id: null, cancelRequested: false, started, ...context };
+    active = { id: null, tabId: tabs.active, cancelRequested: false, started, ...context };
+    showResult(null);
     ui.run.disabled = true;
     ui.cancel.disabled = false;
     ui.cancel.textContent = "Cancel";
@@ -267,15 +473,22 @@ export function init() {
     outcome.running(name ? `${context.export ? "Exporting" : "Reading"} ${name}…` : "Running…");
     setStatus("running", `${((performance.now() - started) / 1000).toFixed(1)} s`);
     active.timer = setInterval(() => {
+      if (active.tabId !== tabs.active) return; // another tab shows
       ui.elapsed.textContent = `${((performance.now() - active.started) / 1000).toFixed(1)} s`;
     }, 100);
     showTab("results");
+    drawTabs();
   }
+
+  const runProgress = createRunProgress(ui.elapsed, { status: ui.status });
 
   function progress(run) {
     if (!active || active.id !== run.id) return;
+    active.status = run.status;
+    if (active.tabId !== tabs.active) return;
     ui.status.dataset.status = run.status;
     ui.status.textContent = STATUS_LABELS[run.status];
+    runProgress.show(run); // bytes processed, slot time (hides itself when the status ends)
   }
 
   async function runQuery() {
@@ -289,7 +502,7 @@ export function init() {
       return;
     }
     editor.clearErrors();
-    save("sqllab.sql", editor.text());
+    persistTabs();
     start({ base: from, sql, connection: connection.name }, () =>
       submit({ connection: connection.name, sql }),
     );
@@ -339,6 +552,7 @@ export function init() {
     if (active !== mine) return;
     if (!first.run) return finish(null, first.error);
     mine.id = first.run.id;
+    record(mine.tabId, first.run.id); // a reload while it runs follows it again
     if (mine.cancelRequested) requestCancel();
     track(first.run);
   }
@@ -375,6 +589,12 @@ export function init() {
     }
   }
 
+  /** Run `runId` is tab `tabId`'s last, in its history. */
+  function record(tabId, runId) {
+    tabs = recordRun(tabs, tabId, runId);
+    saveJSON(TABS_KEY, tabs);
+  }
+
   function finish(run, error) {
     const context = active;
     clearInterval(context?.timer);
@@ -382,6 +602,9 @@ export function init() {
     ui.run.disabled = !current();
     ui.cancel.disabled = true;
     ui.cancel.textContent = "Cancel";
+    if (run) record(context?.tabId ?? tabs.active, run.id);
+    drawTabs();
+    if (context && context.tabId !== tabs.active) return; // its tab shows it when picked
     if (needsAuthorization(error || run?.error)) {
       // Nothing wrong with the query: the user must first connect their account.
       setStatus("blocked", "");
@@ -391,6 +614,7 @@ export function init() {
     else setStatus("failed", "");
     if (run) outcome.show(run, error, context);
     else outcome.failure(error, context);
+    showResult(run);
     if (!ui.historyPanel.hidden) history.refresh();
   }
 
@@ -406,13 +630,16 @@ export function init() {
     }
     if (run.connection !== ui.connection.value && connections.some((c) => c.name === run.connection)) {
       ui.connection.value = run.connection;
-      save("sqllab.connection", run.connection);
+      rememberConnection(run.connection);
       loadCatalog();
     }
     showTab("results");
+    showing += 1; // a tab's last result still loading is not drawn over this one
+    record(tabs.active, run.id);
     if (TERMINAL.has(run.status)) {
       setStatus(run.status, duration(run.elapsed_ms));
       outcome.show(run, run.error, { base: 0, sql: run.table ? "" : run.sql });
+      showResult(run);
       return;
     }
     begin({ base: 0, sql: run.sql, id: run.id, elapsedMs: run.elapsed_ms || 0 });
@@ -433,6 +660,7 @@ export function init() {
     }
   });
 
+  drawTabs();
   loadConnections();
   editor.focus();
 }

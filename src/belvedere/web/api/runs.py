@@ -13,6 +13,7 @@ from belvedere.auth.roles import Permission
 from belvedere.execution.formats import ExportFormat
 from belvedere.execution.requests import TableRef
 from belvedere.execution.runs import RunStatus, Surface
+from belvedere.filenames import content_disposition, file_stem
 from belvedere.store.runs import RunRecord
 from belvedere.units import human_bytes
 from belvedere.web.api.answers import now, results_out, run_and_answer
@@ -70,9 +71,11 @@ async def get_run(
     services: ServicesDep,
     wait_ms: Annotated[int, Query(ge=0, le=30_000)] = 0,
 ) -> RunOut:
-    """A run; with `wait_ms`, answers as soon as it ends or when the wait is over."""
+    """A run; with `wait_ms`, answers as soon as it ends or when the wait is over. A running
+    query's `progress` says how far it got (bytes processed, slot time), where the warehouse
+    reports it while it runs (BigQuery)."""
     run = await services.execution.wait(run_id, actor(user), wait_ms / 1000)
-    return RunOut.of(run, now())
+    return RunOut.of(run, now(), services.progress.get(run.id))
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunOut)
@@ -122,12 +125,16 @@ async def export_run(
     user: Analyst,
     services: ServicesDep,
     format: Annotated[ExportFormat, Query()] = ExportFormat.CSV,
+    name: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Download a succeeded run's whole stored result."""
+    """Download a succeeded run's whole stored result, as `<name>-<yyyy-mm-dd>.<format>`:
+    `name` is what the query is called (a tab's title, a saved query's name; made safe
+    here), else the connection's name; the date is the run's."""
     run = await _succeeded(run_id, user, services)
     chunks = await services.execution.export(run.id, format)
-    filename = f"{run.connection_name}-{run.id[:8]}.{format.value}"
-    headers = {"content-disposition": f'attachment; filename="{filename}"'}
+    stem = file_stem(name or "", file_stem(run.connection_name, "query"))
+    filename = f"{stem}-{run.submitted_at.date().isoformat()}.{format.value}"
+    headers = {"content-disposition": content_disposition(filename)}
     return StreamingResponse(chunks, media_type=format.media_type, headers=headers)
 
 
