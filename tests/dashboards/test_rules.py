@@ -13,7 +13,12 @@ from pydantic import ValidationError
 from belvedere.charts.spec import DashboardFilterValue
 from belvedere.dashboards.access import Access, access_of, filters_anywhere
 from belvedere.dashboards.errors import FilterNotDeclared, NotBuilder
-from belvedere.dashboards.filters import applicable, check_declared, check_no_new_columns
+from belvedere.dashboards.filters import (
+    applicable,
+    check_declared,
+    check_no_new_columns,
+    check_viewer_filters,
+)
 from belvedere.dashboards.layout import (
     GRID_COLUMNS,
     DashboardFilter,
@@ -85,3 +90,32 @@ def test_only_declared_filters_and_builders_new_columns() -> None:
     check_no_new_columns(declared, declared)
     with pytest.raises(NotBuilder, match="'region'"):
         check_no_new_columns(declared, [*declared, DashboardFilter(column="region", kind="values")])
+
+
+def test_a_viewer_cross_filters_only_on_a_column_a_chart_groups_by() -> None:
+    declared = [DashboardFilter(column="day", kind="date_range")]
+    now = datetime.now(UTC)
+    spec = {"dimensions": ["region"], "time": {"column": "day", "grain": "month"}}
+    charts = [ChartRecord(1, 1, "c", "demo", spec, ("region", "email"), None, False, now, now)]
+
+    def value(**fields: Any) -> DashboardFilterValue:
+        return DashboardFilterValue.model_validate(fields)
+
+    check_viewer_filters(declared, [value(column="region", values=["West"])], lambda: charts)
+    check_viewer_filters(declared, [value(column="day", start="2024-01-01")], lambda: [])
+    for probe in (
+        value(column="email", values=["a@b.c"]),
+        value(column="region", end="2024-01-01"),
+    ):
+        with pytest.raises(FilterNotDeclared):
+            check_viewer_filters(declared, [probe], lambda: charts)
+
+
+def test_a_reversed_date_range_does_not_validate() -> None:
+    with pytest.raises(ValidationError, match=r"starts .* after it ends"):
+        DashboardFilterValue.model_validate(
+            {"column": "day", "start": "2024-02-01", "end": "2024-01-31T23:00:00"}
+        )
+    DashboardFilterValue.model_validate(
+        {"column": "day", "start": "2024-01-31", "end": "2024-01-31"}
+    )

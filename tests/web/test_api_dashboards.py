@@ -202,3 +202,56 @@ def test_the_dashboard_page_sends_the_grid_width(client: Client, board: dict[str
     page = client.get(f"/dashboards/{board['id']}", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert page_data(page.text)["page"]["gridColumns"] == GRID_COLUMNS
+
+
+def test_a_reversed_date_range_is_refused_with_a_clear_422(
+    client: Client, board: dict[str, Any]
+) -> None:
+    for reversed_range in (
+        {"column": "order_date", "start": "2024-03-31", "end": "2024-01-01"},
+        {"column": "order_date", "start": "2024-01-02T00:00:00Z", "end": "2024-01-01"},
+    ):
+        for path in ("charts/{sales}/data", "estimate"):
+            url = f"/api/v1/dashboards/{board['id']}/" + path.format(**board)
+            refused = client.post(url, json={"filters": [reversed_range], "wait_ms": 30000})
+            assert refused.status_code == 422, refused.text
+            message = refused.json()["error"]["message"]
+            assert "starts" in message and "after it ends" in message, message
+    same_day = {"column": "order_date", "start": "2024-01-01", "end": "2024-01-01"}
+    assert _data(client, board, "sales", filters=[same_day]).status_code == 200
+
+
+def test_a_viewer_cross_filters_on_a_column_a_chart_groups_by(
+    client: Client,
+    board: dict[str, Any],
+    app_client: Callable[[], Client],
+    make_user: Callable[[str, Role], str],
+) -> None:
+    """A click on a mark of the regions chart filters the other tiles by region: a viewer may
+    do that (the chart shows them the regions), but not filter on a column no chart shows."""
+    viewer = app_client().login(make_user("vic", Role.VIEWER))
+    shared = client.put(
+        f"/api/v1/dashboards/{board['id']}/shares",
+        json={"shares": [{"user": "vic", "access": "viewer"}]},
+    )
+    assert shared.status_code == 200, shared.text
+    everything = _data(viewer, board, "sales").json()["rows"]
+    europe = [{"column": "region", "values": ["Europe"]}]
+    narrowed = _data(viewer, board, "sales", filters=europe)
+    assert narrowed.status_code == 200, narrowed.text
+    expected = dict(
+        sql_rows(
+            client,
+            "SELECT channel, count(DISTINCT order_id) FROM sales WHERE region = 'Europe' "
+            "GROUP BY 1",
+        )
+    )
+    assert {r[0]: r[1] for r in narrowed.json()["rows"]} == expected
+    assert narrowed.json()["rows"] != everything
+    for probe in (
+        [{"column": "country", "values": ["France"]}],  # no chart groups by country
+        [{"column": "region", "start": "2024-01-01"}],  # a range is not a cross-filter
+    ):
+        refused = _data(viewer, board, "sales", filters=probe)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "filter_not_declared"

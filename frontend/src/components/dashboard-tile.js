@@ -2,7 +2,8 @@
 // refresh button, so that a slow or failing chart never holds up the others) or a text tile
 // (markdown). The tile is a gridstack item (gridstack owns that element); its content (the
 // header, the drag handle in edit mode, the error and the body) is a render of the tile's state
-// with lit-html. The chart view draws inside the body, which the render leaves alone.
+// with lit-html. The chart view draws inside the body, which the render leaves alone; a result
+// without rows says so ("No data for these filters") instead of drawing empty axes.
 import { html, nothing, render } from "lit-html";
 import { get, post } from "../lib/api.js";
 import { errorBox } from "./chart-errors.js";
@@ -23,15 +24,17 @@ function loadedTitle(label, data) {
  * A tile for `spec` ({id, kind, chart_id | markdown, x, y, w, h}). `chart` is what the
  * dashboard knows of its chart ({id, name, type, connection}, with `spec` when known), null if
  * the chart is gone. `dashboardId` names the data endpoint; `onRemove`/`onEdit` are the edit
- * mode's buttons; `unsaved` for a tile added since the last save. Returns {el, spec,
+ * mode's buttons; `unsaved` for a tile added since the last save; `onMark(tile, datum, event,
+ * data)` when a mark of its chart is clicked (data: the ChartData drawn). Returns {el, spec,
  * load(filters, force), setEditing(on), setMarkdown(text), saved(), destroy()}.
  */
-export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove, onEdit }) {
+export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove, onEdit, onMark }) {
   const tile = { ...spec };
   const isChart = tile.kind === "chart";
   const label = isChart ? chart?.name || `Chart ${tile.chart_id} (deleted)` : "Text";
   let controller = null;
   let lastFilters = [];
+  let shownData = null; // the ChartData drawn
   const state = {
     status: isChart ? "idle" : "ready", // idle, loading, ready or error
     editing: false,
@@ -147,7 +150,11 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
   }
 
   draw();
-  const chartView = isChart ? createChartView(content.querySelector(".tile-body")) : null;
+  const chartView = isChart
+    ? createChartView(content.querySelector(".tile-body"), {
+        onMark: onMark && ((datum, event) => !state.editing && onMark(api, datum, event, shownData)),
+      })
+    : null;
 
   function showSql() {
     if (state.sql === null) return;
@@ -202,6 +209,13 @@ export function createTile(spec, { dashboardId, chart, unsaved = false, onRemove
       cost: chartCost(data),
       costDetail: costDetail(data),
     });
+    shownData = data;
+    if (data.row_count === 0) {
+      const note = filters.length ? "No data for these filters" : "No data";
+      chartView.clear(h("p", { class: "tile-no-data muted", "data-testid": "tile-no-data" }, note));
+      update({ status: "ready" });
+      return;
+    }
     try {
       await chartView.draw(data, { type: chart.type, spec: chart.spec || null });
       update({ status: "ready" });

@@ -7,7 +7,7 @@ Names of columns are plain strings here; nothing in a spec is ever pasted into S
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -184,6 +184,8 @@ class ChartOptions(Strict):
     donut: bool = False
     """Pie: a hole in the middle."""
     title: Annotated[str, Field(max_length=200)] | None = None
+    unit: Literal["bytes"] | None = None
+    """What the metrics count, when it is bytes: written 1.2 GB (powers of 1024), not SI."""
 
 
 class ChartSpec(Strict):
@@ -248,6 +250,16 @@ class DashboardFilterValue(Strict):
     start: date | datetime | None = None
     end: date | datetime | None = None
 
+    @model_validator(mode="after")
+    def _in_order(self) -> DashboardFilterValue:
+        start, end = self.start, self.end
+        if start is not None and end is not None and _instant(start) > _instant(end):
+            raise ValueError(
+                f"the date range starts ({start.isoformat()}) after it ends "
+                f"({end.isoformat()}): the start must not be after the end"
+            )
+        return self
+
     def as_filters(self) -> list[Filter]:
         """The chart filters this value stands for (none when it is empty)."""
         if self.values:
@@ -255,3 +267,10 @@ class DashboardFilterValue(Strict):
         if self.start is not None or self.end is not None:
             return [Filter(column=self.column, op=Operator.BETWEEN, value=[self.start, self.end])]
         return []
+
+
+def _instant(value: date | datetime) -> datetime:
+    """A date or date-time as a naive UTC date-time, so that the two compare."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    return datetime(value.year, value.month, value.day)
