@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from belvedere.auth.roles import Role
 from belvedere.services import Services
 from tests.identity.helpers import authorize, belvedere, settings_for
 from tests.support.bigquery.secure import SecureSales
@@ -297,3 +298,33 @@ def test_a_viewer_who_has_not_authorized_is_asked_to(world: World) -> None:
     assert response.json()["error"]["code"] == "authorization_required"
     assert world.queried_as() == []
     assert sorted(tile(alice, dashboard_id, raw)["rows"]) == world.rows_for("alice")
+
+
+def test_a_viewer_drills_into_the_rows_their_identity_may_read(world: World) -> None:
+    """On a connection that queries as each user, a plain viewer (who may not run SQL) may see
+    the rows behind a mark: the warehouse's own permissions decide which, so bob reads his
+    rows, run as him, never alice's."""
+    bob_account = world.services.users.by_username("bob")
+    assert bob_account is not None
+    world.services.users.update(bob_account.id, role=Role.VIEWER)
+    alice, bob = world.user("alice"), world.user("bob")
+    dashboard_id, _, bar = publish(alice, world.sales, share_with=["bob"])
+    data = tile(bob, dashboard_id, bar)
+    assert data["can_drill"] is True and data["sql"] is None
+    world.queried_as()
+    drilled = bob.post(
+        f"/api/v1/dashboards/{dashboard_id}/charts/{bar}/rows",
+        json={"point": {"region": "south"}, "limit": 100},
+    )
+    assert drilled.status_code == 200, drilled.text
+    body = drilled.json()
+    assert [c["name"] for c in body["columns"]] == ["region", "amount"]
+    assert sorted(body["rows"]) == world.rows_for("bob")
+    assert set(world.queried_as()) == {principal(world.mode, "bob")}
+    # alice's region, asked for by name, holds nothing his identity may read.
+    north = bob.post(
+        f"/api/v1/dashboards/{dashboard_id}/charts/{bar}/rows",
+        json={"point": {"region": "north"}},
+    )
+    assert north.status_code == 200, north.text
+    assert north.json()["rows"] == []

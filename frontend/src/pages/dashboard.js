@@ -3,13 +3,17 @@
 // server's threshold or the viewer's budget left); auto-refresh every `refresh_seconds`. Owners and
 // editors switch to an edit mode (drag, resize, add and remove tiles and filters, title and
 // refresh interval; Save sends the whole layout); the owner shares it; whoever runs SQL
-// schedules it.
+// schedules it. The filter state (the bar's picks, date presets by name, and the cross-filters
+// a click on a mark adds) is in the URL's query string: a link opens the same view, and back
+// and forward step through it.
 import { GridStack } from "gridstack";
 import { get, patch, post } from "../lib/api.js";
 import { failureTitle } from "../components/chart-errors.js";
 import { REFRESH_CHOICES, renderEditbar } from "../components/dashboard-editbar.js";
 import { createFilterBar } from "../components/dashboard-filters.js";
 import { createTile } from "../components/dashboard-tile.js";
+import { openMarkActions } from "../components/mark-actions.js";
+import { openDrill } from "../components/drill-dialog.js";
 import {
   openAddChart,
   openAddFilter,
@@ -18,9 +22,11 @@ import {
 } from "../components/dashboard-dialogs.js";
 import { byId, h, replace } from "../lib/dom.js";
 import { clock } from "../lib/format.js";
+import { crossWith, parseState, stateQuery, tileFilters } from "../lib/filters.js";
 import { NEW_TILE, readingOrder } from "../lib/layout.js";
 import { openShareDialog } from "../components/share-dialog.js";
 import { openScheduleDialog } from "../components/schedule-dialog.js";
+import { exportButton } from "../components/dashboard-transfer.js";
 import { confirmRefresh, confirmUnestimated } from "../components/refresh-confirm.js";
 
 const ROW_PX = 80;
@@ -52,7 +58,9 @@ export async function init(page, user) {
   let dashboard = null;
   let tiles = [];
   let editing = null; // while editing: {title, filters, refresh_seconds}
-  let applied = []; // the filter values the tiles show
+  let applied = []; // the filter values of the bar the tiles show
+  let cross = []; // the cross-filters: {tile, column, value}, each on the tiles but its own
+  const loadedWith = new WeakMap(); // tile -> the JSON of the filters it last loaded with
   let timer = null;
   let myCharts = null; // your charts (GET /charts), fetched when a chart tile is added
 
@@ -73,7 +81,19 @@ export async function init(page, user) {
     dashboardId: id,
     onApply: (values) => {
       applied = values;
+      remember();
       loadAll(false);
+    },
+    onClear: () => {
+      applied = [];
+      setCross([]);
+      remember();
+      loadAll(false);
+    },
+    onUncross: (gone) => {
+      setCross(cross.filter((c) => c !== gone));
+      remember();
+      loadAll(false, { changedOnly: true });
     },
     onRemove: (index) => {
       editing.filters.splice(index, 1);
@@ -110,6 +130,46 @@ export async function init(page, user) {
     return known;
   }
 
+  // ----- the filter state: in the URL, cross-filters, the filters of each tile
+
+  function setCross(next) {
+    cross = next;
+    filterBar.setCross(cross);
+  }
+
+  /** Put the filter state in the URL (a new history entry when it changed). */
+  function remember() {
+    const query = stateQuery(dashboard.filters, filterBar.picks(), cross);
+    const url = query ? `${location.pathname}?${query}` : location.pathname;
+    if (url !== `${location.pathname}${location.search}`) history.pushState({ filters: true }, "", url);
+  }
+
+  /** Take the filter state of the URL (on opening, and on back and forward). */
+  function recall() {
+    const state = parseState(location.search, dashboard.filters);
+    filterBar.setPicks(state.picks);
+    applied = filterBar.values();
+    setCross(state.cross.filter((c) => tiles.some((t) => t.spec.id === c.tile)));
+  }
+
+  const filtersOf = (tile) => tileFilters(applied, cross, tile.spec.id);
+
+  function markClicked(tile, datum, event, data) {
+    openMarkActions({
+      event,
+      datum,
+      data,
+      back: tile.el.querySelector("[data-testid=tile-refresh]"),
+      onFilter: (column, value) => {
+        setCross(crossWith(cross, { tile: tile.spec.id, column, value }));
+        remember();
+        loadAll(false, { changedOnly: true });
+      },
+      onDrill: (point) =>
+        openDrill({ dashboardId: id, chartId: tile.spec.chart_id, filters: filtersOf(tile), point }),
+    });
+  }
+
   function addTile(spec, { place = false } = {}) {
     const tile = createTile(spec, {
       dashboardId: id,
@@ -117,6 +177,7 @@ export async function init(page, user) {
       unsaved: place,
       onRemove: (t) => removeTile(t),
       onEdit: (t) => editText(t),
+      onMark: markClicked,
     });
     tiles.push(tile);
     ui.grid.append(tile.el);
@@ -161,9 +222,18 @@ export async function init(page, user) {
     showEmpty();
   }
 
-  /** Reload every chart tile (each on its own: none waits for another). */
-  function loadAll(force) {
-    for (const tile of tiles) tile.load(applied, force);
+  /**
+   * Reload every chart tile (each on its own: none waits for another), or only those whose
+   * filters changed.
+   */
+  function loadAll(force, { changedOnly = false } = {}) {
+    for (const tile of tiles) {
+      const filters = filtersOf(tile);
+      const key = JSON.stringify(filters);
+      if (changedOnly && loadedWith.get(tile) === key) continue;
+      loadedWith.set(tile, key);
+      tile.load(filters, force);
+    }
     ui.refreshed.textContent = [refreshLabel(dashboard.refresh_seconds), `Loaded at ${clock(new Date())}`]
       .filter(Boolean)
       .join(" · ");
@@ -178,7 +248,7 @@ export async function init(page, user) {
     ui.force.setAttribute("aria-busy", "true");
     let estimate;
     try {
-      estimate = await post(`${path}/estimate`, { filters: applied });
+      estimate = await post(`${path}/estimate`, { filters: tileFilters(applied, cross, null) });
     } catch (error) {
       confirmUnestimated(error, () => loadAll(true));
       return;
@@ -291,8 +361,10 @@ export async function init(page, user) {
     }
     const columns = new Set(dashboard.filters.map((f) => f.column));
     applied = applied.filter((v) => columns.has(v.column));
+    setCross(cross.filter((c) => tiles.some((t) => t.spec.id === c.tile)));
     tiles.forEach((t) => t.saved());
     stopEditing();
+    remember();
     schedule();
     say("success", "Saved.");
     ui.edit.focus();
@@ -315,7 +387,7 @@ export async function init(page, user) {
           { place: true },
         );
         showEmpty();
-        tile.load(applied, false);
+        tile.load(filtersOf(tile), false);
         tile.el.scrollIntoView({ block: "nearest" });
       },
     });
@@ -388,12 +460,20 @@ export async function init(page, user) {
     return;
   }
   ui.root.dataset.state = "ready";
+  if (user?.permissions?.includes("edit_charts"))
+    byId("dashboard-view-actions").append(exportButton(id, (message) => say("warning", message)));
   drawHead();
   drawTiles();
   drawFilters();
+  recall();
   ui.force.disabled = false;
   loadAll(false);
   schedule();
+  addEventListener("popstate", () => {
+    if (editing) return;
+    recall();
+    loadAll(false, { changedOnly: true });
+  });
   const wantsEdit = new URLSearchParams(location.search).get("edit") === "1";
   if (wantsEdit && !ui.edit.hidden) {
     history.replaceState(null, "", location.pathname);

@@ -1,9 +1,12 @@
 // The dashboards page: yours and the ones shared with you (title, owner, your access), a new
-// one (editors and admins), deleting your own (after a confirmation).
+// one (editors and admins), deleting your own (after a confirmation), exporting one as a JSON
+// document and importing one (editors and admins).
 import { del, get, post } from "../lib/api.js";
 import { field, openDialog } from "../components/dialog.js";
 import { byId, h, replace } from "../lib/dom.js";
 import { fullTime, when } from "../lib/format.js";
+import { favouriteStar } from "../components/favourite-star.js";
+import { exportDashboard, openImport } from "../components/dashboard-transfer.js";
 
 const ACCESS = { owner: "Owner", editor: "Can edit", viewer: "Can view" };
 
@@ -62,7 +65,11 @@ export async function init(page) {
       { "data-testid": "dashboard-row", "data-dashboard-id": String(dashboard.id) },
       h(
         "td",
-        {},
+        { class: "with-star" },
+        favouriteStar("dashboard", dashboard.id, dashboard.favourite, {
+          name: dashboard.title,
+          onChange: (on) => (dashboard.favourite = on),
+        }),
         h("a", { href: `/dashboards/${dashboard.id}`, "data-testid": "dashboard-link" }, dashboard.title),
       ),
       h("td", {}, dashboard.owner),
@@ -83,6 +90,23 @@ export async function init(page) {
       h(
         "td",
         { class: "actions" },
+        page.create &&
+          h(
+            "button",
+            {
+              type: "button",
+              class: "small",
+              title: "Download it with its charts as one JSON document",
+              "aria-label": `Export ${dashboard.title}`,
+              "data-testid": "dashboard-export",
+              onclick: () =>
+                exportDashboard(dashboard.id).then(
+                  (name) => say("success", `Exported ${dashboard.title} as ${name}.`),
+                  (error) => say("warning", `Could not export ${dashboard.title}: ${error.message}`),
+                ),
+            },
+            "Export",
+          ),
         dashboard.access === "owner" &&
           h(
             "button",
@@ -135,6 +159,7 @@ export async function init(page) {
   }
 
   document.getElementById("new-dashboard")?.addEventListener("click", openNew);
+  document.getElementById("import-dashboard")?.addEventListener("click", openImport);
   try {
     dashboards = (await get("/api/v1/dashboards")).dashboards;
   } catch (error) {

@@ -36,7 +36,7 @@ from belvedere.identity.principal import (
     user_key_prefix,
     user_of_key,
 )
-from belvedere.identity.service import IdentityService
+from belvedere.identity.service import IdentityService, per_user
 from belvedere.store.connections import ConnectionRecord, Connections
 from belvedere.warehouses.base import Warehouse
 from belvedere.warehouses.errors import ErrorKind, WarehouseError
@@ -121,6 +121,18 @@ class ConnectionService:
     def exists(self, name: str) -> bool:
         """Whether a connection of that name exists."""
         return name == INTERNAL_CONNECTION or self._repository.exists(name)
+
+    def queries_as_each_user(self, name: str) -> bool:
+        """Whether a connection's queries run as each user's own identity (their grant, an
+        account impersonated for them; the built-in one: each asker's own records), so the
+        warehouse decides what each reads. ``False`` for a shared identity, or no connection."""
+        if name == INTERNAL_CONNECTION:
+            return True
+        try:
+            definition = self._definition(name)
+        except ConnectionNotFound:
+            return False
+        return per_user(definition.backend, definition.options) is not None
 
     def resolve(self, name: str, actor: Actor) -> ConnectionHandle:
         """A connection as ``actor`` runs on it: settings, options, backend and principal, from

@@ -21,7 +21,12 @@ from belvedere.dashboards.errors import (
     UnknownColumn,
     UnknownUser,
 )
-from belvedere.dashboards.filters import applicable, check_declared, check_no_new_columns
+from belvedere.dashboards.filters import (
+    applicable,
+    check_declared,
+    check_no_new_columns,
+    check_viewer_filters,
+)
 from belvedere.dashboards.layout import (
     DashboardFilter,
     Layout,
@@ -72,6 +77,8 @@ class TileData:
 
     data: ChartData
     show_sql: bool
+    chart: ChartRecord
+    """The chart the tile shows."""
 
 
 class DashboardService:
@@ -233,6 +240,22 @@ class DashboardService:
         if not filters_anywhere(access, viewer):
             check_declared(stored_filters(record.filters), columns)
 
+    def _check_values(
+        self,
+        record: DashboardRecord,
+        access: Access,
+        viewer: Account,
+        values: Sequence[DashboardFilterValue],
+    ) -> None:
+        """Filter values the viewer may apply: on the dashboard's declared filters, or
+        cross-filters on a column its charts group by (a chart builder who may edit it: any)."""
+        if not filters_anywhere(access, viewer):
+            check_viewer_filters(
+                stored_filters(record.filters),
+                values,
+                lambda: self._charts.many(stored_layout(record.layout).chart_ids()).values(),
+            )
+
     async def chart_data(
         self,
         viewer: Account,
@@ -247,7 +270,7 @@ class DashboardService:
         that apply to it. Its SQL (and errors quoting it) reach its owner, or everyone if
         the owner turned ``show_sql_to_viewers`` on."""
         record, access, chart = await self._io.run(self._chart_on, dashboard_id, chart_id, viewer)
-        self._check_filterable(record, access, viewer, [v.column for v in values])
+        await self._io.run(self._check_values, record, access, viewer, values)
         show_sql = shows_sql(chart, viewer)
         data = await self._runner.saved(
             chart,
@@ -258,7 +281,7 @@ class DashboardService:
             hide_sql=not show_sql,
             dashboard_id=dashboard_id,
         )
-        return TileData(data, show_sql)
+        return TileData(data, show_sql, chart)
 
     async def chart_tiles(
         self,
@@ -278,7 +301,7 @@ class DashboardService:
             record, access = self._visible(dashboard_id, viewer)
             if editing and not access.can_edit:
                 raise NotEditor
-            self._check_filterable(record, access, viewer, [v.column for v in values])
+            self._check_values(record, access, viewer, values)
             saved = stored_layout(record.layout)
             tiles = saved.tiles if layout is None else Layout.model_validate(layout).tiles
             shown = set(saved.chart_ids())

@@ -18,6 +18,7 @@ CHANGEABLE = (
     "source_columns",
     "cache_ttl_seconds",
     "show_sql_to_viewers",
+    "viewers_may_drill",
 )
 
 
@@ -36,6 +37,9 @@ class ChartRecord:
     show_sql_to_viewers: bool
     created_at: datetime
     updated_at: datetime
+    viewers_may_drill: bool = False
+    """Whether those who see it on a shared dashboard may drill to its rows whatever else
+    holds (see :mod:`belvedere.dashboards.drill_access`)."""
 
 
 def _record(chart: Chart) -> ChartRecord:
@@ -50,6 +54,7 @@ def _record(chart: Chart) -> ChartRecord:
         show_sql_to_viewers=bool(chart.show_sql_to_viewers),
         created_at=chart.created_at,
         updated_at=chart.updated_at,
+        viewers_may_drill=bool(chart.viewers_may_drill),
     )
 
 

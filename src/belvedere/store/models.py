@@ -225,7 +225,8 @@ class Chart(Base):
     """The source's columns when the chart was saved: where dashboard filters apply."""
     cache_ttl_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     show_sql_to_viewers: Mapped[bool] = mapped_column(Boolean, default=False)
-    """Whether people other than the owner (on a shared dashboard) are sent the chart's SQL."""
+    viewers_may_drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Whether others (on a shared dashboard) are sent its SQL; may see the rows behind it."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -395,5 +396,5 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-# The cost-governance tables live in their own module; imported here so that the metadata is whole.
-from belvedere.store import cost_tables as _cost_tables  # noqa: E402, F401
+# The cost-governance and Home tables live in their own modules; imported so the metadata is whole.
+from belvedere.store import cost_tables, favourite_tables  # noqa: E402, F401

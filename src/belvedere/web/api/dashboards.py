@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from belvedere.auth.account import Account
 from belvedere.auth.roles import Permission
+from belvedere.dashboards.drill_access import DrillAccess
 from belvedere.store.ids import RowId
 from belvedere.web.api.chart_schemas import (
     ChartDataOut,
@@ -43,7 +44,13 @@ Builder = Annotated[Account, Depends(require(Permission.EDIT_CHARTS))]
 async def list_dashboards(user: CurrentUser, services: ServicesDep) -> DashboardsOut:
     """Dashboards you own or that are shared with you (or your role)."""
     found = await services.dashboards.list_visible(user)
-    return DashboardsOut(dashboards=[DashboardSummaryOut.of(d) for d in found])
+    starred = await services.home.starred(user, "dashboard")
+    return DashboardsOut(
+        dashboards=[
+            DashboardSummaryOut.of(d).model_copy(update={"favourite": d.record.id in starred})
+            for d in found
+        ]
+    )
 
 
 @router.post("", response_model=DashboardOut, status_code=201)
@@ -103,13 +110,17 @@ async def dashboard_chart_data(
 ) -> ChartDataOut:
     """One chart of a dashboard, run as you with the dashboard's filter values (those on a
     column the chart's source has); `force` bypasses the cache. Filters must be on the
-    dashboard's declared filter columns (403 otherwise), unless you build charts and may edit
-    the dashboard. The SQL comes back only to the chart's owner, or to everyone if the owner
-    turned `show_sql_to_viewers` on."""
+    dashboard's declared filter columns, or be cross-filters (a list of values of a column one
+    of its charts groups by), 403 otherwise, unless you build charts and may edit the
+    dashboard. A date range whose start is after its end is refused (422). The SQL comes back
+    only to the chart's owner, or to everyone if the owner turned `show_sql_to_viewers` on;
+    `can_drill` says whether you may see the rows behind its marks."""
     tile = await services.dashboards.chart_data(
         user, actor(user), dashboard_id, chart_id, body.filters, force=body.force
     )
-    return ChartDataOut.of(tile.data, show_sql=tile.show_sql)
+    drill = DrillAccess(services.connections)
+    can_drill = await services.pools.io.run(drill.allows, tile.chart, user)
+    return ChartDataOut.of(tile.data, show_sql=tile.show_sql, can_drill=can_drill)
 
 
 @router.post("/{dashboard_id}/estimate", response_model=DashboardEstimateOut)
