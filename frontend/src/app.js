@@ -7,12 +7,13 @@ import * as charts from "./pages/charts.js";
 import * as connections from "./pages/connections.js";
 import * as dashboards from "./pages/dashboards.js";
 import * as docs from "./pages/docs.js";
+import * as home from "./pages/home.js";
 import * as login from "./pages/login.js";
 import * as nav from "./components/nav.js";
 import * as sqllab from "./pages/sqllab.js";
 import * as users from "./pages/users.js";
 
-const PAGES = { login, sqllab, connections, audit, users, charts, dashboards, api_docs: docs };
+const PAGES = { login, home, sqllab, connections, audit, users, charts, dashboards, api_docs: docs };
 const LAZY_PAGES = {
   explore: () => import("./pages/explore.js"),
   dashboard: () => import("./pages/dashboard.js"),
@@ -23,7 +24,7 @@ const LAZY_PAGES = {
 const data = JSON.parse(document.getElementById("page-data")?.textContent || "{}");
 const page = data.page || {};
 const user = data.user || null;
-nav.init();
+nav.init(user);
 if (PAGES[page.name]) PAGES[page.name].init(page, user);
 else if (LAZY_PAGES[page.name]) start(LAZY_PAGES[page.name]);
 // The page's controls answer from here on (tests wait for this before clicking).

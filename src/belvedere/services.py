@@ -15,6 +15,7 @@ from belvedere.auth.throttle import SignInThrottle, ThrottlePolicy
 from belvedere.catalog.service import CatalogService
 from belvedere.charts.library import SavedCharts
 from belvedere.charts.service import ChartService
+from belvedere.charts.thumbnails import Thumbnails
 from belvedere.cluster.bus import open_bus
 from belvedere.cluster.celery import broker_client, create_celery
 from belvedere.cluster.dispatch import QueueRunner, task_box
@@ -34,10 +35,12 @@ from belvedere.dashboards.service import DashboardService
 from belvedere.demo.generate import generate_demo_in_child
 from belvedere.execution.fresh import FreshResults
 from belvedere.execution.local import LocalRunner
+from belvedere.execution.progress import ProgressBoard
 from belvedere.execution.requests import Limits
 from belvedere.execution.runner import Runner
 from belvedere.execution.service import ExecutionService
 from belvedere.execution.worker import Worker
+from belvedere.home.service import HomeService
 from belvedere.identity.authorize import WarehouseAuthorizations
 from belvedere.identity.flows import PendingFlows
 from belvedere.identity.revocation import Revocation
@@ -63,6 +66,7 @@ from belvedere.store.connections import Connections
 from belvedere.store.costs import CostStore
 from belvedere.store.dashboards import Dashboards
 from belvedere.store.db import Database
+from belvedere.store.favourites import FavouriteStore
 from belvedere.store.meta import Facts
 from belvedere.store.runs import Runs
 from belvedere.store.saved_queries import SavedQueries
@@ -98,6 +102,8 @@ class Services:
         self.db = Database(settings.metadata_url)
         self.db.migrate(in_child=migrate_in_child)
         self.bus = open_bus(settings.broker_url)
+        self.progress = ProgressBoard(self.bus)
+        """How far running queries got (reported by their workers on the bus)."""
         self.users = Users(self.db)
         self.cost_store = CostStore(self.db)
         self.costs = CostPolicy(self.cost_store, self.users, settings)
@@ -190,9 +196,19 @@ class Services:
         )
         charts = Charts(self.db)
         self.charts = SavedCharts(charts, self.chart_data, self.pools.io)
+        self.chart_thumbnails = Thumbnails(self.db, self.execution, self.pools.io)
         self.dashboards = DashboardService(
             Dashboards(self.db), charts, self.users, self.chart_data, self.pools.io
         )
+        self.home = HomeService(
+            FavouriteStore(self.db),
+            charts,
+            Dashboards(self.db),
+            saved_queries,
+            self.users,
+            self.pools.io,
+        )
+        """Favourites and recent items of the Home page."""
         self.dashboard_costs = DashboardCosts(
             self.dashboards,
             self.chart_data,
@@ -277,6 +293,7 @@ class Services:
             fresh=fresh,
             alongside=alongside,
             guard=CostGuard(self.costs),
+            progress=self.progress,
         )
 
     def first_start(self) -> FirstStart:

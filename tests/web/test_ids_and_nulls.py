@@ -68,6 +68,7 @@ def objects(client: Client, make_user: Any, services: Services) -> Objects:
     )
     ids["rule_id"] = rule.id
     values = {"name": "demo", "connection": "demo", "schema": "main", "table": "regions"}
+    values["kind"] = "dashboard"  # a favourite's kind (the id is checked all the same)
     values["run_id"] = run["id"]
     return Objects(ids, values)
 

@@ -9,6 +9,7 @@ import { openDetailsDialog, openSaveDialog } from "./saved-dialogs.js";
 import { h, replace } from "../lib/dom.js";
 import { fullTime, snippet, when } from "../lib/format.js";
 import { openMenu } from "./menu.js";
+import { favouriteStar } from "./favourite-star.js";
 import { load, save } from "../lib/storage.js";
 
 const API = "/api/v1/saved-queries";
@@ -54,6 +55,7 @@ export function createSaved(ui, { editor, connection, selectConnection, run, bus
   let flashTimer = null;
   let wasEdited = false;
   let linked = false; // a link opened a saved query: the one open before the reload is not restored
+  let using = 0; // counts the tabs shown: a late answer for an earlier one is dropped
 
   const filter = h("input", {
     type: "search",
@@ -327,7 +329,10 @@ export function createSaved(ui, { editor, connection, selectConnection, run, bus
         ></div
       >${description}<code class="sql">${snippet(saved.sql)}</code></button
     ><div class="saved-actions"
-      ><button type="button" class="small" title=${`Run it on ${saved.connection}`} @click=${() => runQuery(saved)}
+      >${favouriteStar("saved_query", saved.id, saved.favourite, {
+        name: saved.name,
+        onChange: (on) => (saved.favourite = on),
+      })}<button type="button" class="small" title=${`Run it on ${saved.connection}`} @click=${() => runQuery(saved)}
         >Run</button
       ><button
         type="button"
@@ -435,6 +440,14 @@ export function createSaved(ui, { editor, connection, selectConnection, run, bus
       else render();
     },
     current: () => current,
+    /** Another query tab shows: its saved query (an id, or null) is the one open. */
+    async use(id) {
+      const mine = ++using;
+      if (!id) return setCurrent(null);
+      let found = items.find((s) => s.id === id) || null;
+      if (!found) found = await get(`${API}/${encodeURIComponent(id)}`).catch(() => null);
+      if (mine === using) setCurrent(found);
+    },
     /** Open a saved query in the editor, as a link to it asks (`/sqllab?saved=<id>`). */
     open(saved) {
       linked = true;

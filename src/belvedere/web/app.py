@@ -15,7 +15,7 @@ from belvedere.auth.cookies import SessionCookies
 from belvedere.runtime import refuse_monkey_patching
 from belvedere.services import Services
 from belvedere.warehouses.registry import preload as preload_backends
-from belvedere.web import metrics
+from belvedere.web import favicon, metrics
 from belvedere.web.api import (
     audit,
     auth,
@@ -23,7 +23,10 @@ from belvedere.web.api import (
     charts,
     connections,
     costs,
+    dashboard_drill,
+    dashboard_transfer,
     dashboards,
+    home,
     me,
     runs,
     saved_queries,
@@ -39,6 +42,7 @@ from belvedere.web.errors import install_error_handlers
 from belvedere.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from belvedere.web.pages import routes as pages
 from belvedere.web.pages import signin
+from belvedere.web.problem_pages import install_problem_pages
 from belvedere.web.staticfiles import StaticAssets
 
 STATIC = Path(__file__).with_name("static")
@@ -93,6 +97,7 @@ def create_app(services: Services) -> FastAPI:
         services.secret_key, services.settings.session_max_hours * 3600
     )
     install_error_handlers(app)
+    install_problem_pages(app)  # browsers' 404s and 405s are pages
 
     @app.get("/health", response_model=HealthOut, tags=["health"])
     async def health() -> HealthOut:
@@ -107,8 +112,11 @@ def create_app(services: Services) -> FastAPI:
         saved_queries,
         charts,
         dashboards,
+        dashboard_drill,
+        dashboard_transfer,
         schedules,
         me,
+        home,
         audit,
         users,
         spend,
@@ -122,6 +130,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(schedule_images.router)  # no sign-in: the link's token
     app.include_router(pages.router)
     app.include_router(signin.router)
+    app.include_router(favicon.router)
     app.mount("/static", StaticAssets(directory=STATIC, check_dir=False), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_request_bytes)
     return app

@@ -53,6 +53,7 @@ class SavedQueryOut(BaseModel):
     owner: str = Field(description="Username of its owner.")
     created_at: datetime
     updated_at: datetime
+    favourite: bool = Field(default=False, description="In lists: whether you starred it (Home).")
 
     @classmethod
     def of(cls, view: SavedQueryView, user: Account) -> SavedQueryOut:
@@ -82,7 +83,11 @@ class SavedRunIn(BaseModel):
 async def list_saved(user: Analyst, services: ServicesDep) -> list[SavedQueryOut]:
     """Your saved queries and the shared ones."""
     found = await services.saved_queries.list_visible(user)
-    return [SavedQueryOut.of(view, user) for view in found]
+    starred = await services.home.starred(user, "saved_query")
+    return [
+        SavedQueryOut.of(view, user).model_copy(update={"favourite": view.record.id in starred})
+        for view in found
+    ]
 
 
 @router.post("", response_model=SavedQueryOut, status_code=201)

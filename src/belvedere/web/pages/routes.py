@@ -33,11 +33,15 @@ def _forbidden(request: Request, user: Account, permission: Permission) -> Respo
     )
 
 
-@router.get("/")
-async def home(user: CurrentUser) -> Response:
-    if can(user.role, Permission.RUN_SQL):
-        return RedirectResponse("/sqllab", status_code=303)
-    return RedirectResponse("/connections", status_code=303)
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, user: CurrentUser) -> Response:
+    """Home: your favourites and your recent queries, charts and dashboards."""
+    page = {
+        "name": "home",
+        "run_sql": can(user.role, Permission.RUN_SQL),
+        "edit_charts": can(user.role, Permission.EDIT_CHARTS),
+    }
+    return render(request, "home.html", user, page)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -96,6 +100,7 @@ async def chart_page(
             "someone else's.",
         }
         return render(request, "problem.html", user, page, status=404)
+    await services.home.viewed(user, "chart", chart_id)  # for Home's recent charts
     return render(request, "explore.html", user, {"name": "explore", "chart_id": chart_id})
 
 
@@ -106,7 +111,10 @@ async def dashboards_page(request: Request, user: CurrentUser) -> Response:
 
 
 @router.get("/dashboards/{dashboard_id}", response_class=HTMLResponse)
-async def dashboard_page(request: Request, user: CurrentUser, dashboard_id: int) -> Response:
+async def dashboard_page(
+    request: Request, user: CurrentUser, services: ServicesDep, dashboard_id: int
+) -> Response:
+    await services.home.viewed(user, "dashboard", dashboard_id)  # for Home's recent dashboards
     page = {
         "name": "dashboard",
         "dashboard_id": dashboard_id,
