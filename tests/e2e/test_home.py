@@ -126,9 +126,9 @@ def test_a_viewer_never_sees_anothers_private_items(page_as: Callable[[str, str]
         "/api/v1/saved-queries",
         {"connection": "demo", "name": "Olive's draft", "sql": QUERY},
     )
-    share = {"shares": [{"user": "vera", "access": "viewer"}]}
+    share = {"shares": [{"user": "vesna", "access": "viewer"}]}
 
-    viewer = page_as("vera", "viewer")
+    viewer = page_as("vesna", "viewer")
     api.call("PUT", f"/api/v1/dashboards/{shared['id']}/shares", share)
     # crafted URLs to the private ones: nothing is recorded, nothing shows
     viewer.goto(f"/dashboards/{secret['id']}")

@@ -216,14 +216,17 @@ export function init(page, user) {
     const remembered = activeTab(tabs).connection || load("sqllab.connection");
     ui.connection.value = connections.some((c) => c.name === remembered) ? remembered : connections[0].name;
     if (!activeTab(tabs).connection) rememberConnection(ui.connection.value);
-    grants.welcomeBack();
-    if (openAsked()) return loadCatalog();
+    if (openAsked()) {
+      grants.welcomeBack();
+      return loadCatalog();
+    }
     const linked = await linkedSavedQuery();
     if (linked && connections.some((c) => c.name === linked.connection))
       ui.connection.value = linked.connection;
     if (linked) saved.open(linked);
     await loadCatalog();
-    showTabResults(activeTab(tabs));
+    await showTabResults(activeTab(tabs));
+    grants.welcomeBack(); // after the tab's result, which would clear the notice line
   }
 
   /**
