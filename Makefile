@@ -61,8 +61,8 @@ check: lint typecheck
 # which the other tests' own event loops cannot share.
 TEST_PROCESSES ?= 2
 pytest: $(TEST_STAMP) $(ASSETS) system-deps bqemulator
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m "not e2e"
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m e2e
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --durations=20 -m "not e2e"
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --durations=20 -m e2e
 
 # Unit tests of the browser's pure modules (formatting, dialects, chart drafts, markdown...).
 jstest: $(NODE_STAMP)
