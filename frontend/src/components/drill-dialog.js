@@ -4,8 +4,9 @@
 import { post } from "../lib/api.js";
 import { h, replace } from "../lib/dom.js";
 import { download } from "../lib/download.js";
-import { count, formatNumber } from "../lib/format.js";
+import { count } from "../lib/format.js";
 import { openDialog } from "./dialog.js";
+import { resultsTable } from "./grid.js";
 
 export const DRILL_PAGE = 100;
 
@@ -23,56 +24,6 @@ export function describePoint(point) {
     ([column, value]) => `${column} = ${value === null ? "NULL" : String(value)}`,
   );
   return pairs.length ? pairs.join(" · ") : "every row";
-}
-
-function cellText(value, column) {
-  if (value === null || value === undefined) return null;
-  if (column.family === "numeric" && (typeof value === "number" || typeof value === "string"))
-    return formatNumber(value);
-  if (typeof value === "string") return column.family === "temporal" ? value.replace("T", " ") : value;
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
-
-function rowsTable(page) {
-  const numeric = page.columns.map((c) => c.family === "numeric");
-  return h(
-    "table",
-    { class: "grid", "data-testid": "drill-table" },
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        h("th", { class: "rownum", scope: "col" }, "#"),
-        page.columns.map((c, i) =>
-          h(
-            "th",
-            { scope: "col", class: numeric[i] ? "num" : null, title: `${c.name}: ${c.type}` },
-            h("span", { class: "col-name" }, c.name),
-            h("span", { class: "col-type" }, c.type.toLowerCase()),
-          ),
-        ),
-      ),
-    ),
-    h(
-      "tbody",
-      {},
-      page.rows.map((row, r) =>
-        h(
-          "tr",
-          { "data-testid": "drill-row" },
-          h("th", { class: "rownum", scope: "row" }, count(page.offset + r + 1)),
-          row.map((value, i) => {
-            const text = cellText(value, page.columns[i]);
-            if (text === null) return h("td", { class: "null" }, "NULL");
-            return h("td", { class: numeric[i] ? "num" : null }, text);
-          }),
-        ),
-      ),
-    ),
-  );
 }
 
 /** What the pager says: `Rows 1–100 of 1,234` (and that a capped run holds no more). */
@@ -128,7 +79,9 @@ export function openDrill({ dashboardId, chartId, filters = [], point = {}, titl
       current = page;
       replace(
         rows,
-        page.columns.length ? rowsTable(page) : h("p", { class: "empty" }, "The source has no columns."),
+        page.columns.length
+          ? resultsTable(page, { testId: "drill-table", rowTestId: "drill-row" })
+          : h("p", { class: "empty" }, "The source has no columns."),
       );
       rows.scrollTop = 0;
       info.textContent = pageInfo(page);

@@ -27,11 +27,12 @@ function cell(value, column, numeric) {
   );
 }
 
-function table(page) {
+/** One page of rows as a table ({columns, rows, offset}); the grid's and the drill dialog's. */
+export function resultsTable(page, { testId = "results-table", rowTestId = null } = {}) {
   const numeric = page.columns.map(isNumeric);
   return h(
     "table",
-    { class: "grid", "data-testid": "results-table" },
+    { class: "grid", "data-testid": testId },
     h(
       "thead",
       {},
@@ -55,7 +56,7 @@ function table(page) {
       page.rows.map((row, r) =>
         h(
           "tr",
-          {},
+          { "data-testid": rowTestId },
           h("th", { class: "rownum", scope: "row" }, count(page.offset + r + 1)),
           row.map((v, i) => cell(v, page.columns[i], numeric[i])),
         ),
@@ -80,7 +81,7 @@ export function createGrid(container, pager) {
     if (page.columns.length === 0) {
       replace(container, h("p", { class: "empty" }, "The statement ran and returned no columns."));
     } else {
-      replace(container, table(page));
+      replace(container, resultsTable(page));
       container.scrollTop = 0;
     }
     renderPager();

@@ -114,6 +114,19 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
     );
   };
 
+  /** A column's name: dragged into the editor, or clicked for its menu. */
+  const columnButton = (path, label) =>
+    html`<button
+      type="button"
+      class="name"
+      title=${`${path}: drag it into the editor, or click for its menu`}
+      aria-haspopup="menu"
+      draggable="true"
+      @dragstart=${dragName(path)}
+      @click=${columnMenu(path)}
+      @contextmenu=${columnMenu(path)}
+    >${label}</button>`;
+
   /** Render the tree of the current state. */
   const draw = () => render(view(), tree);
   tree.replaceChildren(); // lit-html renders into these from here on
@@ -277,25 +290,15 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
       >${row(
         depth,
         "column-row",
-        html`${nested ? caret(open, `Fields of ${parts.join(".")}`, toggle) : spacer}<button
-            type="button"
-            class="name"
-            title=${`${path}: drag it into the editor, or click for its menu`}
-            aria-haspopup="menu"
-            draggable="true"
-            @dragstart=${dragName(path)}
-            @click=${columnMenu(path)}
-            @contextmenu=${columnMenu(path)}
-          >${column.name}</button
-          >${
-            column.partitioning
-              ? html`<span class="tag tag-partitioned" title="Partitioning column">P</span>`
-              : nothing
-          }${
-            column.clustering
-              ? html`<span class="tag tag-clustered" title=${`Clustering column ${column.clustering}`}>C</span>`
-              : nothing
-          }<span class="type" title=${title} data-mode=${column.mode || nothing}>${shortType(column)}</span>`,
+        html`${nested ? caret(open, `Fields of ${parts.join(".")}`, toggle) : spacer}${columnButton(path, column.name)}${
+          column.partitioning
+            ? html`<span class="tag tag-partitioned" title="Partitioning column">P</span>`
+            : nothing
+        }${
+          column.clustering
+            ? html`<span class="tag tag-clustered" title=${`Clustering column ${column.clustering}`}>C</span>`
+            : nothing
+        }<span class="type" title=${title} data-mode=${column.mode || nothing}>${shortType(column)}</span>`,
       )}${
         open
           ? html`<ul class="fields">${column.fields.map((f) => columnNode(table, f, parts, depth + 1))}</ul>`
@@ -373,17 +376,7 @@ export function createSchemaBrowser({ tree, filter, info, refresh }, callbacks) 
       >${row(
         depth,
         "column-row",
-        html`${spacer}<button
-            type="button"
-            class="name"
-            title=${`${path}: drag it into the editor, or click for its menu`}
-            aria-haspopup="menu"
-            draggable="true"
-            @dragstart=${dragName(path)}
-            @click=${columnMenu(path)}
-            @contextmenu=${columnMenu(path)}
-            >${match.column}</button
-          ><span class="type" title=${match.type || ""}>${(match.type || "").toLowerCase()}</span>`,
+        html`${spacer}${columnButton(path, match.column)}<span class="type" title=${match.type || ""}>${(match.type || "").toLowerCase()}</span>`,
       )}</li
     >`;
   }
